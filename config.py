@@ -1,0 +1,296 @@
+"""The one typed run configuration: built once from the command line, saved as JSON with every run, reloadable.
+
+Resolution order: dataclass defaults < `--config FILE` (or the run's own config.json with `--resume`) <
+options given on the command line < derived values (preset, image size, architecture, sharing, iterations).
+The resolved config is what `config.json` holds, so `--config RUN/config.json` repeats a run exactly.
+"""
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Optional
+
+
+class ConfigError(ValueError):
+    """Bad or incompatible options: the CLI prints it as one line and exits 2."""
+
+
+# The WGAN-GP settings of Gulrajani et al. (2017), one flag away (`--preset wgan-gp`).
+PRESETS = {
+    "dcgan": dict(loss="nonsat", disc_penalty="none", disc_iters=1, g_lr=2e-4, d_lr=2e-4,
+                  g_beta1=0.5, g_beta2=0.999, d_beta1=0.5, d_beta2=0.999),
+    "wgan-gp": dict(loss="wgan", disc_penalty="wgan-gp", disc_iters=5, g_lr=1e-4, d_lr=1e-4,
+                    g_beta1=0.0, g_beta2=0.9, d_beta1=0.0, d_beta2=0.9, d_norm="layer"),
+}
+# Offline demo sets are tiny; a default run on them must finish in minutes on a laptop CPU
+# (digits: about 8 minutes on 2 cores). Used only where --iterations / --batch_size are not given.
+DEMO_ITERATIONS = {"toy": 2000, "digits": 250}
+DEMO_BATCH_SIZE = {"toy": 256, "digits": 64}
+DEFAULT_ITERATIONS = 25000
+DEFAULT_BATCH_SIZE = 128
+
+
+@dataclass
+class Config:
+    # what to train
+    gan_type: str = "cogan"
+    cogan_data: Optional[str] = None       # default digits2edge (offline) when no folders are given
+    dataset: Optional[str] = None          # single GAN; default digits
+    domain_a: Optional[str] = None
+    domain_b: Optional[str] = None
+    data_dir: Optional[str] = None
+    download: bool = True
+    image_size: Optional[int] = None
+    # schedule
+    iterations: Optional[int] = None
+    batch_size: Optional[int] = None      # 128 (thesis sec. 5.1) except on the offline demo sets
+    disc_iters: Optional[int] = None
+    seed: int = 0
+    deterministic: bool = False
+    xla: bool = False
+    # nets (thesis sec. 5.1)
+    arch: Optional[str] = None
+    noise_dim: int = 100
+    shared_layers_g: Optional[int] = None
+    shared_layers_d: Optional[int] = None
+    w_init: str = "xavier"
+    b_init: str = "zeros"
+    prelu_init: float = 0.25
+    d_norm: Optional[str] = None
+    # losses and penalties
+    preset: str = "dcgan"
+    loss: Optional[str] = None
+    disc_penalty: Optional[str] = None
+    gp_weight: float = 10.0
+    clip_value: float = 0.01
+    weight_decay: float = 0.0005
+    # optimisers
+    optimizer: str = "adam"
+    g_lr: Optional[float] = None
+    d_lr: Optional[float] = None
+    g_beta1: Optional[float] = None
+    g_beta2: Optional[float] = None
+    d_beta1: Optional[float] = None
+    d_beta2: Optional[float] = None
+    # outputs
+    dir: Optional[str] = None
+    log_interval: int = 25
+    sample_interval: Optional[int] = None  # 500, demo sets 50
+    checkpoint_interval: int = 1000
+    sample_rows: int = 4
+    sample_cols: int = 8
+    keep_checkpoints: int = 3
+    # not part of what a run *is*: how this invocation treats its folder (never saved)
+    resume: bool = field(default=False, metadata={"saved": False})
+    overwrite: bool = field(default=False, metadata={"saved": False})
+
+    # ------------------------------------------------------------------ persistence
+    def to_dict(self) -> dict:
+        return {f.name: getattr(self, f.name) for f in dataclasses.fields(self) if f.metadata.get("saved", True)}
+
+    def save(self, path):
+        Path(path).write_text(json.dumps(self.to_dict(), indent=2, sort_keys=True) + "\n")
+
+    @classmethod
+    def from_dict(cls, d: dict) -> "Config":
+        names = {f.name for f in dataclasses.fields(cls)}
+        unknown = sorted(set(d) - names)
+        if unknown:
+            raise ConfigError(f"unknown config keys: {', '.join(unknown)}")
+        return cls(**d)
+
+    @classmethod
+    def load(cls, path) -> "Config":
+        p = Path(path)
+        if not p.is_file():
+            raise ConfigError(f"config file not found: {p}")
+        try:
+            d = json.loads(p.read_text())
+        except (json.JSONDecodeError, UnicodeDecodeError) as e:
+            raise ConfigError(f"config file {p} is not valid JSON ({e})") from None
+        if not isinstance(d, dict):
+            raise ConfigError(f"config file {p} must hold a JSON object")
+        return cls.from_dict(d)
+
+    # ------------------------------------------------------------------ derived values
+    @property
+    def data_name(self) -> str:
+        """What the run trains on, for folder names and logs."""
+        if self.gan_type == "gan":
+            return self.dataset or "folder"
+        return self.cogan_data or "folders"
+
+    @property
+    def is_toy(self) -> bool:
+        return self.gan_type == "gan" and self.dataset == "toy"
+
+
+def _one_line_parser(**kw):
+    class P(argparse.ArgumentParser):
+        def error(self, message):  # one clear line and exit code 2, not a usage dump
+            self.exit(2, f"error: {message} (see --help)\n")
+    return P(**kw)
+
+
+def build_parser(gan_types) -> argparse.ArgumentParser:
+    """Every option defaults to SUPPRESS so that only what the user typed overrides a loaded config."""
+    p = _one_line_parser(prog="main.py", description="Train coupled GANs (CoGAN, SCoGAN) and single GANs.",
+                         argument_default=argparse.SUPPRESS)
+    d = Config()
+    a = p.add_argument
+    g = p.add_argument_group("what to train")
+    g.add_argument("--gan_type", choices=sorted(gan_types), help=f"model (default {d.gan_type})")
+    g.add_argument("--cogan_data", help="pair of domains, e.g. mnist2edge, mnist2svhn, celeba_Smiling, "
+                   "apple2orange (default digits2edge: offline)")
+    g.add_argument("--dataset", help="single-GAN data: toy, digits, mnist, svhn, celeba, ... (default digits)")
+    g.add_argument("--domain_a", help="local image folder for domain 1 (or the single GAN)")
+    g.add_argument("--domain_b", help="local image folder for domain 2")
+    g.add_argument("--data_dir", help="tensorflow-datasets data_dir / folder holding prepared data")
+    g.add_argument("--no_download", dest="download", action="store_false",
+                   help="never download; fail with a hint to run `tfds build` on a login node")
+    g.add_argument("--image_size", type=int, help="32, 64, 128 or 256 (default from the data)")
+    g = p.add_argument_group("schedule")
+    g.add_argument("--iterations", type=int, help=f"generator steps (default {DEFAULT_ITERATIONS}; offline "
+                   f"demo sets {DEMO_ITERATIONS['digits']}, toy {DEMO_ITERATIONS['toy']})")
+    g.add_argument("--batch_size", type=int, help=f"default {DEFAULT_BATCH_SIZE} (demo sets "
+                   f"{DEMO_BATCH_SIZE['digits']}, toy {DEMO_BATCH_SIZE['toy']})")
+    g.add_argument("--disc_iters", type=int, help="critic steps per generator step (default 1; wgan-gp 5)")
+    g.add_argument("--seed", type=int, help=f"default {d.seed}")
+    g.add_argument("--deterministic", action="store_true", help="enable TF op determinism")
+    g.add_argument("--xla", action="store_true", help="compile the step with XLA (jit_compile)")
+    g = p.add_argument_group("networks")
+    g.add_argument("--arch", help="cogan32, cogan128, cogan256, dcgan64, toy (default from image size)")
+    g.add_argument("--noise_dim", type=int, help=f"default {d.noise_dim}")
+    g.add_argument("--shared_layers_g", type=int, help="generator layers shared from the input side (0: none)")
+    g.add_argument("--shared_layers_d", type=int, help="discriminator layers shared from the output side")
+    g.add_argument("--w_init", choices=["xavier", "xavier_normal", "he", "normal"], help="default xavier")
+    g.add_argument("--b_init", choices=["zeros", "constant"], help="default zeros")
+    g.add_argument("--prelu_init", type=float, help="default 0.25")
+    g.add_argument("--d_norm", choices=["batch", "layer", "none"], help="discriminator normalisation")
+    g = p.add_argument_group("losses and penalties")
+    g.add_argument("--preset", choices=sorted(PRESETS), help="dcgan (default, thesis sec. 5.1) or wgan-gp")
+    g.add_argument("--loss", choices=["minimax", "nonsat", "wgan"])
+    g.add_argument("--disc_penalty", choices=["none", "wgan-gp", "clip"])
+    g.add_argument("--gp_weight", type=float, help="WGAN-GP lambda (default 10)")
+    g.add_argument("--clip_value", type=float, help="weight clipping bound (default 0.01)")
+    g.add_argument("--weight_decay", type=float, help="L2 weight decay (default 0.0005; 0 = off)")
+    g = p.add_argument_group("optimisers")
+    g.add_argument("--optimizer", choices=["adam", "rmsprop"])
+    for who in ("g", "d"):
+        g.add_argument(f"--{who}_lr", type=float)
+        g.add_argument(f"--{who}_beta1", type=float)
+        g.add_argument(f"--{who}_beta2", type=float)
+    g = p.add_argument_group("outputs")
+    g.add_argument("--dir", help="run folder (default runs/<gan_type>_<data>_<time>)")
+    g.add_argument("--resume", action="store_true", help="continue the run in --dir from its last checkpoint")
+    g.add_argument("--overwrite", action="store_true", help="replace the run already in --dir")
+    g.add_argument("--config", help="JSON config of an earlier run to repeat (options given here override it)")
+    g.add_argument("--log_interval", type=int)
+    g.add_argument("--sample_interval", type=int)
+    g.add_argument("--checkpoint_interval", type=int)
+    g.add_argument("--sample_rows", type=int)
+    g.add_argument("--sample_cols", type=int)
+    g.add_argument("--keep_checkpoints", type=int)
+    del a
+    return p
+
+
+def parse_config(argv, gan_types, data_defaults) -> Config:
+    """argv -> resolved, validated Config. `data_defaults(cfg)` gives (image_size) for the chosen data."""
+    args = vars(build_parser(gan_types).parse_args(argv))
+    config_file = args.pop("config", None)
+    if args.get("resume") and not config_file and args.get("dir"):
+        saved = Path(args["dir"]) / "config.json"
+        if saved.is_file():
+            config_file = saved
+    cfg = Config.load(config_file) if config_file else Config()
+    for k, v in args.items():
+        setattr(cfg, k, v)
+    if cfg.resume and cfg.overwrite:
+        raise ConfigError("--resume and --overwrite contradict each other: choose one")
+    return resolve(cfg, data_defaults)
+
+
+def resolve(cfg: Config, data_defaults) -> Config:
+    """Fill derived values and check that the options fit together."""
+    import nets  # local: keeps `python main.py --help` fast
+
+    if cfg.gan_type == "gan":
+        if cfg.cogan_data or cfg.domain_b:
+            raise ConfigError("--gan_type gan trains one domain: use --dataset NAME or --domain_a DIR")
+        if not cfg.dataset and not cfg.domain_a:
+            cfg.dataset = "digits"
+    else:
+        if cfg.dataset:
+            raise ConfigError(f"--dataset is for --gan_type gan; use --cogan_data with --gan_type {cfg.gan_type}")
+        if bool(cfg.domain_a) != bool(cfg.domain_b):
+            raise ConfigError("give both --domain_a and --domain_b (two image folders)")
+        if cfg.domain_a and cfg.cogan_data:
+            raise ConfigError("give either --cogan_data or --domain_a/--domain_b, not both")
+        if not cfg.cogan_data and not cfg.domain_a:
+            cfg.cogan_data = "digits2edge"
+
+    preset = PRESETS[cfg.preset]
+    for k, v in preset.items():
+        if getattr(cfg, k) is None:
+            setattr(cfg, k, v)
+    if cfg.d_norm is None:
+        cfg.d_norm = "layer" if cfg.disc_penalty == "wgan-gp" else "batch"
+    if cfg.disc_penalty == "wgan-gp" and cfg.d_norm == "batch":
+        raise ConfigError("WGAN-GP penalises per-sample gradients, which BatchNorm couples: use --d_norm layer or none")
+
+    if cfg.is_toy:
+        cfg.arch = cfg.arch or "toy"
+        cfg.image_size = None
+        if cfg.arch != "toy":
+            raise ConfigError("the toy ring data needs --arch toy")
+    else:
+        if cfg.arch == "toy":
+            raise ConfigError("--arch toy is for the 2-D ring data (--gan_type gan --dataset toy)")
+        if cfg.image_size is None:
+            cfg.image_size = data_defaults(cfg)
+        if cfg.image_size not in (32, 64, 128, 256):
+            raise ConfigError(f"--image_size {cfg.image_size} is not supported: choose 32, 64, 128 or 256")
+        cfg.arch = cfg.arch or nets.default_arch(cfg.image_size)
+        sizes = {"cogan32": 32, "dcgan64": 64, "cogan128": 128, "cogan256": 256}
+        if cfg.arch not in sizes:
+            raise ConfigError(f"unknown --arch '{cfg.arch}' (choose from {', '.join(nets.ARCHS)})")
+        if sizes[cfg.arch] != cfg.image_size:
+            raise ConfigError(f"--arch {cfg.arch} makes {sizes[cfg.arch]}x{sizes[cfg.arch]} images, "
+                              f"not {cfg.image_size}x{cfg.image_size}")
+
+    n_g, n_d = nets.num_blocks(cfg.arch)
+    coupled_by_sharing = cfg.gan_type == "cogan"
+    dg, dd = nets.DEFAULT_SHARED[cfg.arch] if coupled_by_sharing else (0, 0)
+    cfg.shared_layers_g = dg if cfg.shared_layers_g is None else cfg.shared_layers_g
+    cfg.shared_layers_d = dd if cfg.shared_layers_d is None else cfg.shared_layers_d
+    for what, n, total in (("g", cfg.shared_layers_g, n_g), ("d", cfg.shared_layers_d, n_d)):
+        if not 0 <= n < total:
+            raise ConfigError(f"--shared_layers_{what} {n} is out of range: the {cfg.arch} "
+                              f"{'generator' if what == 'g' else 'discriminator'} has {total} layers, "
+                              f"so 0..{total - 1} can be shared")
+    if cfg.gan_type == "gan" and (cfg.shared_layers_g or cfg.shared_layers_d):
+        raise ConfigError("--shared_layers_g/_d need two domains (--gan_type cogan)")
+
+    demo = "toy" if cfg.is_toy else ("digits" if (cfg.dataset or cfg.cogan_data or "").startswith("digits")
+                                      else None)
+    if cfg.iterations is None:
+        cfg.iterations = DEMO_ITERATIONS.get(demo, DEFAULT_ITERATIONS)
+    if cfg.batch_size is None:
+        cfg.batch_size = DEMO_BATCH_SIZE.get(demo, DEFAULT_BATCH_SIZE)
+    if cfg.sample_interval is None:
+        cfg.sample_interval = 500 if demo is None else 50
+    for name in ("iterations", "batch_size", "disc_iters", "noise_dim", "log_interval", "sample_interval",
+                 "checkpoint_interval", "sample_rows", "sample_cols", "keep_checkpoints"):
+        if getattr(cfg, name) < 1:
+            raise ConfigError(f"--{name} must be at least 1 (got {getattr(cfg, name)})")
+    for name in ("g_lr", "d_lr", "gp_weight", "clip_value"):
+        if getattr(cfg, name) <= 0:
+            raise ConfigError(f"--{name} must be positive (got {getattr(cfg, name)})")
+    if cfg.weight_decay < 0:
+        raise ConfigError(f"--weight_decay must be >= 0 (got {cfg.weight_decay})")
+    return cfg
+

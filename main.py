@@ -1,0 +1,74 @@
+"""Command line: argparse -> config -> data -> nets -> trainer.
+
+    python main.py                                   # offline demo: CoGAN on digits2edge, a few minutes on CPU
+    python main.py --gan_type cogan --cogan_data mnist2edge
+    python main.py --gan_type gan --dataset toy --disc_iters 5
+    python main.py --dir runs/x --resume --iterations 5000
+
+Bad input prints one line and exits with status 2.
+"""
+from __future__ import annotations
+
+import os
+import sys
+import time
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+os.environ.setdefault("NO_GCE_CHECK", "true")
+
+from config import ConfigError, parse_config  # noqa: E402
+from outputs import RunDirError, prepare_run_dir  # noqa: E402
+
+GAN_TYPES = ("gan", "cogan")
+
+
+def _data_defaults(cfg):
+    import data
+    return data.default_image_size(cfg.dataset if cfg.gan_type == "gan" else cfg.cogan_data)
+
+
+def load_data(cfg):
+    """-> (list of datasets, one per domain; DataInfo)."""
+    import data
+    common = dict(batch_size=cfg.batch_size, seed=cfg.seed, data_dir=cfg.data_dir, download=cfg.download)
+    if cfg.gan_type == "gan":
+        ds, info = data.load_single(cfg.dataset, domain_a=cfg.domain_a, image_size=cfg.image_size, **common)
+        return [ds], info
+    a, b, info = data.load_pair(cfg.cogan_data, domain_a=cfg.domain_a, domain_b=cfg.domain_b,
+                                image_size=cfg.image_size, **common)
+    return [a, b], info
+
+
+def run(argv=None, log=print):
+    from trainers import get_trainer, TRAINERS
+    cfg = parse_config(sys.argv[1:] if argv is None else argv, TRAINERS, _data_defaults)
+    if cfg.deterministic:
+        import tensorflow as tf
+        tf.config.experimental.enable_op_determinism()
+    datasets, info = load_data(cfg)
+    if info.skipped:
+        log(f"warning: skipped {info.skipped} unreadable file(s) in the image folders")
+    if cfg.dir is None:
+        cfg.dir = os.path.join("runs", f"{cfg.gan_type}_{cfg.data_name}_{time.strftime('%Y%m%d-%H%M%S')}")
+    run_dir = prepare_run_dir(cfg.dir, resume=cfg.resume, overwrite=cfg.overwrite)
+    cfg.save(run_dir / "config.json")
+    trainer = get_trainer(cfg.gan_type)(cfg, info, datasets, run_dir)
+    trainer.fit(log=lambda m: log(m, flush=True) if log is print else log(m))
+    return run_dir
+
+
+def main(argv=None):
+    import data
+    try:
+        run(argv)
+    except (ConfigError, RunDirError, data.DataError) as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("interrupted: continue with --resume from the last checkpoint", file=sys.stderr)
+        return 130
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

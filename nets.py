@@ -1,0 +1,230 @@
+"""Generators and discriminators of the thesis, written once and instantiated per domain.
+
+A network is a stack of *blocks* (one "layer" of the thesis tables: e.g. ConvTranspose -> BatchNorm -> PReLU).
+CoGAN weight sharing (Liu & Tuzel 2016) means that the first `shared_g` generator blocks and the last
+`shared_d` discriminator blocks of the two domains are literally the same block objects, so a shared
+variable exists once and receives the sum of both GANs' gradients in one update.
+
+Architectures (name -> thesis table):
+- `cogan32`  : 32x32 generator Table 3.1, discriminator Table 3.2 (the original CoGAN digit nets).
+- `cogan128` : 128x128 generator Table A.1, discriminator Table A.2 (faces, CycleGAN sets).
+- `cogan256` : 256x256 generator Table A.3, discriminator Table A.4.
+- `dcgan64`  : DCGAN (Radford et al. 2016) 64x64 nets for single GANs.
+- `toy`      : the 2-D MLPs of thesis Table 2.1 (ring of Gaussians, sec. 2.3.2).
+All discriminators return logits (no sigmoid). PReLU(0.25) learns one slope per channel, as Caffe does.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import keras
+from keras import layers
+
+INITIALISERS = {
+    "xavier": "glorot_uniform",  # Caffe's "xavier" filler is uniform
+    "xavier_normal": "glorot_normal",
+    "he": "he_normal",
+    "normal": keras.initializers.RandomNormal(stddev=0.02),  # DCGAN
+}
+BIAS_INITIALISERS = {"zeros": "zeros", "constant": keras.initializers.Constant(0.1)}
+NORMS = ("batch", "layer", "none")
+
+
+@dataclass(frozen=True)
+class NetOptions:
+    """What every block builder needs; built from the run config by the trainer, never the config itself."""
+    channels: int = 3
+    noise_dim: int = 100
+    w_init: str = "xavier"
+    b_init: str = "zeros"
+    prelu_init: float = 0.25
+    d_norm: str = "batch"  # normalisation in the discriminator; WGAN-GP needs "layer" or "none"
+
+
+def _initialisers(o: NetOptions):
+    w = INITIALISERS[o.w_init]
+    b = BIAS_INITIALISERS[o.b_init]
+    return (keras.initializers.get(w) if isinstance(w, str) else w.__class__.from_config(w.get_config()),
+            keras.initializers.get(b) if isinstance(b, str) else b.__class__.from_config(b.get_config()))
+
+
+def _norm(kind):
+    if kind == "batch":
+        return [layers.BatchNormalization()]
+    if kind == "layer":
+        return [layers.LayerNormalization()]
+    return []
+
+
+def _prelu(o: NetOptions, conv: bool):
+    init = keras.initializers.Constant(o.prelu_init)
+    return layers.PReLU(alpha_initializer=init, shared_axes=[1, 2] if conv else None)
+
+
+def _dense(units, o, **kw):
+    w, b = _initialisers(o)
+    return layers.Dense(units, kernel_initializer=w, bias_initializer=b, **kw)
+
+
+def _conv(filters, kernel, stride, o, transpose=False, **kw):
+    w, b = _initialisers(o)
+    cls = layers.Conv2DTranspose if transpose else layers.Conv2D
+    return cls(filters, kernel, strides=stride, padding="same", kernel_initializer=w, bias_initializer=b, **kw)
+
+
+def _block(block_layers, name):
+    return keras.Sequential(block_layers, name=name)
+
+
+# ---------------------------------------------------------------- block tables (one entry = one table row)
+
+def _gen_upsampling(o, start_filters, ups, kernel, out_kernel, name):
+    """Dense -> 4x4xF, then stride-2 transposed convs; BN before PReLU; tanh output (Tables 3.1, A.1, A.3)."""
+    blocks = [_block([_dense(4 * 4 * start_filters, o), layers.Reshape((4, 4, start_filters)),
+                      layers.BatchNormalization(), _prelu(o, True)], f"{name}_fc")]
+    for i, f in enumerate(ups):
+        blocks.append(_block([_conv(f, kernel, 2, o, transpose=True), layers.BatchNormalization(),
+                              _prelu(o, True)], f"{name}_up{i + 1}"))
+    blocks.append(_block([_conv(o.channels, out_kernel, 1, o, transpose=True),
+                          layers.Activation("tanh", dtype="float32")], f"{name}_out"))
+    return blocks
+
+
+def gen_blocks(arch: str, o: NetOptions, name="G"):
+    if arch == "cogan32":  # Table 3.1: 4 -> 8 -> 16 -> 32, output 6x6 conv
+        return _gen_upsampling(o, 1024, (512, 256, 128), 3, 6, name)
+    if arch == "cogan128":  # Table A.1: 4 -> 128, output 3x3 conv
+        return _gen_upsampling(o, 1024, (512, 256, 128, 64, 32), 4, 3, name)
+    if arch == "cogan256":  # Table A.3: 4 -> 256, output 3x3 conv
+        return _gen_upsampling(o, 2048, (1024, 512, 256, 128, 64, 32), 4, 3, name)
+    if arch == "dcgan64":  # Radford et al. 2016, Fig. 1
+        blocks = [_block([_dense(4 * 4 * 1024, o), layers.Reshape((4, 4, 1024)), layers.BatchNormalization(),
+                          layers.ReLU()], f"{name}_fc")]
+        for i, f in enumerate((512, 256, 128)):
+            blocks.append(_block([_conv(f, 5, 2, o, transpose=True), layers.BatchNormalization(), layers.ReLU()],
+                                 f"{name}_up{i + 1}"))
+        blocks.append(_block([_conv(o.channels, 5, 2, o, transpose=True),
+                              layers.Activation("tanh", dtype="float32")], f"{name}_out"))
+        return blocks
+    if arch == "toy":  # Table 2.1: three tanh layers of 128, linear 2-D output
+        return [_block([_dense(128, o, activation="tanh")], f"{name}_fc{i + 1}") for i in range(3)] + [
+            _block([_dense(2, o, dtype="float32")], f"{name}_out")]
+    raise ValueError(f"unknown architecture '{arch}'")
+
+
+def disc_blocks(arch: str, o: NetOptions, name="D"):
+    if arch == "cogan32":  # Table 3.2: conv20-pool, conv50-pool, fc500-PReLU-dropout, fc1
+        return [
+            _block([_conv(20, 5, 1, o), layers.MaxPooling2D()], f"{name}_conv1"),
+            _block([_conv(50, 5, 1, o), layers.MaxPooling2D()], f"{name}_conv2"),
+            _block([layers.Flatten(), _dense(500, o), _prelu(o, False), layers.Dropout(0.5)], f"{name}_fc1"),
+            _block([_dense(1, o, dtype="float32")], f"{name}_out"),
+        ]
+    if arch in ("cogan128", "cogan256"):  # Tables A.2 / A.4
+        k = 3 if arch == "cogan128" else 5
+        spec = [(32, 5, 0.0), (64, 5, 0.0), (128, 5, 0.1), (256, k, 0.3), (512, k, 0.3), (1024, k, 0.5)]
+        blocks = []
+        for i, (f, ks, drop) in enumerate(spec):
+            seq = [_conv(f, ks, 2, o)] + _norm(o.d_norm) + [_prelu(o, True)]
+            if drop:
+                seq.append(layers.Dropout(drop))
+            blocks.append(_block(seq, f"{name}_conv{i + 1}"))
+        blocks.append(_block([layers.Flatten(), _dense(2048, o)] + _norm(o.d_norm) +
+                             [_prelu(o, False), layers.Dropout(0.5)], f"{name}_fc1"))
+        blocks.append(_block([_dense(1, o, dtype="float32")], f"{name}_out"))
+        return blocks
+    if arch == "dcgan64":
+        blocks = []
+        for i, f in enumerate((64, 128, 256, 512)):
+            seq = [_conv(f, 5, 2, o)] + (_norm(o.d_norm) if i else []) + [layers.LeakyReLU(0.2)]
+            blocks.append(_block(seq, f"{name}_conv{i + 1}"))
+        blocks.append(_block([layers.Flatten(), _dense(1, o, dtype="float32")], f"{name}_out"))
+        return blocks
+    if arch == "toy":
+        return [_block([_dense(128, o, activation="tanh")], f"{name}_fc{i + 1}") for i in range(3)] + [
+            _block([_dense(1, o, dtype="float32")], f"{name}_out")]
+    raise ValueError(f"unknown architecture '{arch}'")
+
+
+ARCHS = ("cogan32", "cogan128", "cogan256", "dcgan64", "toy")
+# CoGAN defaults: share all generator blocks but the output one(s) and all discriminator blocks but the
+# first (32x32) or first two (128/256) -- the sharing of the original CoGAN and the thesis prototype.
+DEFAULT_SHARED = {"cogan32": (4, 3), "cogan128": (5, 6), "cogan256": (7, 6), "dcgan64": (4, 4), "toy": (3, 3)}
+
+
+def default_arch(image_size: int) -> str:
+    return {32: "cogan32", 64: "dcgan64", 128: "cogan128", 256: "cogan256"}.get(image_size, "")
+
+
+def num_blocks(arch: str) -> tuple[int, int]:
+    """(generator blocks, discriminator blocks): the bounds for --shared_layers_g/_d."""
+    o = NetOptions()
+    return len(gen_blocks(arch, o)), len(disc_blocks(arch, o))
+
+
+# ---------------------------------------------------------------- networks
+
+class BlockNet(keras.Model):
+    """A network made of blocks; `call_with_features` also returns every hidden block's output."""
+
+    def __init__(self, blocks, input_shape, **kwargs):
+        super().__init__(**kwargs)
+        self.blocks = list(blocks)
+        self.input_spec_shape = tuple(input_shape)
+
+    def call(self, x, training=False):
+        for block in self.blocks:
+            x = block(x, training=training)
+        return x
+
+    def call_with_features(self, x, training=False):
+        """(output, [hidden block outputs]) -- the feature maps the feature regulariser compares (Eq. 4.1)."""
+        features = []
+        for block in self.blocks[:-1]:
+            x = block(x, training=training)
+            features.append(x)
+        return self.blocks[-1](x, training=training), features
+
+    def build_now(self):
+        self(keras.ops.zeros((1,) + self.input_spec_shape))
+        return self
+
+
+def _check_shared(shared, total, what):
+    if not 0 <= shared < total:
+        raise ValueError(f"--shared_layers_{what} {shared} is out of range: this network has {total} layers, "
+                         f"so at most {total - 1} can be shared")
+
+
+def build_generators(arch, o: NetOptions, domains=2, shared=0):
+    """One generator per domain; the first `shared` blocks are the same objects in all of them."""
+    first = gen_blocks(arch, o, "G1")
+    _check_shared(shared, len(first), "g")
+    nets = [BlockNet(first, (o.noise_dim,), name="G1")]
+    for d in range(2, domains + 1):
+        own = gen_blocks(arch, o, f"G{d}")
+        nets.append(BlockNet(first[:shared] + own[shared:], (o.noise_dim,), name=f"G{d}"))
+    return [n.build_now() for n in nets]
+
+
+def build_discriminators(arch, o: NetOptions, input_shape, domains=2, shared=0):
+    """One discriminator per domain; the last `shared` blocks are the same objects in all of them."""
+    first = disc_blocks(arch, o, "D1")
+    _check_shared(shared, len(first), "d")
+    cut = len(first) - shared
+    nets = [BlockNet(first, input_shape, name="D1")]
+    for d in range(2, domains + 1):
+        own = disc_blocks(arch, o, f"D{d}")
+        nets.append(BlockNet(own[:cut] + first[cut:], input_shape, name=f"D{d}"))
+    return [n.build_now() for n in nets]
+
+
+def unique_variables(models, trainable=True):
+    """The union of the models' variables, each shared variable once (de-duplicated by identity)."""
+    seen, out = set(), []
+    for m in models:
+        for v in (m.trainable_variables if trainable else m.variables):
+            if id(v) not in seen:
+                seen.add(id(v))
+                out.append(v)
+    return out

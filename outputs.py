@@ -1,0 +1,163 @@
+"""What a run leaves in its folder: config.json, losses.csv, samples/, plots, TensorBoard scalars.
+
+Layout of a run folder:
+    config.json      resolved config (repeat with --config)
+    losses.csv       step + every logged term, one row per iteration
+    losses.png       loss curves
+    samples/         step_XXXXXXX.png: domain 1 above domain 2, same z per column (thesis figures)
+    tb/              TensorBoard scalars
+    checkpoints/     tf.train.Checkpoint files (step, nets, optimisers, RNG, data iterators)
+    models/          final weights of every network (<name>.weights.h5)
+"""
+from __future__ import annotations
+
+import csv
+import shutil
+from pathlib import Path
+
+import numpy as np
+
+
+class RunDirError(ValueError):
+    """A run folder problem (would overwrite, nothing to resume): one line, exit 2."""
+
+
+def prepare_run_dir(path, *, resume: bool, overwrite: bool) -> Path:
+    """Create the run folder; refuse to touch an existing run unless --resume or --overwrite says so."""
+    d = Path(path)
+    has_run = (d / "config.json").is_file()
+    if resume:
+        if not has_run:
+            raise RunDirError(f"nothing to resume: {d} holds no run (config.json missing)")
+        return d
+    if d.exists() and not d.is_dir():
+        raise RunDirError(f"--dir {d} exists and is not a folder")
+    if d.is_dir() and any(d.iterdir()):
+        if not overwrite:
+            what = "a run" if has_run else "files"
+            raise RunDirError(f"{d} already holds {what}: pass --resume to continue it or --overwrite to replace it")
+        if not has_run:
+            raise RunDirError(f"refusing to --overwrite {d}: it is not a run folder (no config.json)")
+        shutil.rmtree(d)
+    (d / "samples").mkdir(parents=True, exist_ok=True)
+    return d
+
+
+class LossLog:
+    """losses.csv: a header naming the step and every logged term, then one row per iteration."""
+
+    def __init__(self, path, resume_step=None):
+        self.path = Path(path)
+        self.columns = None
+        if resume_step is not None and self.path.is_file():
+            # Rows written after the checkpoint we resume from would be logged again: drop them.
+            with self.path.open(newline="") as f:
+                rows = list(csv.reader(f))
+            if rows:
+                self.columns = rows[0][1:]
+                kept = [r for r in rows[1:] if r and int(r[0]) <= resume_step]
+                self._write_all([rows[0]] + kept)
+        elif self.path.exists():
+            self.path.unlink()
+
+    def _write_all(self, rows):
+        with self.path.open("w", newline="") as f:
+            csv.writer(f).writerows(rows)
+
+    def append(self, rows):
+        """rows: list of (step, {name: float})."""
+        if not rows:
+            return
+        if self.columns is None:
+            self.columns = list(rows[0][1])
+            self._write_all([["step"] + self.columns])
+        with self.path.open("a", newline="") as f:
+            w = csv.writer(f)
+            for step, values in rows:
+                w.writerow([step] + [f"{values[c]:.6g}" for c in self.columns])
+
+    def read(self):
+        """{column: np.ndarray} of everything logged so far."""
+        if not self.path.is_file():
+            return {}
+        with self.path.open(newline="") as f:
+            rows = list(csv.reader(f))
+        if len(rows) < 2:
+            return {}
+        data = np.array(rows[1:], dtype=np.float64)
+        return {name: data[:, i] for i, name in enumerate(rows[0])}
+
+
+def to_uint8(images):
+    """[-1, 1] floats -> uint8 RGB (grayscale repeated)."""
+    x = np.clip((np.asarray(images, np.float32) + 1.0) * 127.5, 0, 255).round().astype(np.uint8)
+    if x.shape[-1] == 1:
+        x = np.repeat(x, 3, axis=-1)
+    return x
+
+
+def pair_grid(domains, rows: int, cols: int, pad: int = 2):
+    """Thesis layout: for each of `rows` groups, one row per domain (domain 1 above domain 2), the same z in
+    a column. `domains` is a list of arrays (rows*cols, H, W, C) in [-1, 1]; returns a uint8 image."""
+    n_dom = len(domains)
+    h, w = domains[0].shape[1:3]
+    grid = np.full(((h + pad) * rows * n_dom + pad * (rows - 1) * 2 + pad, (w + pad) * cols + pad, 3), 255, np.uint8)
+    for r in range(rows):
+        for d, imgs in enumerate(domains):
+            y = pad + (r * n_dom + d) * (h + pad) + r * 2 * pad
+            for c in range(cols):
+                x = pad + c * (w + pad)
+                grid[y:y + h, x:x + w] = to_uint8(imgs[r * cols + c])
+    return grid
+
+
+def save_png(path, image):
+    from PIL import Image
+    Image.fromarray(image).save(path)
+
+
+def save_scatter(path, points, reference=None):
+    """2-D samples (toy ring) as a scatter plot over the true modes."""
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    fig, ax = plt.subplots(figsize=(4, 4))
+    if reference is not None:
+        ax.scatter(reference[:, 0], reference[:, 1], s=40, c="tab:red", marker="x", label="modes")
+    ax.scatter(points[:, 0], points[:, 1], s=3, alpha=0.5, label="generated")
+    ax.set_aspect("equal")
+    ax.legend(loc="upper right", fontsize=7)
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+
+
+def plot_losses(log: LossLog, path):
+    """One panel for discriminator terms, one for generator terms."""
+    data = log.read()
+    if not data:
+        return
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    steps = data.pop("step")
+    groups = [("discriminator", [k for k in data if k.startswith("d_")]),
+              ("generator and coupling", [k for k in data if not k.startswith("d_")])]
+    groups = [(t, ks) for t, ks in groups if ks]
+    fig, axes = plt.subplots(len(groups), 1, figsize=(8, 3 * len(groups)), squeeze=False)
+    for ax, (title, keys) in zip(axes[:, 0], groups):
+        for k in keys:
+            ax.plot(steps, data[k], label=k, linewidth=0.8)
+        ax.set_title(title)
+        ax.set_xlabel("iteration")
+        ax.legend(fontsize=7, ncol=3)
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+
+
+def format_duration(seconds: float) -> str:
+    s = int(round(seconds))
+    h, s = divmod(s, 3600)
+    m, s = divmod(s, 60)
+    return f"{h}h{m:02d}m{s:02d}s" if h else f"{m}m{s:02d}s"

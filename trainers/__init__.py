@@ -1,0 +1,15 @@
+"""Trainers selected by `--gan_type`; each file holds only what its model does differently."""
+from trainers.cogan import CoGANTrainer
+from trainers.gan import GANTrainer
+
+TRAINERS = {
+    "gan": GANTrainer,
+    "cogan": CoGANTrainer,
+}
+
+
+def get_trainer(gan_type):
+    try:
+        return TRAINERS[gan_type]
+    except KeyError:
+        raise ValueError(f"unknown --gan_type '{gan_type}' (choose from {', '.join(TRAINERS)})") from None

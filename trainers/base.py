@@ -1,0 +1,236 @@
+"""The one training loop shared by every adversarial model.
+
+A model subclass says only what differs: how its nets are built (`build_nets`) and what it adds to the
+generator objective (`coupling_terms`). The step below is the algorithm box of the thesis: K critic updates,
+then one generator update, each with its own optimizer; the whole iteration is one `tf.function`.
+"""
+from __future__ import annotations
+
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import tensorflow as tf
+import keras
+
+import losses
+import nets
+import outputs
+import penalties
+
+
+def make_optimizer(name, lr, beta1, beta2):
+    if name == "adam":
+        return keras.optimizers.Adam(learning_rate=lr, beta_1=beta1, beta_2=beta2)
+    if name == "rmsprop":
+        return keras.optimizers.RMSprop(learning_rate=lr)
+    raise ValueError(f"unknown optimizer '{name}'")
+
+
+class AdversarialTrainer:
+    """Trains `domains` GANs side by side on the summed objective.
+
+    Summing the per-domain losses and differentiating w.r.t. the de-duplicated union of variables gives a
+    shared variable the sum of both GANs' gradients and one optimizer update per step, as in the original
+    CoGAN Caffe code (the thesis prototype applied one update per generator, so shared layers moved twice).
+    Coupling terms are added once to the summed objective, so a term of weight a acts on each generator with
+    gradient a * dR/dG_i (thesis sec. 6.6).
+    """
+
+    domains = 2
+
+    def __init__(self, cfg, info, datasets, run_dir=None):
+        self.cfg = cfg
+        self.info = info
+        self.run_dir = Path(run_dir) if run_dir else None
+        self.options = nets.NetOptions(channels=info.shape[-1], noise_dim=cfg.noise_dim, w_init=cfg.w_init,
+                                       b_init=cfg.b_init, prelu_init=cfg.prelu_init, d_norm=cfg.d_norm)
+        keras.utils.set_random_seed(cfg.seed)
+        self.generators, self.discriminators = self.build_nets(self.options, tuple(info.shape))
+        self.g_vars = nets.unique_variables(self.generators)
+        self.d_vars = nets.unique_variables(self.discriminators)
+        self.g_opt = make_optimizer(cfg.optimizer, cfg.g_lr, cfg.g_beta1, cfg.g_beta2)
+        self.d_opt = make_optimizer(cfg.optimizer, cfg.d_lr, cfg.d_beta1, cfg.d_beta2)
+        # Built before any restore, or their slots would not be restored (keras#19389).
+        self.g_opt.build(self.g_vars)
+        self.d_opt.build(self.d_vars)
+        self.loss = losses.get_loss(cfg.loss)
+        self.penalty = penalties.get_penalty(cfg.disc_penalty, gp_weight=cfg.gp_weight, clip_value=cfg.clip_value)
+        self.rng = tf.random.Generator.from_seed(cfg.seed)
+        self.step = tf.Variable(0, dtype=tf.int64, trainable=False, name="step")
+        n = cfg.sample_rows * cfg.sample_cols
+        self.sample_z = tf.random.Generator.from_seed(cfg.seed + 1).uniform([n, cfg.noise_dim], -1.0, 1.0)
+        # K real batches per iteration, one per critic step.
+        self.iterators = [iter(ds.batch(cfg.disc_iters, drop_remainder=True)) for ds in datasets]
+        self._compiled_step = tf.function(self.train_step, jit_compile=cfg.xla, reduce_retracing=True)
+        self.checkpoint = tf.train.Checkpoint(step=self.step, rng=self.rng, g_opt=self.g_opt, d_opt=self.d_opt,
+                                              **self.trackables())
+        self.manager = None
+        if self.run_dir is not None:
+            self.manager = tf.train.CheckpointManager(self.checkpoint, str(self.run_dir / "checkpoints"),
+                                                      max_to_keep=cfg.keep_checkpoints)
+
+    # ------------------------------------------------------------------ what a model defines
+    def build_nets(self, o, input_shape):
+        """-> (generators, discriminators), one per domain."""
+        raise NotImplementedError
+
+    def coupling_terms(self, z, fakes, features, reals):
+        """Weighted terms added once to the summed generator objective: {name: scalar}. None by default."""
+        return {}
+
+    def trackables(self):
+        """Everything a checkpoint must hold besides step, RNG and the two optimizers."""
+        t = {f"it{i + 1}": it for i, it in enumerate(self.iterators)}
+        for m in self.generators + self.discriminators:
+            t[m.name] = m
+        return t
+
+    # ------------------------------------------------------------------ the step
+    def _suffix(self, i):
+        return f"_{i + 1}" if self.domains > 1 else ""
+
+    def noise(self, n):
+        """Uniform noise in [-1, 1]^noise_dim (thesis sec. 5.1), drawn inside the compiled step."""
+        return self.rng.uniform([n, self.cfg.noise_dim], -1.0, 1.0)
+
+    def discriminator_step(self, reals):
+        logs = {}
+        z = self.noise(tf.shape(reals[0])[0])
+        with tf.GradientTape() as tape:
+            total = 0.0
+            for i, (g, d, real) in enumerate(zip(self.generators, self.discriminators, reals)):
+                fake = g(z, training=True)
+                adv = self.loss.discriminator(d(real, training=True), d(fake, training=True))
+                pen = self.penalty.term(d, real, fake, self.rng, training=True)
+                logs[f"d_loss{self._suffix(i)}"] = adv
+                if self.penalty.name == "wgan-gp":
+                    logs[f"d_gp{self._suffix(i)}"] = pen
+                total += adv + pen
+            if self.cfg.weight_decay:
+                logs["d_weight_decay"] = penalties.weight_decay(self.d_vars, self.cfg.weight_decay)
+                total += logs["d_weight_decay"]
+        grads = tape.gradient(total, self.d_vars)
+        self.d_opt.apply_gradients(zip(grads, self.d_vars))
+        self.penalty.constrain(self.d_vars)
+        logs["d_total"] = total
+        return logs
+
+    def generator_step(self, reals):
+        logs = {}
+        z = self.noise(tf.shape(reals[0])[0])
+        with tf.GradientTape() as tape:
+            total = 0.0
+            fakes, features = [], []
+            for i, (g, d) in enumerate(zip(self.generators, self.discriminators)):
+                fake, feats = g.call_with_features(z, training=True)
+                fakes.append(fake)
+                features.append(feats)
+                adv = self.loss.generator(d(fake, training=True))
+                logs[f"g_loss{self._suffix(i)}"] = adv
+                total += adv
+            for name, term in self.coupling_terms(z, fakes, features, reals).items():
+                logs[name] = term
+                total += term
+            if self.cfg.weight_decay:
+                logs["g_weight_decay"] = penalties.weight_decay(self.g_vars, self.cfg.weight_decay)
+                total += logs["g_weight_decay"]
+        grads = tape.gradient(total, self.g_vars)
+        self.g_opt.apply_gradients(zip(grads, self.g_vars))
+        logs["g_total"] = total
+        return logs
+
+    def train_step(self, reals):
+        """One iteration: `disc_iters` critic updates on fresh real batches, then one generator update.
+        `reals` holds, per domain, a tensor (K, B, ...)."""
+        logs = {}
+        for k in range(self.cfg.disc_iters):
+            logs = self.discriminator_step([r[k] for r in reals])
+        logs.update(self.generator_step([r[-1] for r in reals]))
+        self.step.assign_add(1)
+        return {k: tf.cast(v, tf.float32) for k, v in logs.items()}
+
+    # ------------------------------------------------------------------ sampling
+    def generate(self, z):
+        """Images of every domain for the same z (inference mode)."""
+        return [g(z, training=False) for g in self.generators]
+
+    def save_samples(self, step):
+        imgs = [x.numpy() for x in self.generate(self.sample_z)]
+        path = self.run_dir / "samples" / f"step_{step:07d}.png"
+        if self.cfg.is_toy:
+            import data
+            points = self.generate(self.noise(1000))[0].numpy()
+            outputs.save_scatter(path, points, data.ring_modes())
+        else:
+            outputs.save_png(path, outputs.pair_grid(imgs, self.cfg.sample_rows, self.cfg.sample_cols))
+        return path
+
+    # ------------------------------------------------------------------ checkpoints
+    def restore(self, step=None):
+        """Restore the latest (or a given step's) checkpoint; returns the restored step or None."""
+        if self.manager is None or not self.manager.checkpoints:
+            return None
+        path = self.manager.latest_checkpoint
+        if step is not None:
+            matches = [p for p in self.manager.checkpoints if p.endswith(f"-{step}")]
+            if not matches:
+                raise ValueError(f"no checkpoint for step {step} in {self.run_dir / 'checkpoints'}")
+            path = matches[0]
+        self.checkpoint.restore(path).assert_existing_objects_matched()
+        return int(self.step.numpy())
+
+    def save_checkpoint(self):
+        self.manager.save(checkpoint_number=int(self.step.numpy()))
+
+    def save_models(self):
+        d = self.run_dir / "models"
+        d.mkdir(exist_ok=True)
+        for m in self.generators + self.discriminators:
+            m.save_weights(str(d / f"{m.name}.weights.h5"))
+
+    # ------------------------------------------------------------------ the loop
+    def fit(self, log=print):
+        cfg = self.cfg
+        start = self.restore() if cfg.resume else None
+        if start is None and cfg.resume:
+            log(f"no checkpoint in {self.run_dir / 'checkpoints'}: starting from step 0")
+        first = start or 0
+        loss_log = outputs.LossLog(self.run_dir / "losses.csv", resume_step=first if cfg.resume else None)
+        tb = tf.summary.create_file_writer(str(self.run_dir / "tb"))
+        if first >= cfg.iterations:
+            log(f"nothing to do: the run is at step {first} and --iterations is {cfg.iterations}")
+            return first
+        log(f"training {cfg.gan_type} on {cfg.data_name} ({cfg.arch}, {self.info.shape}) "
+            f"from step {first} to {cfg.iterations} in {self.run_dir}")
+        pending, t0, step = [], time.time(), first
+        while step < cfg.iterations:
+            reals = [next(it) for it in self.iterators]
+            logs = self._compiled_step(reals)
+            step += 1
+            pending.append((step, logs))  # tensors: no host sync until the next log point
+            last = step == cfg.iterations
+            if step % cfg.log_interval == 0 or last:
+                rows = [(s, {k: float(v) for k, v in lg.items()}) for s, lg in pending]
+                loss_log.append(rows)
+                with tb.as_default():
+                    for s, values in rows:
+                        for k, v in values.items():
+                            tf.summary.scalar(k, v, step=s)
+                pending = []
+                rate = (step - first) / max(time.time() - t0, 1e-9)
+                eta = outputs.format_duration((cfg.iterations - step) / max(rate, 1e-9))
+                terms = " ".join(f"{k} {v:.4g}" for k, v in rows[-1][1].items())
+                log(f"[{step}/{cfg.iterations}] {rate:.2f} it/s ETA {eta} | {terms}")
+            if step % cfg.sample_interval == 0 or last:
+                self.save_samples(step)
+            if step % cfg.checkpoint_interval == 0 or last:
+                self.save_checkpoint()
+                outputs.plot_losses(loss_log, self.run_dir / "losses.png")
+        tb.flush()
+        self.save_models()
+        log(f"done: {step} iterations in {outputs.format_duration(time.time() - t0)}; outputs in {self.run_dir}")
+        sys.stdout.flush()
+        return step
+
