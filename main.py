@@ -42,6 +42,8 @@ def load_data(cfg):
 def run(argv=None, log=print):
     from trainers import get_trainer, TRAINERS
     cfg = parse_config(sys.argv[1:] if argv is None else argv, TRAINERS, _data_defaults)
+    import keras
+    keras.utils.set_random_seed(cfg.seed)  # before the data pipelines: their shuffles use the global seed
     if cfg.deterministic:
         import tensorflow as tf
         tf.config.experimental.enable_op_determinism()

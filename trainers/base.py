@@ -83,8 +83,11 @@ class AdversarialTrainer:
     def trackables(self):
         """Everything a checkpoint must hold besides step, RNG and the two optimizers."""
         t = {f"it{i + 1}": it for i, it in enumerate(self.iterators)}
+        # A Keras 3 model is not in tf.train.Checkpoint's object graph: only the optimizer's references to
+        # trainable weights would be saved. Track every variable explicitly (BatchNorm moving statistics and
+        # Dropout seed states included), by position, or a resumed run would diverge.
         for m in self.generators + self.discriminators:
-            t[m.name] = m
+            t[f"vars_{m.name}"] = [v.value for v in m.variables]
         return t
 
     # ------------------------------------------------------------------ the step
@@ -193,6 +196,7 @@ class AdversarialTrainer:
     # ------------------------------------------------------------------ the loop
     def fit(self, log=print):
         cfg = self.cfg
+        (self.run_dir / "samples").mkdir(parents=True, exist_ok=True)
         start = self.restore() if cfg.resume else None
         if start is None and cfg.resume:
             log(f"no checkpoint in {self.run_dir / 'checkpoints'}: starting from step 0")
