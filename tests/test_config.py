@@ -1,0 +1,102 @@
+"""Config: CLI parsing, presets, derived values, validation, JSON round trip."""
+import json
+
+import pytest
+
+from config import Config, ConfigError, parse_config
+
+TYPES = ("gan", "cogan")
+
+
+def parse(*argv, size=32):
+    return parse_config(list(argv), TYPES, lambda cfg: size)
+
+
+def test_defaults_are_the_offline_cogan_demo():
+    cfg = parse()
+    assert (cfg.gan_type, cfg.cogan_data, cfg.arch, cfg.image_size) == ("cogan", "digits2edge", "cogan32", 32)
+    assert (cfg.shared_layers_g, cfg.shared_layers_d) == (4, 3)
+    assert (cfg.loss, cfg.disc_penalty, cfg.disc_iters) == ("nonsat", "none", 1)
+    assert cfg.iterations == 250 and cfg.batch_size == 64
+
+
+def test_thesis_defaults_on_real_data():
+    cfg = parse("--cogan_data", "mnist2edge")
+    assert cfg.batch_size == 128 and cfg.iterations == 25000
+    assert (cfg.g_lr, cfg.g_beta1, cfg.g_beta2, cfg.weight_decay, cfg.noise_dim) == (2e-4, 0.5, 0.999, 5e-4, 100)
+    assert cfg.w_init == "xavier"
+
+
+def test_wgan_gp_preset_one_flag_away_and_overridable():
+    cfg = parse("--preset", "wgan-gp", "--d_lr", "3e-4")
+    assert (cfg.loss, cfg.disc_penalty, cfg.disc_iters, cfg.g_lr, cfg.d_lr) == ("wgan", "wgan-gp", 5, 1e-4, 3e-4)
+    assert (cfg.g_beta1, cfg.g_beta2, cfg.d_norm) == (0.0, 0.9, "layer")
+
+
+def test_wgan_gp_with_batch_norm_is_refused():
+    with pytest.raises(ConfigError, match="BatchNorm"):
+        parse("--disc_penalty", "wgan-gp", "--d_norm", "batch")
+
+
+def test_single_gan_toy():
+    cfg = parse("--gan_type", "gan", "--dataset", "toy")
+    assert cfg.arch == "toy" and cfg.image_size is None and cfg.shared_layers_g == 0
+
+
+def test_scogan_style_no_sharing_for_gan():
+    with pytest.raises(ConfigError, match="two domains"):
+        parse("--gan_type", "gan", "--shared_layers_g", "1")
+
+
+@pytest.mark.parametrize("argv,msg", [
+    (["--shared_layers_g", "5"], "0..4 can be shared"),
+    (["--shared_layers_d", "9"], "0..3 can be shared"),
+    (["--domain_a", "x"], "both --domain_a and --domain_b"),
+    (["--gan_type", "gan", "--cogan_data", "mnist2edge"], "one domain"),
+    (["--dataset", "mnist"], "--dataset is for --gan_type gan"),
+    (["--image_size", "48"], "not supported"),
+    (["--arch", "cogan128"], "not 32x32"),
+    (["--iterations", "0"], "at least 1"),
+    (["--resume", "--overwrite"], "contradict"),
+])
+def test_incompatible_options(argv, msg):
+    with pytest.raises(ConfigError, match=msg):
+        parse(*argv)
+
+
+def test_unknown_choice_exits_2_with_one_line(capsys):
+    with pytest.raises(SystemExit) as e:
+        parse("--loss", "hinge")
+    assert e.value.code == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "invalid choice" in err[0]
+
+
+def test_json_round_trip_repeats_the_run(tmp_path):
+    cfg = parse("--cogan_data", "mnist2negative", "--seed", "7", "--shared_layers_g", "2")
+    cfg.save(tmp_path / "config.json")
+    saved = json.loads((tmp_path / "config.json").read_text())
+    assert "resume" not in saved and "overwrite" not in saved
+    again = parse("--config", str(tmp_path / "config.json"))
+    assert again.to_dict() == cfg.to_dict()
+    # options on the command line override the file
+    assert parse("--config", str(tmp_path / "config.json"), "--seed", "8").seed == 8
+
+
+def test_resume_reads_the_runs_config(tmp_path):
+    cfg = parse("--cogan_data", "mnist2rotate", "--iterations", "10", "--dir", str(tmp_path))
+    cfg.save(tmp_path / "config.json")
+    resumed = parse("--dir", str(tmp_path), "--resume", "--iterations", "20")
+    assert resumed.cogan_data == "mnist2rotate" and resumed.iterations == 20 and resumed.resume
+
+
+def test_bad_config_files(tmp_path):
+    with pytest.raises(ConfigError, match="not found"):
+        parse("--config", str(tmp_path / "missing.json"))
+    (tmp_path / "bad.json").write_text("{not json")
+    with pytest.raises(ConfigError, match="not valid JSON"):
+        parse("--config", str(tmp_path / "bad.json"))
+    (tmp_path / "keys.json").write_text(json.dumps({"nonsense": 1}))
+    with pytest.raises(ConfigError, match="unknown config keys: nonsense"):
+        parse("--config", str(tmp_path / "keys.json"))
+
