@@ -67,6 +67,21 @@ class Config:
     gp_weight: float = 10.0
     clip_value: float = 0.01
     weight_decay: float = 0.0005
+    # SCoGAN soft coupling (thesis ch. 4); weights as in the thesis experiments
+    feature_regulariser: bool = False
+    fr_weight: float = 10.0
+    fr_layers: int = 3
+    semantic_loss: bool = False
+    sl_weight: float = 10.0
+    classifier_path: Optional[str] = None
+    cycle_consistency: bool = False
+    cc_weight: float = 10.0
+    cc_norm: str = "l1"
+    perceptual_loss: bool = False
+    pl_content_weight: float = 0.001
+    pl_style_weight: float = 1e-11
+    vgg_weights: str = "imagenet"
+    log_weight_difference: bool = False
     # optimisers
     optimizer: str = "adam"
     g_lr: Optional[float] = None
@@ -177,6 +192,22 @@ def build_parser(gan_types) -> argparse.ArgumentParser:
     g.add_argument("--gp_weight", type=float, help="WGAN-GP lambda (default 10)")
     g.add_argument("--clip_value", type=float, help="weight clipping bound (default 0.01)")
     g.add_argument("--weight_decay", type=float, help="L2 weight decay (default 0.0005; 0 = off)")
+    g = p.add_argument_group("SCoGAN soft coupling (--gan_type scogan; any combination)")
+    g.add_argument("--feature_regulariser", action="store_true", help="FR, Eq. 4.1")
+    g.add_argument("--fr_weight", type=float, help=f"alpha_FR (default {d.fr_weight}; the thesis also used 100)")
+    g.add_argument("--fr_layers", type=int, help=f"K first generator layers compared (default {d.fr_layers})")
+    g.add_argument("--semantic_loss", action="store_true", help="SL, Eq. 4.2 (needs --classifier_path)")
+    g.add_argument("--sl_weight", type=float, help=f"alpha_SL (default {d.sl_weight})")
+    g.add_argument("--classifier_path", help="classifier.keras saved by --gan_type classifier")
+    g.add_argument("--cycle_consistency", action="store_true", help="CC, Eq. 4.3 (trains an encoder)")
+    g.add_argument("--cc_weight", type=float, help=f"default {d.cc_weight}")
+    g.add_argument("--cc_norm", choices=["l1", "l2"], help="l1: mean absolute error (default, as the thesis "
+                   "code); l2: squared L2 norm as Eq. 4.3 is written")
+    g.add_argument("--perceptual_loss", action="store_true", help="PL, Eq. 4.5 (VGG19)")
+    g.add_argument("--pl_content_weight", type=float, help=f"alpha_PL (default {d.pl_content_weight})")
+    g.add_argument("--pl_style_weight", type=float, help=f"beta_PL (default {d.pl_style_weight})")
+    g.add_argument("--vgg_weights", help="imagenet (default; keras.applications), none, or a local .h5 file")
+    g.add_argument("--log_weight_difference", action="store_true", help="log G1/G2 weight drift (Fig. 4.1)")
     g = p.add_argument_group("optimisers")
     g.add_argument("--optimizer", choices=["adam", "rmsprop"])
     for who in ("g", "d"):
@@ -262,7 +293,18 @@ def resolve(cfg: Config, data_defaults) -> Config:
             raise ConfigError(f"--arch {cfg.arch} makes {sizes[cfg.arch]}x{sizes[cfg.arch]} images, "
                               f"not {cfg.image_size}x{cfg.image_size}")
 
+    coupling = [f for f in ("feature_regulariser", "semantic_loss", "cycle_consistency", "perceptual_loss")
+                if getattr(cfg, f)]
+    if coupling and cfg.gan_type != "scogan":
+        raise ConfigError(f"--{coupling[0]} couples two generators softly: use it with --gan_type scogan")
+    if cfg.semantic_loss and not cfg.classifier_path:
+        raise ConfigError("--semantic_loss needs --classifier_path (train one with --gan_type classifier)")
+    if cfg.perceptual_loss and (cfg.image_size or 0) < 32:
+        raise ConfigError("--perceptual_loss needs images of at least 32x32 (VGG19)")
     n_g, n_d = nets.num_blocks(cfg.arch)
+    if cfg.feature_regulariser and not 1 <= cfg.fr_layers <= n_g - 1:
+        raise ConfigError(f"--fr_layers {cfg.fr_layers} is out of range: the {cfg.arch} generator has "
+                          f"{n_g - 1} hidden layers")
     coupled_by_sharing = cfg.gan_type == "cogan"
     dg, dd = nets.DEFAULT_SHARED[cfg.arch] if coupled_by_sharing else (0, 0)
     cfg.shared_layers_g = dg if cfg.shared_layers_g is None else cfg.shared_layers_g

@@ -4,6 +4,7 @@
     python main.py --gan_type cogan --cogan_data mnist2edge
     python main.py --gan_type gan --dataset toy --disc_iters 5
     python main.py --dir runs/x --resume --iterations 5000
+    python main.py --sample runs/x --num 1000 --out pairs.npz [--latent_walk]
 
 Bad input prints one line and exits with status 2.
 """
@@ -18,9 +19,6 @@ os.environ.setdefault("NO_GCE_CHECK", "true")
 
 from config import ConfigError, parse_config  # noqa: E402
 from outputs import RunDirError, prepare_run_dir  # noqa: E402
-
-GAN_TYPES = ("gan", "cogan")
-
 
 def _data_defaults(cfg):
     import data
@@ -61,8 +59,13 @@ def run(argv=None, log=print):
 
 def main(argv=None):
     import data
+    argv = sys.argv[1:] if argv is None else argv
     try:
-        run(argv)
+        if "--sample" in argv:
+            import sampling
+            sampling.sample_main(argv)
+        else:
+            run(argv)
     except (ConfigError, RunDirError, data.DataError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 2

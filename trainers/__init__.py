@@ -1,10 +1,12 @@
 """Trainers selected by `--gan_type`; each file holds only what its model does differently."""
 from trainers.cogan import CoGANTrainer
 from trainers.gan import GANTrainer
+from trainers.scogan import SCoGANTrainer
 
 TRAINERS = {
     "gan": GANTrainer,
     "cogan": CoGANTrainer,
+    "scogan": SCoGANTrainer,
 }
 
 

@@ -80,6 +80,15 @@ class AdversarialTrainer:
         """Weighted terms added once to the summed generator objective: {name: scalar}. None by default."""
         return {}
 
+    def auxiliary_objectives(self):
+        """[(log key, optimizer, variables)]: extra nets trained in the generator step on one logged term
+        (the CC encoder). None by default."""
+        return []
+
+    def step_metrics(self):
+        """Scalars logged after the generator update without entering any objective. None by default."""
+        return {}
+
     def trackables(self):
         """Everything a checkpoint must hold besides step, RNG and the two optimizers."""
         t = {f"it{i + 1}": it for i, it in enumerate(self.iterators)}
@@ -123,7 +132,8 @@ class AdversarialTrainer:
     def generator_step(self, reals):
         logs = {}
         z = self.noise(tf.shape(reals[0])[0])
-        with tf.GradientTape() as tape:
+        aux = self.auxiliary_objectives()
+        with tf.GradientTape(persistent=bool(aux)) as tape:
             total = 0.0
             fakes, features = [], []
             for i, (g, d) in enumerate(zip(self.generators, self.discriminators)):
@@ -141,7 +151,10 @@ class AdversarialTrainer:
                 total += logs["g_weight_decay"]
         grads = tape.gradient(total, self.g_vars)
         self.g_opt.apply_gradients(zip(grads, self.g_vars))
+        for key, opt, variables in aux:
+            opt.apply_gradients(zip(tape.gradient(logs[key], variables), variables))
         logs["g_total"] = total
+        logs.update(self.step_metrics())
         return logs
 
     def train_step(self, reals):

@@ -1,0 +1,197 @@
+"""The soft-coupling terms of SCoGAN (Juul-Nyholm & Alminde 2020, chapter 4), one small function each.
+
+Every term is an unweighted scalar R that depends on *both* generators; the trainer multiplies it by its
+weight a and adds it once to the summed generator objective, so that each generator feels a * dR/dG_i
+(thesis sec. 6.6; see PITFALLS "Coupling terms and effective weights").
+
+Inputs follow the generators' interface: `G_i.call_with_features(z)` -> (image, [hidden feature maps]),
+images in [-1, 1], shape (B, H, W, C). All terms are computed in float32.
+
+Reductions chosen here (the thesis writes the norms without saying how they are averaged):
+- feature_regulariser: mean over elements per layer, then mean over the K layers (the prototype summed
+  over layers; ours is that value / K, so the weight does not change meaning when K changes).
+- semantic_loss: squared difference summed over classes, averaged over the batch (the prototype took the
+  mean over classes too, i.e. ours = prototype * num_classes).
+- cycle_consistency: "l1" mean absolute error over batch and latent dims (the prototype), "l2" mean squared
+  error = mean over the batch of ||z - F(G(z))||_2^2 / dim; the two domains' errors are summed.
+- gram_matrix: normalised by H * W (the prototype divided by H * W * C).
+"""
+from __future__ import annotations
+
+import os
+from typing import Sequence
+
+import keras
+import tensorflow as tf
+
+VGG_MIN_SIZE = 32  # keras.applications.VGG19 rejects smaller inputs (five 2x2 poolings)
+# ImageNet channel means of keras' "caffe" preprocessing, in BGR order.
+VGG_BGR_MEANS = (103.939, 116.779, 123.68)
+VGG_CONTENT_LAYER = "block5_conv2"
+VGG_STYLE_LAYERS = ("block1_conv1", "block2_conv1", "block3_conv1", "block4_conv1", "block5_conv1")
+
+
+def _f32(x):
+    return tf.cast(x, tf.float32)
+
+
+# ---------------------------------------------------------------- Eq. 4.1 feature regulariser
+
+def feature_regulariser(features_1: Sequence, features_2: Sequence, num_layers: int):
+    """FR (Eq. 4.1): (1/K) sum_{k<K} mean((h1_k - h2_k)^2) over the first K = num_layers hidden layers.
+
+    features_i: lists of feature maps of G_i, first layer first, equal shapes between the domains.
+    """
+    n = len(features_1)
+    if len(features_2) != n:
+        raise ValueError(f"feature lists differ in length: {n} vs {len(features_2)}")
+    k = int(num_layers)
+    if not 1 <= k <= n:
+        raise ValueError(f"num_layers must be in 1..{n} (the generator's hidden layers), got {num_layers}")
+    terms = []
+    for i, (a, b) in enumerate(zip(features_1[:k], features_2[:k])):
+        a, b = _f32(a), _f32(b)
+        if a.shape != b.shape:
+            raise ValueError(f"feature map {i} differs in shape between the generators: {a.shape} vs {b.shape}")
+        terms.append(tf.reduce_mean(tf.math.squared_difference(a, b)))
+    return tf.add_n(terms) / float(k)
+
+
+# ---------------------------------------------------------------- Eq. 4.2 semantic loss
+
+def classifier_probabilities(logits, multilabel: bool):
+    """Class probabilities from a classifier's logits: sigmoid per attribute (multi-label) or softmax."""
+    logits = _f32(logits)
+    return tf.sigmoid(logits) if multilabel else tf.nn.softmax(logits, axis=-1)
+
+
+def semantic_loss(outputs_1, outputs_2):
+    """SL (Eq. 4.2): E_z[ sum_classes (C(G1(z)) - C(G2(z)))^2 ], on probabilities of shape (B, classes)."""
+    outputs_1, outputs_2 = _f32(outputs_1), _f32(outputs_2)
+    if outputs_1.shape != outputs_2.shape:
+        raise ValueError(f"classifier outputs differ in shape: {outputs_1.shape} vs {outputs_2.shape}")
+    return tf.reduce_mean(tf.reduce_sum(tf.math.squared_difference(outputs_1, outputs_2), axis=-1))
+
+
+# ---------------------------------------------------------------- Eq. 4.3 latent cycle consistency
+
+def cycle_consistency(z, z_rec_1, z_rec_2, norm: str = "l1"):
+    """CC (Eq. 4.3): err(z, F(G1(z))) + err(z, F(G2(z))), z and reconstructions of shape (B, dim).
+
+    norm "l1": mean |z - z_rec| (what the thesis prototype trained with); "l2": the squared L2 norm of
+    Eq. 4.3 as mean over the batch of ||z - z_rec||^2 / dim (i.e. the mean squared error).
+    """
+    z = _f32(z)
+    if norm == "l1":
+        err = lambda r: tf.reduce_mean(tf.abs(z - _f32(r)))  # noqa: E731
+    elif norm == "l2":
+        err = lambda r: tf.reduce_mean(tf.square(z - _f32(r)))  # noqa: E731
+    else:
+        raise ValueError(f"norm must be 'l1' or 'l2', got {norm!r}")
+    return err(z_rec_1) + err(z_rec_2)
+
+
+# ---------------------------------------------------------------- Eq. 4.5 perceptual loss (VGG19)
+
+def vgg_preprocess(images):
+    """[-1, 1] RGB (or grayscale, repeated to 3 channels) -> keras "caffe" VGG input: 0..255, BGR, minus
+    the ImageNet means. Requires H, W >= 32."""
+    images = _f32(images)
+    if images.shape.rank != 4 or images.shape[-1] not in (1, 3):
+        raise ValueError(f"expected images of shape (B, H, W, 1 or 3), got {images.shape}")
+    h, w = images.shape[1], images.shape[2]
+    if h is not None and w is not None and (h < VGG_MIN_SIZE or w < VGG_MIN_SIZE):
+        raise ValueError(f"VGG19 needs images of at least {VGG_MIN_SIZE}x{VGG_MIN_SIZE}, got {h}x{w}")
+    if images.shape[-1] == 1:
+        images = tf.repeat(images, 3, axis=-1)
+    pixels = (images + 1.0) * 127.5
+    return pixels[..., ::-1] - tf.constant(VGG_BGR_MEANS, tf.float32)
+
+
+def build_vgg19_features(weights="imagenet", content_layer: str = VGG_CONTENT_LAYER,
+                         style_layers: Sequence[str] = VGG_STYLE_LAYERS):
+    """Frozen VGG19 (no top) mapping preprocessed images (any size >= 32) to {layer name: features}.
+
+    weights: "imagenet" (keras.applications; needs the file in ~/.keras/models when offline), None or "none"
+    (random init, for tests), or a path to a local .h5 / .weights.h5 file of VGG19 without its top.
+    """
+    names = list(dict.fromkeys([content_layer, *style_layers]))  # a layer may be both content and style
+    if isinstance(weights, str) and weights.lower() == "none":  # the CLI's spelling of random init
+        weights = None
+    if isinstance(weights, (str, os.PathLike)) and str(weights) != "imagenet":
+        path = os.path.expanduser(str(weights))
+        if not os.path.isfile(path):
+            raise ValueError(f"VGG19 weights file not found: {path}")
+        vgg = keras.applications.VGG19(include_top=False, weights=None)
+        try:
+            vgg.load_weights(path)
+        except Exception as e:  # wrong file or format: one line instead of an h5py trace
+            raise ValueError(f"could not load VGG19 (no top) weights from {path}: {e}") from None
+    elif weights is None or weights == "imagenet":
+        try:
+            vgg = keras.applications.VGG19(include_top=False, weights=weights)
+        except Exception:
+            raise ValueError("could not load the VGG19 ImageNet weights (offline?): pre-place "
+                             "vgg19_weights_tf_dim_ordering_tf_kernels_notop.h5 in ~/.keras/models or pass "
+                             "--vgg_weights PATH|none") from None
+    else:
+        raise ValueError(f"weights must be 'imagenet', None or a file path, got {weights!r}")
+    missing = [n for n in names if n not in {layer.name for layer in vgg.layers}]
+    if missing:
+        raise ValueError(f"VGG19 has no layer(s) {missing}")
+    model = keras.Model(vgg.input, {n: vgg.get_layer(n).output for n in names}, name="vgg19_features")
+    # Frozen: the perceptual loss judges the generators, it must never train VGG (and a frozen model has
+    # no trainable variables, so it never enters an optimizer's variable list).
+    model.trainable = False
+    return model
+
+
+def gram_matrix(features):
+    """Gram matrix G[b, c, d] = sum_{i,j} F[b,i,j,c] F[b,i,j,d] / (H * W), features (B, H, W, C) -> (B, C, C)."""
+    features = _f32(features)
+    shape = tf.shape(features)
+    locations = tf.cast(shape[1] * shape[2], tf.float32)
+    return tf.einsum("bijc,bijd->bcd", features, features) / locations
+
+
+def vgg_content_and_grams(vgg_features, images, content_layer: str = VGG_CONTENT_LAYER,
+                          style_layers: Sequence[str] = VGG_STYLE_LAYERS):
+    """Run images in [-1, 1] through a `build_vgg19_features` model: -> (content features, [Gram per style
+    layer]). Batch several image sets together to make one VGG call."""
+    out = vgg_features(vgg_preprocess(images), training=False)
+    return out[content_layer], [gram_matrix(out[n]) for n in style_layers]
+
+
+def perceptual_content(feat_1, feat_2):
+    """Content part of PL (Eq. 4.5): mean((phi(G1(z)) - phi(G2(z)))^2) on one VGG layer (paired by z)."""
+    return tf.reduce_mean(tf.math.squared_difference(_f32(feat_1), _f32(feat_2)))
+
+
+def perceptual_style(grams_fake: Sequence, grams_real: Sequence):
+    """Style part of PL (Eq. 4.5): sum over style layers of mean((mean_b Gram(fake) - mean_b Gram(real))^2).
+
+    Fake and real batches are unpaired, so each batch's Gram matrices are averaged over the batch first.
+    """
+    if len(grams_fake) != len(grams_real) or not grams_fake:
+        raise ValueError(f"need the same non-zero number of style layers, got {len(grams_fake)} and "
+                         f"{len(grams_real)}")
+    terms = [tf.reduce_mean(tf.math.squared_difference(tf.reduce_mean(_f32(f), axis=0),
+                                                       tf.reduce_mean(_f32(r), axis=0)))
+             for f, r in zip(grams_fake, grams_real)]
+    return tf.add_n(terms)
+
+
+# ---------------------------------------------------------------- weight similarity (Fig. 4.1)
+
+def weight_difference(model_1, model_2):
+    """Mean over corresponding trainable variables (matched by order) of mean |w1 - w2| (thesis Fig. 4.1):
+    how far two generators' weights have drifted apart. Shared variables contribute 0."""
+    vars_1 = list(getattr(model_1, "trainable_variables", model_1))
+    vars_2 = list(getattr(model_2, "trainable_variables", model_2))
+    if len(vars_1) != len(vars_2) or not vars_1:
+        raise ValueError(f"models must have the same non-zero number of trainable variables, got "
+                         f"{len(vars_1)} and {len(vars_2)}")
+    for i, (a, b) in enumerate(zip(vars_1, vars_2)):
+        if tuple(a.shape) != tuple(b.shape):
+            raise ValueError(f"trainable variable {i} differs in shape: {tuple(a.shape)} vs {tuple(b.shape)}")
+    return tf.add_n([tf.reduce_mean(tf.abs(_f32(a) - _f32(b))) for a, b in zip(vars_1, vars_2)]) / len(vars_1)

@@ -1,0 +1,123 @@
+"""Generating from a trained run: N pairs from the same z, and slerp latent walks (thesis prototype figures).
+
+    python main.py --sample RUN_DIR --num 1000 --out pairs.npz [--step S] [--latent_walk]
+
+`pairs.npz` holds `a` and `b` (N, H, W, C) float32 in [-1, 1] (pair i generated from the same z) and `z`.
+"""
+from __future__ import annotations
+
+import argparse
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import tensorflow as tf
+
+import nets
+import outputs
+from config import Config, ConfigError
+
+
+@dataclass
+class LoadedRun:
+    cfg: Config
+    generators: list
+    step: int
+
+
+def load_run(run_dir, step=None) -> LoadedRun:
+    """Rebuild a run's generators from its config and restore them from its latest (or `step`) checkpoint."""
+    run_dir = Path(run_dir)
+    if not (run_dir / "config.json").is_file():
+        raise ConfigError(f"{run_dir} holds no run (config.json missing)")
+    cfg = Config.load(run_dir / "config.json")
+    o = nets.NetOptions(channels=3, noise_dim=cfg.noise_dim, w_init=cfg.w_init, b_init=cfg.b_init,
+                        prelu_init=cfg.prelu_init, d_norm=cfg.d_norm)
+    domains = 1 if cfg.gan_type == "gan" else 2
+    gens = nets.build_generators(cfg.arch, o, domains=domains, shared=cfg.shared_layers_g)
+    ckpt_dir = run_dir / "checkpoints"
+    state = tf.train.get_checkpoint_state(str(ckpt_dir))
+    if state is None:
+        raise ConfigError(f"{run_dir} has no checkpoint yet")
+    paths = list(state.all_model_checkpoint_paths) or [state.model_checkpoint_path]
+    path = paths[-1]
+    if step is not None:
+        matches = [p for p in paths if p.endswith(f"-{step}")]
+        if not matches:
+            kept = ", ".join(p.rsplit("-", 1)[-1] for p in paths)
+            raise ConfigError(f"no checkpoint for step {step} in {ckpt_dir} (kept: {kept})")
+        path = matches[0]
+    if not Path(path).is_absolute():
+        path = str(ckpt_dir / Path(path).name)
+    counter = tf.Variable(0, dtype=tf.int64)
+    ckpt = tf.train.Checkpoint(step=counter, **{f"vars_{g.name}": [v.value for v in g.variables] for g in gens})
+    ckpt.restore(path).expect_partial()
+    return LoadedRun(cfg, gens, int(counter.numpy()))
+
+
+def sample_pairs(generators, num, seed=0, batch_size=256):
+    """{'z': (N, d), 'a': G1(z), 'b': G2(z)} in inference mode; the same z feeds every generator."""
+    noise_dim = generators[0].input_spec_shape[0]
+    z = tf.random.Generator.from_seed(seed).uniform([num, noise_dim], -1.0, 1.0)
+    outs = [[] for _ in generators]
+    for i in range(0, num, batch_size):
+        for k, g in enumerate(generators):
+            outs[k].append(g(z[i:i + batch_size], training=False).numpy())
+    result = {"z": z.numpy()}
+    for name, chunks in zip("ab", outs):
+        result[name] = np.concatenate(chunks).astype(np.float32)
+    return result
+
+
+def slerp(z0, z1, t):
+    """Spherical interpolation between two latent vectors (White 2016), falling back to lerp when parallel."""
+    z0, z1 = np.asarray(z0, np.float64), np.asarray(z1, np.float64)
+    cos = np.dot(z0, z1) / (np.linalg.norm(z0) * np.linalg.norm(z1))
+    omega = np.arccos(np.clip(cos, -1.0, 1.0))
+    if np.sin(omega) < 1e-8:
+        return (1 - t) * z0 + t * z1
+    return (np.sin((1 - t) * omega) * z0 + np.sin(t * omega) * z1) / np.sin(omega)
+
+
+def latent_walk(generators, rows=4, steps=8, seed=0):
+    """One walk per row group between two random z; returns the thesis-layout grid (uint8)."""
+    noise_dim = generators[0].input_spec_shape[0]
+    rng = np.random.default_rng(seed)
+    zs = []
+    for _ in range(rows):
+        z0, z1 = rng.uniform(-1, 1, (2, noise_dim))
+        zs.extend(slerp(z0, z1, t) for t in np.linspace(0, 1, steps))
+    z = tf.constant(np.array(zs, np.float32))
+    return outputs.pair_grid([g(z, training=False).numpy() for g in generators], rows, steps)
+
+
+def sample_main(argv):
+    p = argparse.ArgumentParser(prog="main.py --sample", description="Write generated pairs of a trained run.")
+    p.error = lambda m: p.exit(2, f"error: {m} (see --help)\n")
+    p.add_argument("--sample", required=True, metavar="RUN_DIR")
+    p.add_argument("--num", type=int, default=1000)
+    p.add_argument("--out", required=True, help="output .npz")
+    p.add_argument("--step", type=int, help="checkpoint step (default: the latest)")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--latent_walk", action="store_true", help="also write OUT_walk.png (slerp grids)")
+    p.add_argument("--overwrite", action="store_true")
+    a = p.parse_args(argv)
+    if a.num < 1:
+        raise ConfigError(f"--num must be at least 1 (got {a.num})")
+    out = Path(a.out)
+    if out.suffix != ".npz":
+        raise ConfigError(f"--out must name a .npz file (got {out})")
+    if out.exists() and not a.overwrite:
+        raise ConfigError(f"{out} exists: pass --overwrite to replace it")
+    run = load_run(a.sample, a.step)
+    pairs = sample_pairs(run.generators, a.num, seed=a.seed)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    np.savez(out, **pairs)
+    print(f"wrote {a.num} pairs from step {run.step} of {a.sample} to {out}")
+    if a.latent_walk:
+        if run.cfg.is_toy:
+            raise ConfigError("--latent_walk draws image grids; this run generates 2-D points")
+        walk = out.with_name(out.stem + "_walk.png")
+        outputs.save_png(walk, latent_walk(run.generators, seed=a.seed))
+        print(f"wrote latent walks to {walk}")
+    return out

@@ -1,0 +1,79 @@
+"""SCoGAN (thesis ch. 4): two GANs without shared generator layers, coupled softly by regularisers that are
+added once to the summed generator objective (so each generator feels weight * dR/dG_i, sec. 6.6):
+
+- FR, feature regulariser (Eq. 4.1)      --feature_regulariser  --fr_weight  --fr_layers
+- SL, semantic loss (Eq. 4.2)            --semantic_loss        --sl_weight  --classifier_path
+- CC, latent cycle consistency (Eq. 4.3) --cycle_consistency    --cc_weight  --cc_norm
+- PL, perceptual loss (Eq. 4.5)          --perceptual_loss      --pl_content_weight --pl_style_weight --vgg_weights
+
+Every active term is logged weighted (as it enters the objective) in its own losses.csv column.
+"""
+import tensorflow as tf
+
+import classifiers
+import nets
+import regularisers
+from trainers.base import AdversarialTrainer, make_optimizer
+
+
+class SCoGANTrainer(AdversarialTrainer):
+    domains = 2
+
+    def build_nets(self, o, input_shape):
+        cfg = self.cfg
+        g = nets.build_generators(cfg.arch, o, domains=2, shared=cfg.shared_layers_g)
+        d = nets.build_discriminators(cfg.arch, o, input_shape, domains=2, shared=cfg.shared_layers_d)
+        self.classifier = self.multilabel = None
+        if cfg.semantic_loss:
+            self.classifier, meta = classifiers.load_classifier(cfg.classifier_path)
+            self.multilabel = bool(meta["multilabel"])
+        self.encoder = self.enc_opt = None
+        if cfg.cycle_consistency:
+            self.encoder = classifiers.latent_encoder(input_shape, cfg.noise_dim, name="F")
+            # The encoder has its own optimizer state (generator settings).
+            self.enc_opt = make_optimizer(cfg.optimizer, cfg.g_lr, cfg.g_beta1, cfg.g_beta2)
+            self.enc_opt.build(self.encoder.trainable_variables)
+        self.vgg = regularisers.build_vgg19_features(cfg.vgg_weights) if cfg.perceptual_loss else None
+        return g, d
+
+    def trackables(self):
+        t = super().trackables()
+        if self.encoder is not None:
+            t["vars_F"] = [v.value for v in self.encoder.variables]
+            t["enc_opt"] = self.enc_opt
+        return t
+
+    def auxiliary_objectives(self):
+        # F minimises the reconstruction error (the weighted term: Adam ignores the constant factor).
+        return [("cc", self.enc_opt, self.encoder.trainable_variables)] if self.encoder is not None else []
+
+    def coupling_terms(self, z, fakes, features, reals):
+        cfg = self.cfg
+        terms = {}
+        if cfg.feature_regulariser:
+            terms["fr"] = cfg.fr_weight * regularisers.feature_regulariser(features[0], features[1], cfg.fr_layers)
+        if cfg.semantic_loss:
+            probs = [regularisers.classifier_probabilities(self.classifier(x, training=False), self.multilabel)
+                     for x in fakes]
+            terms["sl"] = cfg.sl_weight * regularisers.semantic_loss(probs[0], probs[1])
+        if cfg.cycle_consistency:
+            # Inference mode, as the thesis code called F: its dropout was never active there.
+            z_rec = [self.encoder(x, training=False) for x in fakes]
+            terms["cc"] = cfg.cc_weight * regularisers.cycle_consistency(z, z_rec[0], z_rec[1], norm=cfg.cc_norm)
+        if cfg.perceptual_loss:
+            # One VGG call over fakes and reals of both domains.
+            n = tf.shape(fakes[0])[0]
+            content, grams = regularisers.vgg_content_and_grams(self.vgg, tf.concat(fakes + reals, axis=0))
+            split = lambda x: tf.split(x, [n, n, tf.shape(reals[0])[0], tf.shape(reals[1])[0]])  # noqa: E731
+            c = split(content)
+            g = [split(gm) for gm in grams]
+            terms["pl_content"] = cfg.pl_content_weight * regularisers.perceptual_content(c[0], c[1])
+            for i in range(2):
+                terms[f"pl_style_{i + 1}"] = cfg.pl_style_weight * regularisers.perceptual_style(
+                    [gl[i] for gl in g], [gl[2 + i] for gl in g])
+        return terms
+
+    def step_metrics(self):
+        if self.cfg.log_weight_difference:
+            return {"weight_difference": regularisers.weight_difference(self.generators[0], self.generators[1])}
+        return {}
