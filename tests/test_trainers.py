@@ -133,6 +133,7 @@ def test_resume_equals_uninterrupted_run(tmp_path):
     # runs differ by as much; a resume bug (lost BatchNorm statistics or dropout seeds) differs by far more.
     full = make(run_dir=tmp_path / "full", checkpoint_interval=2, sample_interval=2)
     full.fit(log=lambda m: None)
+    assert full._compiled_step.experimental_get_tracing_count() == 1  # one trace for the whole loop
     part = make(run_dir=tmp_path / "part", checkpoint_interval=2, sample_interval=2, iterations=2)
     part.fit(log=lambda m: None)
     resumed = make(run_dir=tmp_path / "part", checkpoint_interval=2, sample_interval=2, resume=True)
