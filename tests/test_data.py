@@ -1,0 +1,409 @@
+"""data.py: derived domains, file formats, pipelines (range, shape, determinism, checkpointable position),
+local folders, CelebA, the toy ring, and the tfds paths (missing data -> one-line DataError; a prepared
+dataset is streamed) without any network access."""
+import gzip
+import logging
+import time
+
+import cv2
+import numpy as np
+import pytest
+import tensorflow as tf
+from PIL import Image
+
+import data
+from data import DataError
+
+
+def batches(ds, n):
+    it = iter(ds)
+    return [next(it).numpy() for _ in range(n)]
+
+
+def check_images(x, batch, size=32):
+    assert x.shape == (batch, size, size, 3)
+    assert x.dtype == np.float32
+    assert x.min() >= -1.0 and x.max() <= 1.0
+
+
+# ---------------------------------------------------------------------------------------------- transforms
+def test_edge_hand_made_5x5_matches_dilation_minus_image():
+    img = np.zeros((5, 5), np.uint8)
+    img[2, 2] = 200
+    img[0, 0] = 100
+    expected = np.array([[0, 100, 0, 0, 0],
+                         [100, 200, 200, 200, 0],
+                         [0, 200, 0, 200, 0],
+                         [0, 200, 200, 200, 0],
+                         [0, 0, 0, 0, 0]], np.uint8)
+    np.testing.assert_array_equal(data.edge(img), expected)
+    np.testing.assert_array_equal(data.edge(img), cv2.dilate(img, np.ones((3, 3), np.uint8)) - img)
+
+
+def test_edge_equals_cv2_on_real_mnist_and_digits(shared_data):
+    x = data.read_idx(shared_data / "mnist" / "t10k-images-idx3-ubyte.gz")[:1000]
+    expected = np.stack([cv2.dilate(im, np.ones((3, 3), np.uint8)) - im for im in x])
+    np.testing.assert_array_equal(data.edge(x), expected)
+    d = data._load_digits_array()[:200]   # float in [0, 1], the offline default's native 8x8
+    expected = np.stack([cv2.dilate(im, np.ones((3, 3), np.uint8)) - im for im in d])
+    np.testing.assert_array_equal(data.edge(d), expected)
+    assert data.edge(x).any()
+
+
+def test_negative_and_rotate_on_known_array():
+    x = np.array([[0.0, 0.25], [0.5, 1.0]], np.float32)
+    np.testing.assert_allclose(data.negative(x), [[1.0, 0.75], [0.5, 0.0]])
+    np.testing.assert_array_equal(data.negative(np.array([[0, 10, 255]], np.uint8)), [[255, 245, 0]])
+    # 90 degrees counter-clockwise: the top-right corner moves to the top-left.
+    np.testing.assert_array_equal(data.rotate(x), [[0.25, 1.0], [0.0, 0.5]])
+    stack = np.arange(2 * 3 * 3).reshape(2, 3, 3)
+    np.testing.assert_array_equal(data.rotate(stack)[1], tf.image.rot90(stack[1][..., None])[..., 0].numpy())
+
+
+# ---------------------------------------------------------------------------------------------- formats
+def test_read_idx_real_t10k_gz_and_raw(shared_data, tmp_path):
+    path = shared_data / "mnist" / "t10k-images-idx3-ubyte.gz"
+    x = data.read_idx(path)
+    assert x.shape == (10000, 28, 28) and x.dtype == np.uint8
+    assert x.max() == 255 and x.min() == 0
+    labels = data.read_idx(shared_data / "mnist" / "t10k-labels-idx1-ubyte.gz")
+    assert labels.shape == (10000,) and set(np.unique(labels)) == set(range(10))
+    raw = tmp_path / "t10k-images-idx3-ubyte"
+    raw.write_bytes(gzip.decompress(path.read_bytes()))
+    np.testing.assert_array_equal(data.read_idx(raw), x)
+    bad = tmp_path / "bad-idx"
+    bad.write_bytes(gzip.decompress(path.read_bytes())[:5000])
+    with pytest.raises(DataError, match="truncated"):
+        data.read_idx(bad)
+    bad.write_bytes(b"not an idx file")
+    with pytest.raises(DataError, match="not an idx file"):
+        data.read_idx(bad)
+
+
+def test_split_halves_fixed_disjoint_and_complete():
+    a, b = data.split_halves(1797)
+    assert (len(a), len(b)) == (898, 899)
+    assert not set(a) & set(b) and set(a) | set(b) == set(range(1797))
+    np.random.seed(99)   # a property of the dataset: independent of any run's random state
+    a2, b2 = data.split_halves(1797)
+    np.testing.assert_array_equal(a, a2)
+    np.testing.assert_array_equal(b, b2)
+
+
+def test_epoch_indices_are_permutations_changing_per_epoch():
+    idx = [int(i) for i in data._epoch_indices(10, seed=3).take(30)]
+    epochs = [idx[i:i + 10] for i in (0, 10, 20)]
+    assert all(sorted(e) == list(range(10)) for e in epochs)
+    assert epochs[0] != epochs[1] or epochs[1] != epochs[2]
+
+
+# ---------------------------------------------------------------------------------------------- digit pairs
+def test_mnist2edge_from_idx_files_content_and_range(shared_data, caplog):
+    with caplog.at_level(logging.WARNING, logger="data"):
+        a, b, info = data.load_pair("mnist2edge", batch_size=16, seed=0, data_dir=str(shared_data))
+    assert any("test split" in r.getMessage() for r in caplog.records)   # only t10k is there
+    assert info == data.DataInfo("mnist2edge", (32, 32, 3), (5000, 5000), 0)
+    xa, = batches(a, 1)
+    xb, = batches(b, 1)
+    for x in (xa, xb):
+        check_images(x, 16)
+        np.testing.assert_array_equal(x[..., 0], x[..., 1])   # grayscale repeated to RGB
+        np.testing.assert_array_equal(x[..., 0], x[..., 2])
+    # Every image of domain B is the edge image (at 28x28) of one of its half, resized to 32x32.
+    raw = data.read_idx(shared_data / "mnist" / "t10k-images-idx3-ubyte.gz")
+    ia, ib = data.split_halves(len(raw))
+    assert nearest_reference_distance(xb, raw[ib], data.edge).max() < 1e-5
+    # ... and domain A is the other half, untransformed.
+    assert nearest_reference_distance(xa, raw[ia], lambda x: x).max() < 1e-5
+    assert nearest_reference_distance(xa, raw[ib], data.edge).min() > 0.1
+
+
+def test_digits2edge_default_offline_sizes_range_and_determinism():
+    a, b, info = data.load_pair("digits2edge", batch_size=8, seed=1)
+    assert info.name == "digits2edge" and info.shape == (32, 32, 3) and info.sizes == (898, 899)
+    assert info.skipped == 0
+    xa, xb = batches(a, 1)[0], batches(b, 1)[0]
+    check_images(xa, 8)
+    check_images(xb, 8)
+    assert xa.max() > 0.9 and xa.min() == -1.0
+    tf.random.set_seed(12345)   # the order follows `seed` alone, not TF's global seed
+    a2, b2, _ = data.load_pair("digits2edge", batch_size=8, seed=1)
+    np.testing.assert_array_equal(batches(a2, 1)[0], xa)
+    np.testing.assert_array_equal(batches(b2, 1)[0], xb)
+    a3, _, _ = data.load_pair("digits2edge", batch_size=8, seed=2)
+    assert not np.array_equal(batches(a3, 1)[0], xa)
+
+
+def nearest_reference_distance(batch, gray_native, transform, size=32):
+    """For each image of `batch`, the distance to the closest transformed-and-resized reference image."""
+    ref = transform(gray_native).astype(np.float32)[..., None]
+    ref = ref / 255.0 if gray_native.dtype == np.uint8 else ref
+    ref = tf.image.resize(ref, [size, size], antialias=True).numpy()[..., 0].reshape(len(ref), -1) * 2 - 1
+    return np.abs(batch[..., 0].reshape(len(batch), 1, -1) - ref[None]).max(axis=2).min(axis=1)
+
+
+@pytest.mark.parametrize("transform", ["edge", "negative", "rotate"])
+def test_digit_pairs_are_half_as_is_and_half_transformed(transform):
+    a, b, info = data.load_pair(f"digits2{transform}", batch_size=8, seed=0)
+    assert info.sizes == (898, 899)
+    xa, xb = batches(a, 1)[0], batches(b, 1)[0]
+    check_images(xb, 8)
+    digits = data._load_digits_array()
+    ia, ib = data.split_halves(len(digits))
+    assert nearest_reference_distance(xb, digits[ib], data.TRANSFORMS[transform]).max() < 1e-5
+    assert nearest_reference_distance(xa, digits[ia], lambda x: x).max() < 1e-5
+    assert nearest_reference_distance(xa, digits[ib], lambda x: x).min() > 0.05   # the halves are disjoint
+
+
+def test_single_digits_and_default_image_size():
+    ds, info = data.load_single("digits", batch_size=5, seed=0, image_size=64)
+    assert info == data.DataInfo("digits", (64, 64, 3), (1797,), 0)
+    check_images(batches(ds, 1)[0], 5, size=64)
+    assert data.default_image_size("digits2edge") == 32
+    assert data.default_image_size(None) == 32
+    assert data.default_image_size("mnist2svhn") == 32
+    for name in ("celeba_Smiling", "Smiling", "celeba", "apple2orange", "horse2zebra"):
+        assert data.default_image_size(name) == 128
+    assert {"digits2edge", "mnist2rotate", "mnist2svhn", "mnist2fashion", "celeba_Blond_Hair",
+            "apple2orange", "horse2zebra"} <= set(data.COGAN_DATASETS)
+    assert {"toy", "digits", "mnist", "svhn", "fashion_mnist", "celeba"} <= set(data.SINGLE_DATASETS)
+
+
+# ---------------------------------------------------------------------------------------------- checkpoint
+def assert_iterator_checkpoint_resumes(ds, tmp_path, max_kb=None):
+    it = iter(ds)
+    for _ in range(3):
+        next(it)
+    ckpt = tf.train.Checkpoint(it=it)
+    path = ckpt.save(str(tmp_path / "ckpt" / "it"))
+    if max_kb is not None:   # positions only, not the prefetched batches
+        assert sum(f.stat().st_size for f in (tmp_path / "ckpt").iterdir()) < max_kb * 1024
+    expected = [next(it).numpy() for _ in range(2)]
+    ckpt.restore(path)
+    for e in expected:
+        np.testing.assert_array_equal(next(it).numpy(), e)
+
+
+def test_iterator_checkpoint_digits_and_toy(tmp_path):
+    a, _, _ = data.load_pair("digits2rotate", batch_size=16, seed=0)
+    assert_iterator_checkpoint_resumes(a, tmp_path / "digits", max_kb=64)
+    toy, _ = data.load_single("toy", batch_size=16, seed=0)
+    assert_iterator_checkpoint_resumes(toy, tmp_path / "toy", max_kb=64)
+
+
+# ---------------------------------------------------------------------------------------------- folders
+def solid(path, size, color, mode="RGB"):
+    path.parent.mkdir(parents=True, exist_ok=True)
+    Image.new(mode, size, color).save(path)
+
+
+def test_local_folders_pair_skips_corrupt_and_checkpoints(tmp_path):
+    dir_a, dir_b = tmp_path / "a", tmp_path / "b"
+    for i in range(5):
+        solid(dir_a / f"red{i}.png", (40 + i, 30), (255, 0, 0))
+    solid(dir_a / "nested" / "red.bmp", (20, 20), (255, 0, 0))
+    solid(dir_a / "nested" / "red.gif", (20, 20), (255, 0, 0))
+    (dir_a / "broken.png").write_bytes(b"\x89PNG\r\n\x1a\n" + b"garbage" * 20)
+    # A truncated JPEG passes PIL's verify() but not the decoder the pipeline uses: skipped too.
+    truncated = tmp_path / "full.jpg"
+    Image.fromarray(np.random.RandomState(0).randint(0, 255, (64, 64, 3), np.uint8)).save(truncated)
+    (dir_a / "nested" / "truncated.jpg").write_bytes(truncated.read_bytes()[:1500])
+    with Image.open(dir_a / "nested" / "truncated.jpg") as im:
+        im.verify()
+    (dir_a / "notes.txt").write_text("not an image, not counted")
+    for i in range(3):
+        solid(dir_b / f"gray{i}.jpg", (64, 48), 128, mode="L")
+    a, b, info = data.load_pair(None, domain_a=str(dir_a), domain_b=str(dir_b), batch_size=4, seed=0)
+    assert info == data.DataInfo("folders", (32, 32, 3), (7, 3), 2)
+    xa, = batches(a, 1)
+    xb, = batches(b, 1)
+    check_images(xa, 4)
+    check_images(xb, 4)
+    np.testing.assert_allclose(xa[..., 0], 1.0, atol=1e-6)    # red, whatever the source format
+    np.testing.assert_allclose(xa[..., 1:], -1.0, atol=1e-6)
+    np.testing.assert_allclose(xb, 128 / 255 * 2 - 1, atol=3 / 255)   # grayscale JPEG -> 3 equal channels
+    assert_iterator_checkpoint_resumes(a, tmp_path / "ckpt_folder", max_kb=64)
+    ds, info1 = data.load_single(None, domain_a=str(dir_b), batch_size=2, seed=0, image_size=64)
+    assert info1 == data.DataInfo("folder", (64, 64, 3), (3,), 0)
+    check_images(batches(ds, 1)[0], 2, size=64)
+
+
+def test_folder_errors(tmp_path):
+    good = tmp_path / "good"
+    solid(good / "x.png", (8, 8), (0, 0, 0))
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    (empty / "readme.txt").write_text("no images")
+    with pytest.raises(DataError, match="no images"):
+        data.load_pair(None, domain_a=str(good), domain_b=str(empty), batch_size=2, seed=0)
+    with pytest.raises(DataError, match="not found"):
+        data.load_pair(None, domain_a=str(good), domain_b=str(tmp_path / "missing"), batch_size=2, seed=0)
+    with pytest.raises(DataError, match="domain_b"):
+        data.load_pair(None, domain_a=str(good), batch_size=2, seed=0)
+    with pytest.raises(DataError, match="not both"):
+        data.load_pair("digits2edge", domain_a=str(good), domain_b=str(good), batch_size=2, seed=0)
+    bad = tmp_path / "bad"
+    bad.mkdir()
+    (bad / "a.jpg").write_bytes(b"nope")
+    with pytest.raises(DataError, match="none of the 1 image files"):
+        data.load_single(None, domain_a=str(bad), batch_size=2, seed=0)
+    with pytest.raises(DataError, match="unknown coupled dataset 'mnist2nothing'.*digits2edge"):
+        data.load_pair("mnist2nothing", batch_size=2, seed=0)
+    with pytest.raises(DataError, match="unknown single-GAN dataset 'ring'.*toy"):
+        data.load_single("ring", batch_size=2, seed=0)
+    with pytest.raises(DataError) as e:
+        data.load_pair("nope", batch_size=2, seed=0)
+    assert "\n" not in str(e.value)
+
+
+def test_cycle_gan_name_uses_local_train_folders(tmp_path):
+    for split, color in (("trainA", (0, 255, 0)), ("trainB", (0, 0, 255))):
+        for i in range(2):
+            solid(tmp_path / "horse2zebra" / split / f"{i}.png", (256, 256), color)
+    a, b, info = data.load_pair("horse2zebra", data_dir=str(tmp_path), batch_size=2, seed=0, download=False)
+    assert info == data.DataInfo("horse2zebra", (128, 128, 3), (2, 2), 0)
+    xa, = batches(a, 1)
+    check_images(xa, 2, size=128)
+    np.testing.assert_allclose(xa[..., 1], 1.0, atol=1e-6)
+
+
+# ---------------------------------------------------------------------------------------------- CelebA
+def test_celeba_attribute_file_parsing(shared_data):
+    files, names, attrs = data.read_celeba_attributes(shared_data / "celeba" / "list_attr_celeba.txt")
+    assert len(files) == 20000 and attrs.shape == (20000, 40) and attrs.dtype == np.int8
+    assert tuple(names) == data.CELEBA_ATTRIBUTES
+    assert files[0] == "000001.jpg" and files[-1] == "020000.jpg"
+    assert set(np.unique(attrs)) == {-1, 1}
+    # Row 000001 as printed in the file.
+    np.testing.assert_array_equal(attrs[0, :10], [-1, 1, 1, -1, -1, -1, -1, -1, -1, -1])
+    assert attrs[0, names.index("Smiling")] == 1 and attrs[0, names.index("Male")] == -1
+
+
+def test_celeba_center_crop_on_real_face(shared_data):
+    face = np.array(Image.open(shared_data / "celeba" / "000001.png"))
+    assert face.shape == (218, 178, 3)
+    out = data.center_crop_resize(face, 128).numpy()
+    ref = tf.image.resize(face[20:198].astype(np.float32) / 255.0, [128, 128], antialias=True).numpy()
+    assert out.shape == (128, 128, 3)
+    np.testing.assert_allclose(out, np.clip(ref, 0, 1), atol=1e-6)
+    # Rows outside the central 178x178 never reach the output.
+    marked = np.full((218, 178, 3), 100, np.uint8)
+    marked[:20] = 255
+    marked[198:] = 0
+    np.testing.assert_allclose(data.center_crop_resize(marked, 64).numpy(), 100 / 255, atol=1e-6)
+
+
+def test_celeba_attribute_pair_from_manual_layout(shared_data):
+    files, names, attrs = data.read_celeba_attributes(shared_data / "celeba" / "list_attr_celeba.txt")
+    smiling = attrs[:4, names.index("Smiling")]
+    a, b, info = data.load_pair("Smiling", batch_size=3, seed=0, data_dir=str(shared_data), download=False)
+    assert info == data.DataInfo("celeba_Smiling", (128, 128, 3), ((smiling == 1).sum(), (smiling == -1).sum()))
+    check_images(batches(a, 1)[0], 3, size=128)
+    ds, info1 = data.load_single("celeba", batch_size=2, seed=0, data_dir=str(shared_data), image_size=64)
+    assert info1.sizes == (4,)
+    check_images(batches(ds, 1)[0], 2, size=64)
+
+
+# ---------------------------------------------------------------------------------------------- tfds
+@pytest.mark.parametrize("call", [
+    lambda d: data.load_pair("mnist2edge", batch_size=2, seed=0, data_dir=d, download=False),
+    lambda d: data.load_pair("apple2orange", batch_size=2, seed=0, data_dir=d, download=False),
+    lambda d: data.load_pair("celeba_Eyeglasses", batch_size=2, seed=0, data_dir=d, download=False),
+    lambda d: data.load_single("svhn", batch_size=2, seed=0, data_dir=d, download=False),
+])
+def test_tfds_missing_data_is_one_line_error(call, tmp_path):
+    start = time.monotonic()
+    with pytest.raises(DataError) as e:
+        call(str(tmp_path))
+    msg = str(e.value)
+    assert "tfds build" in msg and str(tmp_path) in msg and "\n" not in msg
+    assert time.monotonic() - start < 20   # no network probe
+
+
+def test_tfds_failed_download_is_one_line_error(tmp_path, monkeypatch):
+    tfds = data._import_tfds()
+
+    class Offline:
+        def is_prepared(self):
+            return False
+
+        def download_and_prepare(self):
+            raise ConnectionError("Failed to resolve 'storage.googleapis.com'\nlong traceback text")
+
+    monkeypatch.setattr(tfds, "builder", lambda name, data_dir=None: Offline())
+    expected = r"could not download 'svhn_cropped'.*ConnectionError.*tfds build svhn_cropped"
+    with pytest.raises(DataError, match=expected) as e:
+        data.load_single("svhn", batch_size=2, seed=0, data_dir=str(tmp_path))
+    assert "\n" not in str(e.value)
+
+    def missing_module():
+        raise ModuleNotFoundError("No module named 'importlib_resources'", name="importlib_resources")
+
+    monkeypatch.setattr(Offline, "download_and_prepare", lambda self: missing_module())
+    with pytest.raises(DataError, match="pip install importlib_resources, or run `tfds build svhn_cropped"):
+        data.load_single("svhn", batch_size=2, seed=0, data_dir=str(tmp_path))
+
+
+@pytest.fixture(scope="module")
+def fake_celeb_a(tmp_path_factory):
+    """A tiny prepared tfds dataset with celeb_a's image/attributes features: face i is solid gray 5*i,
+    smiling when i % 3 == 0. Exercises the real tfds reading path offline."""
+    tfds = data._import_tfds()
+    with tfds.core.registered.skip_registration():
+        class FakeCelebA(tfds.core.GeneratorBasedBuilder):
+            VERSION = tfds.core.Version("1.0.0")
+
+            def _info(self):
+                return tfds.core.DatasetInfo(builder=self, features=tfds.features.FeaturesDict({
+                    "image": tfds.features.Image(shape=(218, 178, 3), encoding_format="png"),
+                    "attributes": {"Smiling": tf.bool, "Male": tf.bool}}))
+
+            def _split_generators(self, dl_manager):
+                return {"train": self._generate_examples(0, 30), "validation": self._generate_examples(30, 40),
+                        "test": self._generate_examples(40, 50)}
+
+            def _generate_examples(self, lo, hi):
+                for i in range(lo, hi):
+                    yield i, {"image": np.full((218, 178, 3), 5 * i, np.uint8),
+                              "attributes": {"Smiling": i % 3 == 0, "Male": i % 2 == 0}}
+
+    root = tmp_path_factory.mktemp("tfds")
+    builder = FakeCelebA(data_dir=str(root))
+    builder.download_and_prepare()
+    return builder
+
+
+def test_tfds_celeba_stream_filters_counts_and_checkpoints(fake_celeb_a, tmp_path, monkeypatch):
+    tfds = data._import_tfds()
+    seen = []
+    monkeypatch.setattr(tfds, "builder", lambda name, data_dir=None: seen.append(name) or fake_celeb_a)
+    a, b, info = data.load_pair("celeba_Smiling", batch_size=8, seed=0, data_dir=str(tmp_path), image_size=32)
+    assert seen[0] == "celeb_a"
+    assert info == data.DataInfo("celeba_Smiling", (32, 32, 3), (17, 33))   # all three splits: 50 faces
+    for ds, smiling in ((a, True), (b, False)):
+        x = np.concatenate(batches(ds, 3))
+        check_images(x, 24)
+        ids = np.round((x[:, 0, 0, 0] + 1) / 2 * 255 / 5).astype(int)
+        assert all((i % 3 == 0) == smiling for i in ids)
+        assert len(set(ids)) > 8   # shuffled across the whole domain
+    assert_iterator_checkpoint_resumes(a, tmp_path)
+
+
+# ---------------------------------------------------------------------------------------------- toy
+def test_toy_ring_points_near_the_ten_modes():
+    modes = data.ring_modes()
+    assert modes.shape == (10, 2)
+    np.testing.assert_allclose(np.linalg.norm(modes, axis=1), 2.0, rtol=1e-6)
+    np.testing.assert_allclose(modes[0], [2.0, 0.0], atol=1e-6)
+    ds, info = data.load_single("toy", batch_size=500, seed=0)
+    assert info.name == "toy" and info.shape == (2,)
+    x = np.concatenate(batches(ds, 4))
+    assert x.shape == (2000, 2) and x.dtype == np.float32
+    d = np.linalg.norm(x[:, None] - modes[None], axis=2)
+    assert d.min(axis=1).max() < 0.02 * 6          # every point within 6 std of a mode
+    assert set(d.argmin(axis=1)) == set(range(10))  # every mode is hit
+    assert 0.015 < np.std(x - modes[d.argmin(axis=1)]) < 0.025
+    again, _ = data.load_single("toy", batch_size=500, seed=0)
+    np.testing.assert_array_equal(batches(again, 1)[0], x[:500])
+    other, _ = data.load_single("toy", batch_size=500, seed=1)
+    assert not np.array_equal(batches(other, 1)[0], x[:500])
