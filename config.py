@@ -98,6 +98,9 @@ class Config:
     sample_rows: int = 4
     sample_cols: int = 8
     keep_checkpoints: int = 3
+    # evaluation (metrics at the end of training; `--evaluate RUN` on demand)
+    final_eval: bool = True
+    eval_pairs: Optional[int] = None       # None: the thesis's count for the data (30,000 / 50,000 / 1,000)
     # not part of what a run *is*: how this invocation treats its folder (never saved)
     resume: bool = field(default=False, metadata={"saved": False})
     overwrite: bool = field(default=False, metadata={"saved": False})
@@ -225,6 +228,10 @@ def build_parser(gan_types) -> argparse.ArgumentParser:
     g.add_argument("--sample_rows", type=int)
     g.add_argument("--sample_cols", type=int)
     g.add_argument("--keep_checkpoints", type=int)
+    g = p.add_argument_group("evaluation")
+    g.add_argument("--no_final_eval", dest="final_eval", action="store_false",
+                   help="skip the LPIPS table written at the end of training")
+    g.add_argument("--eval_pairs", type=int, help="pairs for the LPIPS tables (default: the thesis's count)")
     del a
     return p
 
