@@ -200,10 +200,14 @@ class AdversarialTrainer:
     def save_checkpoint(self):
         self.manager.save(checkpoint_number=int(self.step.numpy()))
 
+    def models(self):
+        """Every network the final `models/` folder holds (a model adds its auxiliary nets)."""
+        return self.generators + self.discriminators
+
     def save_models(self):
         d = self.run_dir / "models"
         d.mkdir(exist_ok=True)
-        for m in self.generators + self.discriminators:
+        for m in self.models():
             m.save_weights(str(d / f"{m.name}.weights.h5"))
 
     # ------------------------------------------------------------------ the loop

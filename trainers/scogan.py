@@ -2,7 +2,8 @@
 added once to the summed generator objective (so each generator feels weight * dR/dG_i, sec. 6.6):
 
 - FR, feature regulariser (Eq. 4.1)      --feature_regulariser  --fr_weight  --fr_layers
-- SL, semantic loss (Eq. 4.2)            --semantic_loss        --sl_weight  --classifier_path
+- SL, semantic loss (Eq. 4.2)            --semantic_loss        --sl_weight  --classifier_path (optional: without
+  it, main.load_data trains the pair's Appendix B classifier once and caches it, trainers/classifier.py)
 - CC, latent cycle consistency (Eq. 4.3) --cycle_consistency    --cc_weight  --cc_norm
 - PL, perceptual loss (Eq. 4.5)          --perceptual_loss      --pl_content_weight --pl_style_weight --vgg_weights
 
@@ -42,6 +43,9 @@ class SCoGANTrainer(AdversarialTrainer):
             t["vars_F"] = [v.value for v in self.encoder.variables]
             t["enc_opt"] = self.enc_opt
         return t
+
+    def models(self):
+        return super().models() + ([self.encoder] if self.encoder is not None else [])
 
     def auxiliary_objectives(self):
         # F minimises the reconstruction error (the weighted term: Adam ignores the constant factor).

@@ -1,0 +1,230 @@
+"""End to end through `main.main`: a few iterations of every gan_type and SCoGAN regulariser combination,
+what a run folder holds, --resume / --overwrite / --config, --sample, and bad input -> one line, exit 2."""
+import csv
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+import classifiers
+import main
+
+REPO = Path(__file__).resolve().parents[1]
+# Tiny and quick: every option that changes what is written is still exercised.
+FAST = ["--iterations", "3", "--batch_size", "4", "--log_interval", "1", "--sample_interval", "2",
+        "--checkpoint_interval", "2", "--sample_rows", "1", "--sample_cols", "2", "--no_final_eval"]
+
+
+def run_ok(*argv):
+    assert main.main([str(a) for a in argv]) == 0
+
+
+def rows(run_dir):
+    with open(Path(run_dir) / "losses.csv") as f:
+        return list(csv.DictReader(f))
+
+
+def exits_2(capsys, *argv):
+    """main.main returns 2 (our errors) or argparse exits 2; either way one line on stderr."""
+    try:
+        code = main.main([str(a) for a in argv])
+    except SystemExit as e:
+        code = e.code
+    err = capsys.readouterr().err.strip()
+    assert code == 2, err
+    assert err.startswith("error: ") and "\n" not in err, err
+    return err
+
+
+def write_images(folder, n, size=(12, 12), seed=0):
+    folder.mkdir(parents=True, exist_ok=True)
+    rng = np.random.RandomState(seed)
+    for i in range(n):
+        Image.fromarray(rng.randint(0, 255, size + (3,), dtype=np.uint8)).save(folder / f"{i}.png")
+    return folder
+
+
+@pytest.fixture(scope="module")
+def classifier_path(tmp_path_factory):
+    model = classifiers.digit_classifier((32, 32, 3), 10)
+    return classifiers.save_classifier(model, tmp_path_factory.mktemp("clf") / "classifier.keras",
+                                       multilabel=False, names=[str(i) for i in range(10)])
+
+
+# ------------------------------------------------------------------------------------------ what a run writes
+def test_default_cogan_run_writes_everything(tmp_path):
+    out = tmp_path / "run"
+    run_ok("--dir", out, *FAST)
+    cfg = json.loads((out / "config.json").read_text())
+    assert (cfg["gan_type"], cfg["cogan_data"], cfg["arch"]) == ("cogan", "digits2edge", "cogan32")
+    assert (cfg["shared_layers_g"], cfg["shared_layers_d"]) == (4, 3)  # Tables 3.1/3.2 defaults
+    assert "resume" not in cfg and "overwrite" not in cfg
+    r = rows(out)
+    assert [int(x["step"]) for x in r] == [1, 2, 3]
+    assert {"d_loss_1", "d_loss_2", "g_loss_1", "g_loss_2", "d_weight_decay", "g_weight_decay"} <= set(r[0])
+    assert all(np.isfinite(float(v)) for x in r for v in x.values())
+    assert sorted(p.name for p in (out / "samples").glob("*.png")) == ["step_0000002.png", "step_0000003.png"]
+    grid = np.asarray(Image.open(out / "samples" / "step_0000003.png"))
+    assert grid.shape[0] > grid.shape[1] / 2  # two rows of pairs: domain 1 above domain 2
+    assert (out / "losses.png").is_file() and list((out / "tb").iterdir())
+    assert (out / "checkpoints" / "checkpoint").is_file()
+    assert {p.name for p in (out / "models").iterdir()} == {"G1.weights.h5", "G2.weights.h5",
+                                                             "D1.weights.h5", "D2.weights.h5"}
+
+
+def test_single_gan_on_toy_ring_with_critic_steps(tmp_path):
+    run_ok("--gan_type", "gan", "--dataset", "toy", "--disc_iters", "5", "--dir", tmp_path / "toy", *FAST)
+    cfg = json.loads((tmp_path / "toy" / "config.json").read_text())
+    assert (cfg["arch"], cfg["disc_iters"], cfg["image_size"]) == ("toy", 5, None)
+    assert len(rows(tmp_path / "toy")) == 3
+    assert list((tmp_path / "toy" / "samples").glob("*.png"))
+
+
+def test_single_gan_wgan_gp_on_a_local_folder_skips_unreadable(tmp_path, capsys):
+    folder = write_images(tmp_path / "imgs", 6)
+    (folder / "broken.png").write_bytes(b"not an image")
+    run_ok("--gan_type", "gan", "--domain_a", folder, "--preset", "wgan-gp", "--dir", tmp_path / "w", *FAST)
+    assert "skipped 1 unreadable" in capsys.readouterr().out
+    cfg = json.loads((tmp_path / "w" / "config.json").read_text())
+    assert (cfg["loss"], cfg["disc_penalty"], cfg["disc_iters"], cfg["d_norm"]) == ("wgan", "wgan-gp", 5, "layer")
+    assert "d_gp" in rows(tmp_path / "w")[0] or any("gp" in k for k in rows(tmp_path / "w")[0])
+
+
+def test_cogan_on_two_folders_with_chosen_sharing(tmp_path):
+    a, b = write_images(tmp_path / "a", 5, seed=1), write_images(tmp_path / "b", 7, (20, 16), seed=2)
+    run_ok("--domain_a", a, "--domain_b", b, "--shared_layers_g", "1", "--shared_layers_d", "0",
+           "--dir", tmp_path / "f", *FAST)
+    cfg = json.loads((tmp_path / "f" / "config.json").read_text())
+    assert (cfg["shared_layers_g"], cfg["shared_layers_d"], cfg["image_size"]) == (1, 0, 32)
+
+
+def test_cogan_on_real_mnist_idx_files(tmp_path, shared_data):
+    # The loader reads idx files from --data_dir (clusters without internet); here the real test split.
+    d = tmp_path / "data" / "mnist"
+    d.mkdir(parents=True)
+    (d / "t10k-images-idx3-ubyte.gz").symlink_to(shared_data / "mnist" / "t10k-images-idx3-ubyte.gz")
+    run_ok("--cogan_data", "mnist2edge", "--data_dir", tmp_path / "data", "--no_download",
+           "--dir", tmp_path / "m", *FAST)
+    assert len(rows(tmp_path / "m")) == 3
+
+
+SCOGAN_TERMS = {"feature_regulariser": ["fr"], "semantic_loss": ["sl"], "cycle_consistency": ["cc"],
+                "perceptual_loss": ["pl_content", "pl_style_1", "pl_style_2"]}
+
+
+@pytest.mark.parametrize("combo", [("feature_regulariser",), ("semantic_loss",), ("cycle_consistency",),
+                                   ("perceptual_loss",), ("semantic_loss", "feature_regulariser"),
+                                   ("semantic_loss", "cycle_consistency"),
+                                   ("feature_regulariser", "cycle_consistency")],
+                         ids=lambda c: "+".join(c))
+def test_scogan_each_regulariser_and_thesis_combinations(tmp_path, combo, classifier_path):
+    flags = [f"--{c}" for c in combo]
+    if "semantic_loss" in combo:
+        flags += ["--classifier_path", classifier_path]
+    if "perceptual_loss" in combo:
+        flags += ["--vgg_weights", "none"]
+    run_ok("--gan_type", "scogan", "--weight_decay", "0", *flags, "--dir", tmp_path / "s", *FAST)
+    cfg = json.loads((tmp_path / "s" / "config.json").read_text())
+    assert (cfg["shared_layers_g"], cfg["shared_layers_d"]) == (0, 0)
+    terms = [t for c in combo for t in SCOGAN_TERMS[c]]
+    for r in rows(tmp_path / "s"):
+        assert set(terms) <= set(r)
+        # Each term is its own column and enters the summed generator objective once.
+        adv = float(r["g_loss_1"]) + float(r["g_loss_2"])
+        assert float(r["g_total"]) == pytest.approx(adv + sum(float(r[t]) for t in terms), rel=1e-4, abs=1e-5)
+    if "cycle_consistency" in combo:
+        assert (tmp_path / "s" / "models" / "F.weights.h5").is_file()
+
+
+# ------------------------------------------------------------------------------------------ resume and friends
+def test_resume_alone_continues_from_saved_config_to_a_new_total(tmp_path):
+    out = tmp_path / "r"
+    run_ok("--dir", out, *FAST)
+    run_ok("--dir", out, "--resume", "--iterations", "5")
+    assert [int(x["step"]) for x in rows(out)] == [1, 2, 3, 4, 5]
+    cfg = json.loads((out / "config.json").read_text())
+    assert cfg["iterations"] == 5 and cfg["batch_size"] == 4
+
+
+def test_existing_run_is_refused_then_overwritten(tmp_path, capsys):
+    out = tmp_path / "o"
+    run_ok("--dir", out, *FAST)
+    before = (out / "losses.csv").read_bytes()
+    err = exits_2(capsys, "--dir", out, *FAST)
+    assert "--resume" in err and "--overwrite" in err
+    assert (out / "losses.csv").read_bytes() == before
+    run_ok("--dir", out, "--overwrite", *FAST, "--iterations", "2")  # the last value given wins
+    assert len(rows(out)) == 2
+
+
+def test_config_file_repeats_a_run(tmp_path):
+    run_ok("--dir", tmp_path / "a", "--seed", "3", "--g_lr", "0.0001", *FAST)
+    run_ok("--config", tmp_path / "a" / "config.json", "--dir", tmp_path / "b")
+    ca = json.loads((tmp_path / "a" / "config.json").read_text())
+    cb = json.loads((tmp_path / "b" / "config.json").read_text())
+    assert {k: v for k, v in ca.items() if k != "dir"} == {k: v for k, v in cb.items() if k != "dir"}
+    la, lb = rows(tmp_path / "a"), rows(tmp_path / "b")
+    assert len(la) == len(lb)
+    for x, y in zip(la, lb):  # same seed, same config: the same run (to oneDNN float noise)
+        for k in x:
+            assert float(x[k]) == pytest.approx(float(y[k]), rel=1e-3, abs=1e-4)
+
+
+def test_sample_writes_pairs_and_latent_walk(tmp_path):
+    run_ok("--dir", tmp_path / "r", *FAST)
+    run_ok("--sample", tmp_path / "r", "--num", "5", "--out", tmp_path / "p.npz")
+    with np.load(tmp_path / "p.npz") as f:
+        assert f["a"].shape == f["b"].shape == (5, 32, 32, 3) and f["z"].shape == (5, 100)
+        assert f["a"].dtype == np.float32 and -1 <= f["a"].min() and f["b"].max() <= 1
+        assert not np.allclose(f["a"], f["b"])
+    run_ok("--sample", tmp_path / "r", "--num", "2", "--out", tmp_path / "w.npz", "--latent_walk")
+    assert list(tmp_path.glob("w*"))
+
+
+# ------------------------------------------------------------------------------------------ bad input
+@pytest.mark.parametrize("argv, says", [
+    (["--cogan_data", "nope2nothing"], "unknown coupled dataset"),
+    (["--gan_type", "gan", "--dataset", "nope"], "nope"),
+    (["--gan_type", "wgan"], "invalid choice"),
+    (["--loss", "hinge"], "invalid choice"),
+    (["--iterations", "ten"], "invalid int"),
+    (["--domain_a", "/no/such/dir", "--domain_b", "/no/such/dir2"], "not found"),
+    (["--shared_layers_g", "9"], "out of range"),
+    (["--gan_type", "cogan", "--dataset", "mnist"], "--cogan_data"),
+    (["--feature_regulariser"], "scogan"),
+    (["--resume", "--overwrite", "--dir", "x"], "contradict"),
+    (["--preset", "wgan-gp", "--d_norm", "batch"], "BatchNorm"),
+    (["--image_size", "48"], "not supported"),
+    (["--config", "/no/such/config.json"], "not found"),
+])
+def test_bad_input_is_one_line_and_exit_2(tmp_path, capsys, argv, says):
+    err = exits_2(capsys, *argv, "--dir", tmp_path / "never", *FAST) if "--dir" not in argv \
+        else exits_2(capsys, *argv, *FAST)
+    assert says in err
+    assert not (tmp_path / "never").exists()
+
+
+def test_empty_folder_and_folder_of_unreadable_files(tmp_path, capsys):
+    (tmp_path / "empty").mkdir()
+    assert "no images" in exits_2(capsys, "--gan_type", "gan", "--domain_a", tmp_path / "empty", *FAST)
+    bad = tmp_path / "bad"
+    bad.mkdir()
+    for i in range(3):
+        (bad / f"{i}.jpg").write_bytes(b"garbage")
+    assert "none of the 3" in exits_2(capsys, "--gan_type", "gan", "--domain_a", bad, *FAST)
+
+
+def test_sample_of_a_folder_that_is_no_run(tmp_path, capsys):
+    assert "no run" in exits_2(capsys, "--sample", tmp_path, "--num", "2", "--out", tmp_path / "x.npz")
+
+
+def test_cli_process_prints_no_traceback(tmp_path):
+    p = subprocess.run([sys.executable, "main.py", "--cogan_data", "nope", "--dir", str(tmp_path / "x")],
+                       cwd=REPO, capture_output=True, text=True, timeout=300)
+    assert p.returncode == 2
+    assert "Traceback" not in p.stderr
+    assert [line for line in p.stderr.splitlines() if line.startswith("error:")], p.stderr
