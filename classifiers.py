@@ -34,6 +34,8 @@ CELEBA_CLASSIFIER_ATTRIBUTES = (
 
 META_SUFFIX = ".json"
 _META_KIND = "scogan-classifier"
+# Adam at Keras' default rate, as the prototype compiled its classifiers.
+LEARNING_RATE = 1e-3
 
 
 # ---------------------------------------------------------------- architectures
@@ -66,6 +68,14 @@ def celeba_classifier(input_shape=(128, 128, 3), num_labels=len(CELEBA_CLASSIFIE
                       name="celeba_classifier") -> keras.Model:
     """Thesis Table B.2 (CelebA attributes): one logit per attribute, multi-label (sigmoid outside)."""
     return _appendix_b_classifier(input_shape, num_labels, name)
+
+
+def build_classifier(input_shape, names, multilabel: bool) -> keras.Model:
+    """The Appendix B classifier for labelled data: Table B.2 (one logit per attribute) when multi-label,
+    else Table B.1 (one logit per class); one output per name."""
+    if multilabel:
+        return celeba_classifier(input_shape, num_labels=len(names))
+    return digit_classifier(input_shape, num_classes=len(names))
 
 
 def latent_encoder(input_shape, latent_dim, name="latent_encoder", output_activation=None) -> keras.Model:
@@ -107,8 +117,25 @@ def _correct(labels, logits, multilabel):
     return tf.equal(tf.argmax(logits, axis=-1, output_type=tf.int64), labels)
 
 
-def train_classifier(model, train_ds, *, steps, multilabel, learning_rate=1e-3, eval_ds=None, log_every=100,
-                     log: Callable = print) -> dict:
+def make_train_step(model, optimizer, multilabel):
+    """-> a compiled step (images, labels) -> (loss, batch accuracy): one Adam update of `model` on softmax
+    cross-entropy over class ids, or sigmoid cross-entropy per attribute on {0, 1} labels (multi-label)."""
+    loss_fn = _loss_fn(multilabel)
+    variables = model.trainable_variables
+
+    @tf.function
+    def step(images, labels):
+        with tf.GradientTape() as tape:
+            logits = tf.cast(model(tf.cast(images, tf.float32), training=True), tf.float32)
+            loss = loss_fn(labels, logits)
+        optimizer.apply_gradients(zip(tape.gradient(loss, variables), variables))
+        return loss, tf.reduce_mean(tf.cast(_correct(labels, logits, multilabel), tf.float32))
+
+    return step
+
+
+def train_classifier(model, train_ds, *, steps, multilabel, learning_rate=LEARNING_RATE, eval_ds=None,
+                     log_every=100, log: Callable = print) -> dict:
     """Train with Adam on batches of (images in [-1, 1], labels): int class ids (softmax cross-entropy) or
     {0, 1} multi-hot floats (sigmoid cross-entropy per attribute). The dataset is repeated as needed.
 
@@ -118,18 +145,9 @@ def train_classifier(model, train_ds, *, steps, multilabel, learning_rate=1e-3, 
     steps = int(steps)
     if steps < 1:
         raise ValueError(f"steps must be >= 1, got {steps}")
-    loss_fn = _loss_fn(multilabel)
     optimizer = keras.optimizers.Adam(learning_rate=learning_rate)
-    variables = model.trainable_variables
-    optimizer.build(variables)
-
-    @tf.function
-    def step(images, labels):
-        with tf.GradientTape() as tape:
-            logits = tf.cast(model(tf.cast(images, tf.float32), training=True), tf.float32)
-            loss = loss_fn(labels, logits)
-        optimizer.apply_gradients(zip(tape.gradient(loss, variables), variables))
-        return loss, tf.reduce_mean(tf.cast(_correct(labels, logits, multilabel), tf.float32))
+    optimizer.build(model.trainable_variables)
+    step = make_train_step(model, optimizer, multilabel)
 
     window = max(1, min(int(log_every), steps))
     losses, accs = [], []
@@ -153,17 +171,26 @@ def train_classifier(model, train_ds, *, steps, multilabel, learning_rate=1e-3, 
 def evaluate_classifier(model, ds, multilabel, max_batches=None) -> float:
     """Accuracy over a dataset of (images, labels) batches: exact class for single-label; for multi-label
     the mean over attributes (and images) of thresholded-sigmoid agreement."""
+    return classifier_accuracies(model, ds, multilabel, max_batches)[0]
+
+
+def classifier_accuracies(model, ds, multilabel, max_batches=None):
+    """-> (accuracy as evaluate_classifier, per-attribute accuracies [attributes] for multi-label else None,
+    number of images)."""
     predict = tf.function(lambda x: model(tf.cast(x, tf.float32), training=False))
-    correct, total = 0.0, 0
+    correct, images_seen = 0.0, 0
     for i, (images, labels) in enumerate(ds):
         if max_batches is not None and i >= max_batches:
             break
-        hits = _correct(labels, predict(images), multilabel).numpy()
-        correct += float(hits.sum())
-        total += hits.size
-    if total == 0:
+        hits = _correct(labels, predict(images), multilabel).numpy()  # one host sync per batch, not per image
+        correct = correct + hits.sum(axis=0)
+        images_seen += hits.shape[0]
+    if images_seen == 0:
         raise ValueError("evaluate_classifier got an empty dataset")
-    return correct / total
+    per_output = np.asarray(correct, np.float64) / images_seen
+    if multilabel:
+        return float(per_output.mean()), per_output, images_seen
+    return float(per_output), None, images_seen
 
 
 # ---------------------------------------------------------------- pruning (thesis sec. 2.7)

@@ -31,6 +31,11 @@ DEMO_ITERATIONS = {"toy": 2000, "digits": 250}
 DEMO_BATCH_SIZE = {"toy": 256, "digits": 64}
 DEFAULT_ITERATIONS = 25000
 DEFAULT_BATCH_SIZE = 128
+# --gan_type classifier (thesis Appendix B): about 10 epochs at batch 128 (the thesis reports ~92 % on MNIST+SVHN
+# after 10 epochs): MNIST 60,000 -> 4,700 steps, MNIST+SVHN 133,257 -> 10,400, CelebA train+validation
+# 182,637 -> 14,300. The offline digits (1,617 training images) get 200 steps at batch 64 (~8 epochs, seconds).
+CLASSIFIER_ITERATIONS = {"digits": 200, "mnist": 4700, "mnist_svhn": 10400, "celeba": 14300, "folder": 2000}
+CLASSIFIER_BATCH_SIZE = {"digits": 64}
 
 
 @dataclass
@@ -73,7 +78,9 @@ class Config:
     fr_layers: int = 3
     semantic_loss: bool = False
     sl_weight: float = 10.0
-    classifier_path: Optional[str] = None
+    classifier_path: Optional[str] = None  # None with SL or pruning: trained once and cached (see main.load_data)
+    classifier_steps: Optional[int] = None  # steps of that auto-trained classifier (None: CLASSIFIER_ITERATIONS)
+    prune_threshold: float = 0.4           # mnist2svhn_prune: drop SVHN images of top softmax <= this (sec. 2.7)
     cycle_consistency: bool = False
     cc_weight: float = 10.0
     cc_norm: str = "l1"
@@ -139,6 +146,8 @@ class Config:
         """What the run trains on, for folder names and logs."""
         if self.gan_type == "gan":
             return self.dataset or "folder"
+        if self.gan_type == "classifier":
+            return self.dataset or self.cogan_data or "folder"
         return self.cogan_data or "folders"
 
     @property
@@ -163,8 +172,10 @@ def build_parser(gan_types) -> argparse.ArgumentParser:
     g.add_argument("--gan_type", choices=sorted(gan_types), help=f"model (default {d.gan_type})")
     g.add_argument("--cogan_data", help="pair of domains, e.g. mnist2edge, mnist2svhn, celeba_Smiling, "
                    "apple2orange (default digits2edge: offline)")
-    g.add_argument("--dataset", help="single-GAN data: toy, digits, mnist, svhn, celeba, ... (default digits)")
-    g.add_argument("--domain_a", help="local image folder for domain 1 (or the single GAN)")
+    g.add_argument("--dataset", help="single-GAN data: toy, digits, mnist, svhn, celeba, ... (default digits); "
+                   "classifier data: digits, mnist, mnist_svhn, celeba")
+    g.add_argument("--domain_a", help="local image folder for domain 1 (or the single GAN; for --gan_type "
+                   "classifier a folder with one subfolder of images per class)")
     g.add_argument("--domain_b", help="local image folder for domain 2")
     g.add_argument("--data_dir", help="tensorflow-datasets data_dir / folder holding prepared data")
     g.add_argument("--no_download", dest="download", action="store_false",
@@ -199,9 +210,16 @@ def build_parser(gan_types) -> argparse.ArgumentParser:
     g.add_argument("--feature_regulariser", action="store_true", help="FR, Eq. 4.1")
     g.add_argument("--fr_weight", type=float, help=f"alpha_FR (default {d.fr_weight}; the thesis also used 100)")
     g.add_argument("--fr_layers", type=int, help=f"K first generator layers compared (default {d.fr_layers})")
-    g.add_argument("--semantic_loss", action="store_true", help="SL, Eq. 4.2 (needs --classifier_path)")
+    g.add_argument("--semantic_loss", action="store_true", help="SL, Eq. 4.2 (without --classifier_path, "
+                   "trains the classifier of the data once and caches it)")
     g.add_argument("--sl_weight", type=float, help=f"alpha_SL (default {d.sl_weight})")
-    g.add_argument("--classifier_path", help="classifier.keras saved by --gan_type classifier")
+    g.add_argument("--classifier_path", help="classifier.keras saved by --gan_type classifier (for SL and pruning; "
+                   "default: trained once per data and cached in $COUPLED_GAN_CACHE/classifiers, "
+                   "~/.cache/coupled_gan/classifiers)")
+    g.add_argument("--classifier_steps", type=int, help="training steps of that auto-trained classifier "
+                   f"(default: as --gan_type classifier, e.g. MNIST {CLASSIFIER_ITERATIONS['mnist']})")
+    g.add_argument("--prune_threshold", type=float, help=f"--cogan_data mnist2svhn_prune drops SVHN images whose "
+                   f"top softmax is <= this (thesis sec. 2.7; default {d.prune_threshold})")
     g.add_argument("--cycle_consistency", action="store_true", help="CC, Eq. 4.3 (trains an encoder)")
     g.add_argument("--cc_weight", type=float, help=f"default {d.cc_weight}")
     g.add_argument("--cc_norm", choices=["l1", "l2"], help="l1: mean absolute error (default, as the thesis "
@@ -252,10 +270,77 @@ def parse_config(argv, gan_types, data_defaults) -> Config:
     return resolve(cfg, data_defaults)
 
 
+def classifier_family(name) -> str:
+    """Which CLASSIFIER_ITERATIONS / CLASSIFIER_BATCH_SIZE entry a labelled set (or pair) falls under."""
+    low = (name or "").lower()
+    if not low:
+        return "folder"
+    if low.startswith("digits"):
+        return "digits"
+    if low in ("mnist_svhn", "mnist2svhn", "mnist2svhn_prune"):
+        return "mnist_svhn"
+    if low.startswith("mnist"):
+        return "mnist"
+    return "celeba" if low.startswith("celeba") else "folder"
+
+
+def classifier_defaults(name):
+    """-> (steps, batch size) for training the classifier of labelled set `name` (Appendix B)."""
+    family = classifier_family(name)
+    return CLASSIFIER_ITERATIONS[family], CLASSIFIER_BATCH_SIZE.get(family, DEFAULT_BATCH_SIZE)
+
+
+def _check_classifier_options(cfg):
+    """What SL and pruning need of --classifier_path / the auto-trained classifier (all gan_types)."""
+    used = cfg.semantic_loss or (cfg.cogan_data or "").strip().lower() == "mnist2svhn_prune"
+    if cfg.classifier_path and used and cfg.gan_type != "classifier":
+        path = cfg.classifier_path if cfg.classifier_path.endswith(".keras") else cfg.classifier_path + ".keras"
+        if not Path(path).expanduser().is_file():
+            raise ConfigError(f"--classifier_path {cfg.classifier_path}: no such file (train one with "
+                              f"--gan_type classifier, or leave the option out to train one)")
+    if cfg.classifier_steps is not None and cfg.classifier_steps < 1:
+        raise ConfigError(f"--classifier_steps must be at least 1 (got {cfg.classifier_steps})")
+    if not 0.0 <= cfg.prune_threshold < 1.0:
+        raise ConfigError(f"--prune_threshold must lie in [0, 1): it bounds a softmax probability "
+                          f"(got {cfg.prune_threshold})")
+
+
+def _resolve_classifier(cfg: Config, data_defaults) -> Config:
+    """--gan_type classifier (thesis Appendix B): one labelled source, no GAN options."""
+    sources = [f"--{k}" for k in ("dataset", "cogan_data", "domain_a") if getattr(cfg, k)]
+    if len(sources) > 1:
+        raise ConfigError(f"--gan_type classifier trains on one labelled source: give only one of {', '.join(sources)}")
+    if cfg.domain_b:
+        raise ConfigError("--gan_type classifier takes one labelled folder: --domain_a DIR (one subfolder per class)")
+    if not sources:
+        cfg.dataset = "digits"
+    given = [f for f in ("feature_regulariser", "semantic_loss", "cycle_consistency", "perceptual_loss")
+             if getattr(cfg, f)]
+    given += [k for k in ("arch", "shared_layers_g", "shared_layers_d") if getattr(cfg, k) is not None]
+    if given:
+        raise ConfigError(f"--{given[0]} is a GAN option: --gan_type classifier trains an Appendix B classifier")
+    _check_classifier_options(cfg)
+    name = cfg.dataset or cfg.cogan_data
+    if cfg.image_size is None:
+        # main's data_defaults reads .dataset for single-domain runs.
+        cfg.image_size = data_defaults(dataclasses.replace(cfg, gan_type="gan", dataset=name, cogan_data=None))
+    if cfg.image_size not in (32, 64, 128, 256):
+        raise ConfigError(f"--image_size {cfg.image_size} is not supported: choose 32, 64, 128 or 256")
+    steps, batch = classifier_defaults(None if cfg.domain_a else name)
+    cfg.iterations = steps if cfg.iterations is None else cfg.iterations
+    cfg.batch_size = batch if cfg.batch_size is None else cfg.batch_size
+    for k in ("iterations", "batch_size", "log_interval", "checkpoint_interval", "keep_checkpoints"):
+        if getattr(cfg, k) < 1:
+            raise ConfigError(f"--{k} must be at least 1 (got {getattr(cfg, k)})")
+    return cfg
+
+
 def resolve(cfg: Config, data_defaults) -> Config:
     """Fill derived values and check that the options fit together."""
     import nets  # local: keeps `python main.py --help` fast
 
+    if cfg.gan_type == "classifier":
+        return _resolve_classifier(cfg, data_defaults)
     if cfg.gan_type == "gan":
         if cfg.cogan_data or cfg.domain_b:
             raise ConfigError("--gan_type gan trains one domain: use --dataset NAME or --domain_a DIR")
@@ -304,8 +389,13 @@ def resolve(cfg: Config, data_defaults) -> Config:
                 if getattr(cfg, f)]
     if coupling and cfg.gan_type != "scogan":
         raise ConfigError(f"--{coupling[0]} couples two generators softly: use it with --gan_type scogan")
+    _check_classifier_options(cfg)
     if cfg.semantic_loss and not cfg.classifier_path:
-        raise ConfigError("--semantic_loss needs --classifier_path (train one with --gan_type classifier)")
+        import data
+        try:  # fails early for pairs no classifier can be trained for (main.load_data trains the others)
+            data.classifier_data_for(cfg.cogan_data)
+        except data.DataError as e:
+            raise ConfigError(f"--semantic_loss without --classifier_path: {e}") from None
     if cfg.perceptual_loss and (cfg.image_size or 0) < 32:
         raise ConfigError("--perceptual_loss needs images of at least 32x32 (VGG19)")
     n_g, n_d = nets.num_blocks(cfg.arch)

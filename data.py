@@ -11,6 +11,10 @@ Sources, in order of preference:
     `list_attr_celeba.txt`, CycleGAN `<name>/trainA|trainB` folders;
   * tensorflow-datasets (downloads, or a data_dir prepared with `tfds build` on a machine with internet);
   * any one or two local image folders.
+
+`load_labelled` gives the labelled sets of the Appendix B classifiers (semantic loss, Eq. 4.2; SVHN pruning,
+sec. 2.7) as (images, labels) batches plus a held-out test split; `mnist2svhn_prune` drops the SVHN images
+such a classifier doubts.
 """
 from __future__ import annotations
 
@@ -60,8 +64,16 @@ DIGIT_TRANSFORMS = ("edge", "negative", "rotate")
 # Canonical names; load_pair also accepts a bare CelebA attribute (`Smiling` = `celeba_Smiling`).
 COGAN_DATASETS: tuple[str, ...] = (
     tuple(f"digits2{t}" for t in DIGIT_TRANSFORMS) + tuple(f"mnist2{t}" for t in DIGIT_TRANSFORMS)
-    + ("mnist2svhn", "mnist2fashion") + tuple(f"celeba_{a}" for a in CELEBA_ATTRIBUTES) + CYCLE_GAN_SETS)
+    + ("mnist2svhn", "mnist2svhn_prune", "mnist2fashion") + tuple(f"celeba_{a}" for a in CELEBA_ATTRIBUTES)
+    + CYCLE_GAN_SETS)
 SINGLE_DATASETS: tuple[str, ...] = ("toy", "digits", "mnist", "fashion_mnist", "svhn", "celeba")
+# Labelled sets for the classifiers of thesis Appendix B (semantic loss, Eq. 4.2; SVHN pruning, sec. 2.7).
+LABELLED_DATASETS: tuple[str, ...] = (("digits", "mnist", "mnist_svhn", "celeba")
+                                      + tuple(f"{s}2{t}" for s in ("digits", "mnist") for t in DIGIT_TRANSFORMS))
+PRUNED_SVHN = "mnist2svhn_prune"   # MNIST -> SVHN without the SVHN images the classifier doubts (sec. 2.7)
+DIGIT_CLASSES = tuple(str(k) for k in range(10))
+TEST_FRACTION = 0.1          # held out where a set has no test split of its own
+EVAL_BATCH_SIZE = 256
 
 IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".bmp", ".gif")
 SPLIT_SEED = 1234            # the 50/50 split is a property of the dataset, not of the run
@@ -249,8 +261,17 @@ def _positions_only(ds):
     return ds.with_options(options)
 
 
-def _array_pipeline(gray, size, batch_size, seed):
-    """In-memory grayscale images [N, h, w] (uint8 or [0, 1] float) -> batches (B, size, size, 3) in [-1, 1]."""
+def _with_labels(load, labels):
+    """Wrap an index -> image function so that it yields (image, label) when `labels` ([N] or [N, k]) is given."""
+    if labels is None:
+        return load
+    table = tf.constant(labels)
+    return lambda idx: (load(idx), tf.gather(table, idx))
+
+
+def _gray_loader(gray, size, labels=None):
+    """idx (scalar or [B]) -> grayscale images of `gray` [N, h, w] (uint8 or [0, 1] float) resized to
+    size x size RGB in [-1, 1] (and their labels)."""
     images = tf.constant(gray[..., None])
     scale = 1.0 / 255.0 if gray.dtype == np.uint8 else 1.0
 
@@ -259,28 +280,58 @@ def _array_pipeline(gray, size, batch_size, seed):
         x = tf.clip_by_value(tf.image.resize(x, [size, size], method="bilinear", antialias=True), 0.0, 1.0)
         return _to_model_range(x, size)
 
-    ds = _epoch_indices(len(gray), seed).batch(batch_size, drop_remainder=True)
-    return _positions_only(ds.map(prepare, num_parallel_calls=AUTOTUNE).prefetch(AUTOTUNE))
+    return _with_labels(prepare, labels)
 
 
-def _files_pipeline(paths, size, batch_size, seed):
-    """Image files, streamed by path and decoded in parallel -> batches (B, size, size, 3) in [-1, 1]."""
+def _file_loader(paths, size, labels=None):
+    """idx (scalar) -> the decoded image file paths[idx] in [-1, 1] (and its label)."""
     table = tf.constant(list(paths))
+    return _with_labels(lambda i: _decode_encoded(tf.io.read_file(tf.gather(table, i)), size), labels)
 
-    def load(i):
-        return _decode_encoded(tf.io.read_file(tf.gather(table, i)), size)
 
+def _array_pipeline(gray, size, batch_size, seed, labels=None):
+    """In-memory grayscale images [N, h, w] (uint8 or [0, 1] float) -> batches (B, size, size, 3) in [-1, 1],
+    or (images, labels) batches when `labels` is given."""
+    ds = _epoch_indices(len(gray), seed).batch(batch_size, drop_remainder=True)
+    ds = ds.map(_gray_loader(gray, size, labels), num_parallel_calls=AUTOTUNE)
+    return _positions_only(ds.prefetch(AUTOTUNE))
+
+
+def _files_pipeline(paths, size, batch_size, seed, labels=None):
+    """Image files, streamed by path and decoded in parallel -> batches (B, size, size, 3) in [-1, 1]
+    (or (images, labels) batches)."""
     # Folders were checked at start-up with this same decoder (`_decodable`), so no error is swallowed here;
     # `ignore_errors` would also rule out position-only checkpoints.
-    ds = _epoch_indices(len(paths), seed).map(load, num_parallel_calls=AUTOTUNE)
+    ds = _epoch_indices(len(paths), seed).map(_file_loader(paths, size, labels), num_parallel_calls=AUTOTUNE)
     return _positions_only(ds.batch(batch_size, drop_remainder=True).prefetch(AUTOTUNE))
 
 
-def _encoded_pipeline(encoded: tf.data.Dataset, size, batch_size, seed):
-    """A finite stream of encoded images (tfds) -> shuffled, repeated batches in [-1, 1]."""
+def _decoder(size):
+    """encoded image -> image in [-1, 1]; (encoded image, label) -> (image, label)."""
+    return lambda b, *y: (_decode_encoded(b, size),) + y if y else _decode_encoded(b, size)
+
+
+def _encoded_examples(encoded: tf.data.Dataset, size, seed):
+    """A finite stream of encoded images (tfds), or of (encoded image, label) pairs -> shuffled, repeated,
+    decoded examples in [-1, 1] (with labels)."""
     ds = encoded.shuffle(TFDS_SHUFFLE_BUFFER, seed=seed, reshuffle_each_iteration=True).repeat()
-    ds = ds.map(lambda b: _decode_encoded(b, size), num_parallel_calls=AUTOTUNE)
-    return ds.batch(batch_size, drop_remainder=True).prefetch(AUTOTUNE)
+    return ds.map(_decoder(size), num_parallel_calls=AUTOTUNE)
+
+
+def _encoded_pipeline(encoded: tf.data.Dataset, size, batch_size, seed):
+    """As _encoded_examples, batched."""
+    return _encoded_examples(encoded, size, seed).batch(batch_size, drop_remainder=True).prefetch(AUTOTUNE)
+
+
+def _one_pass(n, load, batch_size, batched_load=False):
+    """Indices 0..n-1 in order, once -> batches of load(idx) (the held-out test split: every example once,
+    the last batch smaller)."""
+    ds = tf.data.Dataset.range(n)
+    if batched_load:
+        ds = ds.batch(batch_size).map(load, num_parallel_calls=AUTOTUNE)
+    else:
+        ds = ds.map(load, num_parallel_calls=AUTOTUNE).batch(batch_size)
+    return ds.prefetch(AUTOTUNE)
 
 
 def _domain_seed(seed, domain):
@@ -357,12 +408,12 @@ def _tfds_builder(name, data_dir, download, hint=""):
     return builder
 
 
-def _tfds_dataset(builder, split, seed, **kw):
+def _tfds_dataset(builder, split, seed, shuffle_files=True, **kw):
     tfds = _import_tfds()
     # try_autocache off: an in-memory cache would be written into every iterator checkpoint.
     read_config = tfds.ReadConfig(shuffle_seed=seed, try_autocache=False)
     try:
-        return builder.as_dataset(split=split, shuffle_files=True, read_config=read_config, **kw)
+        return builder.as_dataset(split=split, shuffle_files=shuffle_files, read_config=read_config, **kw)
     except Exception as e:
         raise DataError(f"tensorflow-datasets cannot read split '{split}' of '{builder.name}' "
                         f"({_first_line(e)}): rebuild it with `tfds build`") from None
@@ -392,17 +443,27 @@ def _load_digits_array():
     return (load_digits().images / 16.0).astype(np.float32)
 
 
-def _find_idx(data_dir, kind):
-    """-> (path of the images idx file, 'train' or 't10k') in data_dir, or (None, None)."""
+def _find_idx_file(data_dir, kind, split, what="images"):
+    """The idx file of `what` ('images' or 'labels') of `split` ('train' or 't10k') under data_dir/kind
+    (or data_dir itself for MNIST), gzip-compressed or raw, with either official spelling; or None."""
     roots = [Path(data_dir).expanduser() / kind]
     if kind == "mnist":
         roots.append(Path(data_dir).expanduser())
+    dims = "idx3" if what == "images" else "idx1"
+    for root in roots:
+        for stem in (f"{split}-{what}-{dims}-ubyte", f"{split}-{what}.{dims}-ubyte"):
+            for ext in (".gz", ""):
+                if (root / (stem + ext)).is_file():
+                    return root / (stem + ext)
+    return None
+
+
+def _find_idx(data_dir, kind):
+    """-> (path of the images idx file, 'train' or 't10k') in data_dir, or (None, None)."""
     for split in ("train", "t10k"):
-        for root in roots:
-            for stem in (f"{split}-images-idx3-ubyte", f"{split}-images.idx3-ubyte"):
-                for ext in (".gz", ""):
-                    if (root / (stem + ext)).is_file():
-                        return root / (stem + ext), split
+        path = _find_idx_file(data_dir, kind, split)
+        if path is not None:
+            return path, split
     return None, None
 
 
@@ -576,15 +637,249 @@ def _check_batch(batch_size):
         raise DataError(f"batch size must be at least 1 (got {batch_size})")
 
 
+# ---------------------------------------------------------------------------------------------- labelled sets
+@dataclass(frozen=True)
+class LabelledInfo:
+    name: str
+    shape: tuple              # (H, W, 3)
+    sizes: tuple              # (training examples, held-out test examples)
+    names: tuple              # class names (softmax) or attribute names (multi-label sigmoid)
+    multilabel: bool = False
+    skipped: int = 0          # unreadable files skipped (local folders)
+
+
+def split_test(n: int, fraction: float = TEST_FRACTION):
+    """Fixed held-out split for a set without a test split of its own -> (sorted training indices, sorted test
+    indices), at least one of each. Like split_halves, a property of the data (constant seed), not of the run."""
+    if n < 2:
+        raise DataError(f"a labelled set needs at least 2 images, one of them held out for testing (got {n})")
+    k = min(n - 1, max(1, int(round(n * fraction))))
+    perm = np.random.RandomState(SPLIT_SEED + 1).permutation(n)
+    return np.sort(perm[k:]), np.sort(perm[:k])
+
+
+def classifier_data_for(pair) -> str:
+    """The labelled set whose classifier can judge both generators of a coupled pair (the semantic loss,
+    Eq. 4.2, compares its outputs on G1(z) and G2(z); pruning, sec. 2.7, scores SVHN with it):
+
+    digits2*/mnist2* -> the pair itself (domain A images + transformed domain B images, the same labels);
+    mnist2svhn, mnist2svhn_prune -> mnist_svhn; celeba_<Attribute> -> celeba (the 13 attributes of Table B.2).
+    Pairs whose domains share no labels, and local folders (pair None), raise DataError.
+    """
+    low = (pair or "").strip().lower()
+    if low in LABELLED_DATASETS:
+        return low
+    if low in ("mnist2svhn", PRUNED_SVHN):
+        return "mnist_svhn"
+    if low and _resolve_attribute(low) is not None:
+        return "celeba"
+    if low == "mnist2fashion":
+        raise DataError("a classifier for a pair needs classes that both domains share, and MNIST digits and "
+                        "Fashion-MNIST clothes share none: the semantic loss cannot couple mnist2fashion")
+    if not low:
+        raise DataError("local image folders carry no labels shared by both domains: pass --classifier_path "
+                        "(train one with --gan_type classifier --domain_a DIR holding one subfolder per class)")
+    raise DataError(f"no labelled set gives both domains of '{pair}' one classifier: pass --classifier_path "
+                    f"(train one with --gan_type classifier --domain_a DIR holding one subfolder per class)")
+
+
+def _load_gray_labelled(kind, data_dir, download):
+    """MNIST-format images and labels -> (x_train, y_train, x_test, y_test): uint8 [N, 28, 28], int32 [N].
+    idx files in data_dir (train-* and, if there, t10k-* as the test split), else tfds train / test.
+    x_test is None when data_dir holds one split only: the caller holds out TEST_FRACTION of it."""
+    if data_dir:
+        found = {}
+        for split in ("train", "t10k"):
+            images = _find_idx_file(data_dir, kind, split)
+            if images is None:
+                continue
+            labels = _find_idx_file(data_dir, kind, split, "labels")
+            if labels is None:
+                raise DataError(f"{images} has no labels beside it: put {split}-labels-idx1-ubyte.gz in {images.parent}")
+            x, y = read_idx(images), read_idx(labels)
+            if x.ndim != 3 or y.ndim != 1 or len(x) != len(y):
+                raise DataError(f"{images} and {labels} do not match ({x.shape} images, {y.shape} labels)")
+            found[split] = (x.astype(np.uint8), y.astype(np.int32))
+        if "train" in found:
+            return found["train"] + found.get("t10k", (None, None))
+        if found:
+            log.warning("note: %s holds only the %s test split: training on %d%% of it, testing on the rest",
+                        Path(data_dir).expanduser(), kind, round(100 * (1 - TEST_FRACTION)))
+            return found["t10k"] + (None, None)
+    hint = f"or put the idx files (train-images-idx3-ubyte.gz, train-labels-idx1-ubyte.gz) in " \
+           f"{Path(data_dir or '<data_dir>') / kind}"
+    builder = _tfds_builder(kind, data_dir, download, hint)
+    tfds = _import_tfds()
+    out = ()
+    for split in ("train", "test"):
+        try:
+            batch = tfds.as_numpy(builder.as_dataset(split=split, batch_size=-1,
+                                                     read_config=tfds.ReadConfig(try_autocache=False)))
+        except Exception as e:
+            raise DataError(f"tensorflow-datasets cannot read '{kind}' ({_first_line(e)}): rebuild it") from None
+        out += (batch["image"][..., 0].astype(np.uint8), batch["label"].astype(np.int32))
+    return out
+
+
+def _check_labels(y, num_classes, where):
+    if len(y) and (y.min() < 0 or y.max() >= num_classes):
+        raise DataError(f"{where} holds labels outside 0..{num_classes - 1}: use the original label files")
+
+
+def _digit_arrays(name, data_dir, download):
+    """Grayscale digit images with labels -> (x, y, x_test or None, y_test or None); a derived pair
+    (digits2*/mnist2*) gives both its domains: domain A's half as is and domain B's half transformed, the
+    same 50/50 split and transforms as load_pair, labels unchanged (test split: as is + transformed)."""
+    source, transform = (name.split("2") + [None])[:2]
+    if source == "digits":
+        from sklearn.datasets import load_digits
+        x, y, xt, yt = _load_digits_array(), load_digits().target.astype(np.int32), None, None
+    else:
+        x, y, xt, yt = _load_gray_labelled("mnist", data_dir, download)
+    _check_labels(y, 10, f"the {source} label file")
+    if transform is not None:
+        t = TRANSFORMS[transform]
+        ia, ib = split_halves(len(x))
+        x, y = np.concatenate([x[ia], t(x[ib])]), np.concatenate([y[ia], y[ib]])
+        if xt is not None:
+            xt, yt = np.concatenate([xt, t(xt)]), np.concatenate([yt, yt])
+    return x, y, xt, yt
+
+
+def _held_out(x, y, xt, yt):
+    """Hold out TEST_FRACTION of (x, y) when there is no test split (xt None)."""
+    if xt is not None:
+        return x, y, xt, yt
+    train, test = split_test(len(x))
+    return x[train], y[train], x[test], y[test]
+
+
+def _tfds_labelled(name, split, data_dir, download, seed, label, hint="", shuffle_files=True):
+    """-> (dataset of (encoded image, label(example)), examples); images are decoded after the shuffle."""
+    tfds = _import_tfds()
+    builder = _tfds_builder(name, data_dir, download, hint)
+    ds = _tfds_dataset(builder, split, seed, shuffle_files=shuffle_files,
+                       decoders={"image": tfds.decode.SkipDecoding()})
+    return ds.map(lambda ex: (ex["image"], label(ex))), _split_size(builder, split)
+
+
+def _mnist_svhn(data_dir, download, size, batch_size, seed):
+    """MNIST + SVHN digits, mixed per example in proportion to their sizes (the thesis's MNIST+SVHN
+    classifier, sec. 2.7) -> (train, test, sizes). SVHN's images are RGB, MNIST's grayscale repeated."""
+    x, y, xt, yt = _held_out(*_digit_arrays("mnist", data_dir, download))
+    label = lambda ex: tf.cast(ex["label"], tf.int32)  # noqa: E731
+    svhn, n_svhn = _tfds_labelled("svhn_cropped", "train", data_dir, download, seed, label)
+    svhn_test, n_svhn_test = _tfds_labelled("svhn_cropped", "test", data_dir, download, seed, label,
+                                            shuffle_files=False)
+    # Per-example streams (no position-only checkpoint option: it would reject SVHN's shuffle buffer).
+    mnist = _epoch_indices(len(x), seed).map(_gray_loader(x, size, y), num_parallel_calls=AUTOTUNE)
+    weight = len(x) / (len(x) + n_svhn)
+    mixed = tf.data.Dataset.sample_from_datasets([mnist, _encoded_examples(svhn, size, seed)],
+                                                 weights=[weight, 1.0 - weight], seed=seed)
+    train = mixed.batch(batch_size, drop_remainder=True).prefetch(AUTOTUNE)
+    test = _one_pass(len(xt), _gray_loader(xt, size, yt), EVAL_BATCH_SIZE, batched_load=True).concatenate(
+        svhn_test.map(_decoder(size), num_parallel_calls=AUTOTUNE).batch(EVAL_BATCH_SIZE))
+    return train, test.prefetch(AUTOTUNE), (len(x) + n_svhn, len(xt) + n_svhn_test)
+
+
+def _celeba_labelled(data_dir, download, size, batch_size, seed):
+    """Faces with the 13 attributes of Table B.2 as {0, 1} floats -> (train, test, sizes). Manual layout: a
+    fixed TEST_FRACTION held out; tfds: train+validation / test."""
+    import classifiers  # the 13 attributes are the classifier's (Table B.2)
+    attrs = classifiers.CELEBA_CLASSIFIER_ATTRIBUTES
+    manual = _celeba_manual(data_dir)
+    if manual is not None:
+        paths, values, names = manual
+        missing = [a for a in attrs if a not in names]
+        if missing:
+            raise DataError(f"the CelebA attribute file has no column {missing[0]}: use the original list_attr_celeba.txt")
+        y = (values[:, [names.index(a) for a in attrs]] > 0).astype(np.float32)
+        train, test = split_test(len(paths))
+        pick = lambda idx: [paths[i] for i in idx]  # noqa: E731
+        return (_files_pipeline(pick(train), size, batch_size, seed, labels=y[train]),
+                _one_pass(len(test), _file_loader(pick(test), size, y[test]), EVAL_BATCH_SIZE),
+                (len(train), len(test)))
+    label = lambda ex: tf.cast(tf.stack([ex["attributes"][a] for a in attrs]), tf.float32)  # noqa: E731
+    train, n = _tfds_labelled("celeb_a", "train+validation", data_dir, download, seed, label, _CELEBA_HINT)
+    test, n_test = _tfds_labelled("celeb_a", "test", data_dir, download, seed, label, _CELEBA_HINT,
+                                  shuffle_files=False)
+    test = test.map(_decoder(size), num_parallel_calls=AUTOTUNE).batch(EVAL_BATCH_SIZE).prefetch(AUTOTUNE)
+    return _encoded_pipeline(train, size, batch_size, seed), test, (n, n_test)
+
+
+def _class_folders(folder):
+    """A labelled local folder, one subfolder of images per class -> (paths, int32 labels, class names,
+    unreadable files skipped). Images directly in the folder belong to no class and are ignored."""
+    if not folder:
+        raise DataError("no folder given: --domain_a DIR with one subfolder of images per class")
+    root = Path(folder).expanduser()
+    if not root.exists():
+        raise DataError(f"labelled folder not found: {root} (check the path)")
+    if not root.is_dir():
+        raise DataError(f"{root} is not a folder: give a folder with one subfolder of images per class")
+    classes = sorted(d.name for d in root.iterdir() if d.is_dir() and not d.name.startswith("."))
+    if not classes:
+        raise DataError(f"{root} has no class subfolders: a labelled folder holds one subfolder of images per "
+                        f"class (e.g. {root / 'cat'}/*.png, {root / 'dog'}/*.png)")
+    files, labels = [], []
+    for k, c in enumerate(classes):
+        found = sorted(os.path.join(d, f) for d, _, names in os.walk(root / c, followlinks=True) for f in names
+                       if f.lower().endswith(IMAGE_EXTENSIONS))
+        files += found
+        labels += [k] * len(found)
+    if not files:
+        raise DataError(f"no images ({', '.join(e[1:] for e in IMAGE_EXTENSIONS)}) in the class subfolders of {root}")
+    ok = _decodable(files)
+    counts = np.bincount(np.asarray(labels)[ok], minlength=len(classes))
+    if not counts.any():
+        raise DataError(f"none of the {len(files)} image files under {root} can be read (corrupt or unsupported)")
+    if (counts == 0).any():
+        empty = classes[int(np.argmin(counts))]
+        raise DataError(f"class folder {root / empty} holds no readable images: add some or remove it")
+    if len(classes) < 2:
+        raise DataError(f"{root} has one class subfolder ({classes[0]}): a classifier needs at least two")
+    good = [f for f, k in zip(files, ok) if k]
+    return good, np.asarray(labels, np.int32)[ok], tuple(classes), len(files) - len(good)
+
+
+def _pruned_svhn(classifier, threshold, data_dir, download, size):
+    """SVHN training images that the MNIST+SVHN classifier is confident about (thesis sec. 2.7: top softmax
+    > threshold; the thesis kept 70,262 of 73,257 at 0.4) -> (encoded images, number kept).
+
+    One streaming pass in file order scores every image and keeps only a bool mask; the training stream then
+    filters the still-encoded images by position, so decoded SVHN is never held in memory.
+    """
+    import classifiers
+    tfds = _import_tfds()
+    builder = _tfds_builder("svhn_cropped", data_dir, download)
+    skip = {"image": tfds.decode.SkipDecoding()}
+
+    def in_file_order():  # both passes must see the same order: the mask is indexed by position
+        return _tfds_dataset(builder, "train", None, shuffle_files=False, decoders=skip).map(lambda ex: ex["image"])
+
+    decoded = in_file_order().map(_decoder(size), num_parallel_calls=AUTOTUNE).batch(EVAL_BATCH_SIZE)
+    keep = classifiers.prune_by_confidence(classifier, decoded.prefetch(AUTOTUNE), threshold)
+    kept = int(keep.sum())
+    if kept == 0:
+        raise DataError(f"pruning kept none of the {len(keep)} SVHN training images (top softmax > {threshold}): "
+                        f"lower --prune_threshold or check the classifier")
+    log.warning("note: pruned SVHN (thesis sec. 2.7): kept %d of %d training images (top softmax > %g)",
+                kept, len(keep), threshold)
+    mask = tf.constant(keep)
+    return in_file_order().enumerate().filter(lambda i, b: tf.gather(mask, i)).map(lambda i, b: b), kept
+
+
 # ---------------------------------------------------------------------------------------------- public
 def load_pair(name: str | None, *, batch_size: int, seed: int, domain_a: str | None = None,
               domain_b: str | None = None, data_dir: str | None = None, image_size: int | None = None,
-              download: bool = True):
+              download: bool = True, prune_classifier=None, prune_threshold: float = 0.4):
     """Two unpaired domains for a coupled GAN -> (dataset A, dataset B, DataInfo).
 
     `name` is one of COGAN_DATASETS (or a bare CelebA attribute); with name=None, `domain_a` and `domain_b`
     are two local image folders. Derived pairs (digits/mnist 2 edge|negative|rotate) split the set 50/50
     with a fixed permutation and transform the second half at native resolution (thesis sec. 5.2).
+    `mnist2svhn_prune` needs `prune_classifier` (a Keras model, [-1, 1] images -> logits, e.g. the
+    MNIST+SVHN classifier) and keeps the SVHN images whose top softmax exceeds `prune_threshold` (sec. 2.7).
     """
     _check_batch(batch_size)
     if name and (domain_a or domain_b):
@@ -606,13 +901,19 @@ def load_pair(name: str | None, *, batch_size: int, seed: int, domain_a: str | N
         info = DataInfo(low, (size, size, 3), (len(xa), len(xb)))
         return (_array_pipeline(xa, size, batch_size, _domain_seed(seed, 0)),
                 _array_pipeline(xb, size, batch_size, _domain_seed(seed, 1)), info)
-    if low in ("mnist2svhn", "mnist2fashion"):
+    if low in ("mnist2svhn", "mnist2fashion", PRUNED_SVHN):
         # Different datasets need no split: each domain is its whole training set.
+        if low == PRUNED_SVHN and prune_classifier is None:
+            raise DataError(f"'{PRUNED_SVHN}' needs the MNIST+SVHN classifier that scores the SVHN images: give "
+                            f"--classifier_path, or leave it out to train one")
         xa = _load_gray_set("mnist", data_dir, download)
         ds_a = _array_pipeline(xa, size, batch_size, _domain_seed(seed, 0))
         if low == "mnist2fashion":
             xb = _load_gray_set("fashion_mnist", data_dir, download)
             ds_b, n_b = _array_pipeline(xb, size, batch_size, _domain_seed(seed, 1)), len(xb)
+        elif low == PRUNED_SVHN:
+            enc, n_b = _pruned_svhn(prune_classifier, prune_threshold, data_dir, download, size)
+            ds_b = _encoded_pipeline(enc, size, batch_size, _domain_seed(seed, 1))
         else:
             enc, n_b = _tfds_encoded_images("svhn_cropped", "train", data_dir, download, _domain_seed(seed, 1))
             ds_b = _encoded_pipeline(enc, size, batch_size, _domain_seed(seed, 1))
@@ -672,3 +973,52 @@ def load_single(name: str | None, *, batch_size: int, seed: int, domain_a: str |
     else:
         raise _unknown(name, "single-GAN", list(SINGLE_DATASETS) + ["or a folder with --domain_a"])
     return _array_pipeline(x, size, batch_size, seed), DataInfo(low, (size, size, 3), (len(x),))
+
+
+def load_labelled(name: str | None, *, batch_size: int, seed: int, domain_a: str | None = None,
+                  data_dir: str | None = None, image_size: int | None = None, download: bool = True):
+    """Labelled images for the classifiers of thesis Appendix B -> (training batches, test batches, LabelledInfo).
+
+    Training batches repeat forever, shuffled from `seed`: (images (B, S, S, 3) in [-1, 1], labels), the
+    labels int32 class ids, or for CelebA float32 {0, 1} per attribute (multi-label, Table B.2: the 13
+    attributes of classifiers.CELEBA_CLASSIFIER_ATTRIBUTES). Test batches go once over the held-out split in
+    a fixed order: the set's own test split where it has one (tfds, or t10k idx files beside train ones),
+    else a fixed TEST_FRACTION (split_test).
+
+    name: digits (scikit-learn, offline), mnist, mnist_svhn (MNIST + SVHN mixed), celeba, a derived pair
+    digits2*/mnist2* (both domains with their labels, so that one classifier judges both generators), or a
+    coupled pair that maps onto one of them (mnist2svhn, celeba_<Attribute>: classifier_data_for).
+    name=None: `domain_a` is a local folder with one subfolder of images per class.
+    """
+    _check_batch(batch_size)
+    if name and domain_a:
+        raise DataError("give either a dataset name (--dataset/--cogan_data) or a labelled folder (--domain_a), "
+                        "not both")
+    if not name:
+        size = image_size or default_image_size(None)
+        paths, labels, classes, skipped = _class_folders(domain_a)
+        train, test = split_test(len(paths))
+        pick = lambda idx: [paths[i] for i in idx]  # noqa: E731
+        info = LabelledInfo("folder", (size, size, 3), (len(train), len(test)), classes, False, skipped)
+        return (_files_pipeline(pick(train), size, batch_size, seed, labels=labels[train]),
+                _one_pass(len(test), _file_loader(pick(test), size, labels[test]), EVAL_BATCH_SIZE), info)
+    low = name.strip().lower()
+    if low not in LABELLED_DATASETS:
+        if low in COGAN_DATASETS or _resolve_attribute(low) is not None:
+            low = classifier_data_for(low)
+        else:
+            raise _unknown(name, "labelled", list(LABELLED_DATASETS) + [
+                "a coupled pair (mnist2svhn, celeba_Smiling, ...)", "or a folder of class subfolders with --domain_a"])
+    size = image_size or default_image_size(low)
+    shape = (size, size, 3)
+    if low == "celeba":
+        import classifiers
+        train, test, sizes = _celeba_labelled(data_dir, download, size, batch_size, seed)
+        return train, test, LabelledInfo(low, shape, sizes, tuple(classifiers.CELEBA_CLASSIFIER_ATTRIBUTES), True)
+    if low == "mnist_svhn":
+        train, test, sizes = _mnist_svhn(data_dir, download, size, batch_size, seed)
+        return train, test, LabelledInfo(low, shape, sizes, DIGIT_CLASSES)
+    x, y, xt, yt = _held_out(*_digit_arrays(low, data_dir, download))
+    return (_array_pipeline(x, size, batch_size, seed, labels=y),
+            _one_pass(len(xt), _gray_loader(xt, size, yt), EVAL_BATCH_SIZE, batched_load=True),
+            LabelledInfo(low, shape, (len(x), len(xt)), DIGIT_CLASSES))

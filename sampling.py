@@ -31,6 +31,9 @@ def load_run(run_dir, step=None) -> LoadedRun:
     if not (run_dir / "config.json").is_file():
         raise ConfigError(f"{run_dir} holds no run (config.json missing)")
     cfg = Config.load(run_dir / "config.json")
+    if cfg.gan_type == "classifier":
+        raise ConfigError(f"{run_dir} holds a classifier run: it has no generators to sample "
+                          f"(load its classifier.keras with classifiers.load_classifier)")
     o = nets.NetOptions(channels=3, noise_dim=cfg.noise_dim, w_init=cfg.w_init, b_init=cfg.b_init,
                         prelu_init=cfg.prelu_init, d_norm=cfg.d_norm)
     domains = 1 if cfg.gan_type == "gan" else 2

@@ -228,3 +228,17 @@ def test_cli_process_prints_no_traceback(tmp_path):
     assert p.returncode == 2
     assert "Traceback" not in p.stderr
     assert [line for line in p.stderr.splitlines() if line.startswith("error:")], p.stderr
+
+
+def test_error_while_building_leaves_no_run_folder(tmp_path, capsys):
+    err = exits_2(capsys, "--gan_type", "scogan", "--perceptual_loss", "--vgg_weights", tmp_path / "no.h5",
+                  "--dir", tmp_path / "r", *FAST)
+    assert "VGG19 weights file not found" in err
+    assert not (tmp_path / "r").exists()  # the corrected command can use the same --dir
+
+
+def test_sample_and_evaluate_refuse_a_classifier_run(tmp_path, capsys):
+    import config
+    config.Config(gan_type="classifier", dataset="digits").save(tmp_path / "config.json")
+    assert "classifier run" in exits_2(capsys, "--sample", tmp_path, "--num", "2", "--out", tmp_path / "x.npz")
+    assert "classifier" in exits_2(capsys, "--evaluate", tmp_path)

@@ -407,3 +407,244 @@ def test_toy_ring_points_near_the_ten_modes():
     np.testing.assert_array_equal(batches(again, 1)[0], x[:500])
     other, _ = data.load_single("toy", batch_size=500, seed=1)
     assert not np.array_equal(batches(other, 1)[0], x[:500])
+
+
+# ---------------------------------------------------------------------------------------------- labelled sets
+def write_idx(path, array):
+    """Write `array` (uint8) as a gzip-compressed idx file, the MNIST format."""
+    array = np.asarray(array, np.uint8)
+    header = bytes([0, 0, 0x08, array.ndim]) + b"".join(int(d).to_bytes(4, "big") for d in array.shape)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(gzip.compress(header + array.tobytes(), compresslevel=1))
+
+
+def resized(gray, size=32):
+    """Native grayscale images (uint8 or [0, 1]) -> what the pipelines make of them: (N, size, size) in [-1, 1]."""
+    x = gray.astype(np.float32)[..., None] / (255.0 if gray.dtype == np.uint8 else 1.0)
+    return np.clip(tf.image.resize(x, [size, size], antialias=True).numpy(), 0, 1)[..., 0] * 2 - 1
+
+
+def first_test_batch(test):
+    x, y = next(iter(test))
+    return x.numpy(), y.numpy()
+
+
+def test_labelled_digits_holds_out_a_fixed_tenth_with_true_labels():
+    from sklearn.datasets import load_digits
+    train, test, info = data.load_labelled("digits", batch_size=16, seed=0)
+    assert info == data.LabelledInfo("digits", (32, 32, 3), (1617, 180), data.DIGIT_CLASSES, False, 0)
+    x, y = next(iter(train))
+    check_images(x.numpy(), 16)
+    assert y.dtype == tf.int32 and set(y.numpy()) <= set(range(10))
+    # The test split goes once, in a fixed order, over split_test's held-out images with their true labels.
+    _, held = data.split_test(1797)
+    xt, yt = first_test_batch(test)
+    digits = load_digits()
+    np.testing.assert_allclose(xt[..., 0], resized(data._load_digits_array()[held[:len(xt)]]), atol=1e-5)
+    np.testing.assert_array_equal(yt, digits.target[held[:len(xt)]])
+    assert sum(len(b[1]) for b in test) == 180
+    tr, te = data.split_test(1797)
+    assert not set(tr) & set(te) and len(te) == 180
+
+
+def test_labelled_derived_pair_holds_both_domains_with_their_labels():
+    from sklearn.datasets import load_digits
+    _, test, info = data.load_labelled("digits2rotate", batch_size=8, seed=0)
+    assert info.name == "digits2rotate" and info.sizes == (1617, 180) and not info.multilabel
+    # Domain A's half as is, domain B's half rotated (load_pair's split and transform), the labels unchanged.
+    x, y = data._load_digits_array(), load_digits().target
+    ia, ib = data.split_halves(len(x))
+    both = np.concatenate([x[ia], data.rotate(x[ib])])
+    labels = np.concatenate([y[ia], y[ib]])
+    _, held = data.split_test(len(both))
+    xt, yt = first_test_batch(test)
+    np.testing.assert_allclose(xt[..., 0], resized(both[held[:len(xt)]]), atol=1e-5)
+    np.testing.assert_array_equal(yt, labels[held[:len(xt)]])
+    assert (held[:len(xt)] >= len(ia)).any() and (held[:len(xt)] < len(ia)).any()   # both domains tested
+
+
+def test_labelled_mnist_from_real_idx_files(shared_data, tmp_path, caplog):
+    raw = data.read_idx(shared_data / "mnist" / "t10k-images-idx3-ubyte.gz")
+    labels = data.read_idx(shared_data / "mnist" / "t10k-labels-idx1-ubyte.gz")
+    # The shared folder holds only t10k: a fixed tenth of it is held out.
+    with caplog.at_level(logging.WARNING, logger="data"):
+        _, _, info = data.load_labelled("mnist", batch_size=8, seed=0, data_dir=str(shared_data), download=False)
+    assert info.sizes == (9000, 1000) and any("only the mnist test split" in r.getMessage() for r in caplog.records)
+    # A train + t10k layout: t10k is the test split.
+    write_idx(tmp_path / "mnist" / "train-images-idx3-ubyte.gz", raw[:8000])
+    write_idx(tmp_path / "mnist" / "train-labels-idx1-ubyte.gz", labels[:8000])
+    write_idx(tmp_path / "mnist" / "t10k-images-idx3-ubyte.gz", raw[8000:])
+    write_idx(tmp_path / "mnist" / "t10k-labels-idx1-ubyte.gz", labels[8000:])
+    train, test, info = data.load_labelled("mnist", batch_size=32, seed=0, data_dir=str(tmp_path), download=False)
+    assert info == data.LabelledInfo("mnist", (32, 32, 3), (8000, 2000), data.DIGIT_CLASSES)
+    xt, yt = first_test_batch(test)
+    np.testing.assert_allclose(xt[..., 0], resized(raw[8000:8000 + len(xt)]), atol=1e-5)
+    np.testing.assert_array_equal(yt, labels[8000:8000 + len(xt)])
+    x, y = next(iter(train))
+    check_images(x.numpy(), 32)
+    # Each training image is the MNIST training image of its label (nearest reference among those with it).
+    ref = resized(raw[:8000]).reshape(8000, -1)
+    got = x.numpy()[..., 0].reshape(32, -1)
+    squared = (got ** 2).sum(1)[:, None] + (ref ** 2).sum(1)[None] - 2 * got @ ref.T   # squared L2 distances
+    assert squared.min(axis=1).max() < 1e-3
+    np.testing.assert_array_equal(labels[squared.argmin(axis=1)], y.numpy())
+    # Images without their labels file: one clear line.
+    (tmp_path / "mnist" / "train-labels-idx1-ubyte.gz").unlink()
+    with pytest.raises(DataError, match="no labels beside it"):
+        data.load_labelled("mnist", batch_size=8, seed=0, data_dir=str(tmp_path), download=False)
+
+
+def test_labelled_folder_classes_skips_unreadable(tmp_path):
+    colours = {"blue": (0, 0, 255), "green": (0, 255, 0), "red": (255, 0, 0)}
+    for name, rgb in colours.items():
+        for i in range(7):
+            solid(tmp_path / "cls" / name / f"{i}.png", (20 + i, 24), rgb)
+    (tmp_path / "cls" / "red" / "broken.jpg").write_bytes(b"\xff\xd8 not a jpeg")
+    solid(tmp_path / "cls" / "stray.png", (8, 8), (9, 9, 9))   # directly in the root: no class, ignored
+    train, test, info = data.load_labelled(None, domain_a=str(tmp_path / "cls"), batch_size=4, seed=0)
+    assert info.names == ("blue", "green", "red") and info.skipped == 1 and not info.multilabel
+    assert info.sizes == (19, 2) and info.name == "folder"
+    for x, y in [next(iter(train)), first_test_batch(test)]:
+        x, y = np.asarray(x), np.asarray(y)
+        check_images(x, len(y))
+        for img, k in zip(x, y):   # each image has its folder's colour
+            np.testing.assert_allclose(img[0, 0], np.array(colours[info.names[k]]) / 127.5 - 1, atol=1e-5)
+
+
+@pytest.mark.parametrize("layout,msg", [
+    ({}, "no class subfolders"),
+    ({"a.png": None}, "no class subfolders"),
+    ({"only/a.png": None}, "one class subfolder"),
+    ({"cat/a.png": None, "dog/broken.png": b"junk"}, "holds no readable images"),
+    ({"cat/notes.txt": b"x", "dog/readme.txt": b"y"}, "no images"),
+])
+def test_labelled_folder_errors(tmp_path, layout, msg):
+    root = tmp_path / "labelled"
+    root.mkdir()
+    for rel, content in layout.items():
+        if content is None:
+            solid(root / rel, (8, 8), (1, 2, 3))
+        else:
+            (root / rel).parent.mkdir(parents=True, exist_ok=True)
+            (root / rel).write_bytes(content)
+    with pytest.raises(DataError, match=msg) as e:
+        data.load_labelled(None, domain_a=str(root), batch_size=2, seed=0)
+    assert "\n" not in str(e.value)
+
+
+def test_labelled_celeba_thirteen_attributes_from_manual_layout(shared_data):
+    import classifiers
+    files, names, attrs = data.read_celeba_attributes(shared_data / "celeba" / "list_attr_celeba.txt")
+    train, test, info = data.load_labelled("celeba_Smiling", batch_size=2, seed=0, data_dir=str(shared_data),
+                                           image_size=64, download=False)
+    assert info.name == "celeba" and info.multilabel and info.sizes == (3, 1)   # four faces present
+    assert info.names == classifiers.CELEBA_CLASSIFIER_ATTRIBUTES
+    expected = (attrs[:4, [names.index(a) for a in info.names]] > 0).astype(np.float32)
+    x, y = next(iter(train))
+    check_images(x.numpy(), 2, size=64)
+    assert y.dtype == tf.float32 and y.shape == (2, 13)
+    assert all(any(np.array_equal(row, e) for e in expected) for row in y.numpy())
+    _, held = data.split_test(4)
+    np.testing.assert_array_equal(first_test_batch(test)[1], expected[held])
+
+
+def test_classifier_data_for_pairs():
+    assert data.classifier_data_for("mnist2edge") == "mnist2edge"
+    assert data.classifier_data_for("digits2negative") == "digits2negative"
+    assert data.classifier_data_for("mnist2svhn") == data.classifier_data_for("mnist2svhn_prune") == "mnist_svhn"
+    assert data.classifier_data_for("celeba_Eyeglasses") == data.classifier_data_for("Smiling") == "celeba"
+    for pair, msg in (("mnist2fashion", "share none"), (None, "--classifier_path"), ("horse2zebra", "--classifier_path")):
+        with pytest.raises(DataError, match=msg):
+            data.classifier_data_for(pair)
+    with pytest.raises(DataError, match="unknown labelled dataset 'toy'"):
+        data.load_labelled("toy", batch_size=2, seed=0)
+
+
+# SVHN itself is not available offline: a tiny prepared tfds set with svhn_cropped's features stands in.
+# Image i is solid white (even i) or solid black (odd i), label i % 10.
+SVHN_TRAIN, SVHN_TEST = 20, 6
+
+
+@pytest.fixture(scope="module")
+def fake_svhn(tmp_path_factory):
+    tfds = data._import_tfds()
+    with tfds.core.registered.skip_registration():
+        class FakeSvhn(tfds.core.GeneratorBasedBuilder):
+            VERSION = tfds.core.Version("1.0.0")
+
+            def _info(self):
+                return tfds.core.DatasetInfo(builder=self, features=tfds.features.FeaturesDict({
+                    "image": tfds.features.Image(shape=(32, 32, 3)),
+                    "label": tfds.features.ClassLabel(num_classes=10)}))
+
+            def _split_generators(self, dl_manager):
+                return {"train": self._generate_examples(SVHN_TRAIN), "test": self._generate_examples(SVHN_TEST)}
+
+            def _generate_examples(self, n):
+                for i in range(n):
+                    yield i, {"image": np.full((32, 32, 3), 255 * (i % 2 == 0), np.uint8), "label": i % 10}
+
+    builder = FakeSvhn(data_dir=str(tmp_path_factory.mktemp("tfds")))
+    builder.download_and_prepare()
+    return builder
+
+
+@pytest.fixture
+def mnist_dir(tmp_path):
+    """A data_dir with 60 synthetic MNIST-format digits (train) and 20 (t10k): textured, never solid."""
+    rng = np.random.default_rng(0)
+    for split, n in (("train", 60), ("t10k", 20)):
+        write_idx(tmp_path / "mnist" / f"{split}-images-idx3-ubyte.gz", rng.integers(0, 256, (n, 28, 28)))
+        write_idx(tmp_path / "mnist" / f"{split}-labels-idx1-ubyte.gz", np.arange(n) % 10)
+    return tmp_path
+
+
+def use_fake_svhn(monkeypatch, builder):
+    tfds = data._import_tfds()
+    monkeypatch.setattr(tfds, "builder", lambda name, data_dir=None: builder)
+
+
+def test_labelled_mnist_svhn_mixes_both_sources(fake_svhn, mnist_dir, monkeypatch):
+    use_fake_svhn(monkeypatch, fake_svhn)
+    train, test, info = data.load_labelled("mnist2svhn", batch_size=40, seed=0, data_dir=str(mnist_dir))
+    assert info == data.LabelledInfo("mnist_svhn", (32, 32, 3), (60 + SVHN_TRAIN, 20 + SVHN_TEST), data.DIGIT_CLASSES)
+    x, y = (t.numpy() for t in next(iter(train)))
+    solid_images = x.reshape(40, -1).std(axis=1) == 0     # the fake SVHN images; MNIST's are textured
+    assert 0 < solid_images.sum() < 40
+    svhn_ids = (x[solid_images, 0, 0, 0] > 0)               # white = even index, label i % 10 even
+    np.testing.assert_array_equal(y[solid_images] % 2 == 0, svhn_ids)
+    assert sum(len(b[1]) for b in test) == 20 + SVHN_TEST
+
+
+def brightness_classifier():
+    """Logits (10 * mean pixel, 0, ..., 0): white images -> top softmax 0.9996, black -> 1 / (9 + e^-10) = 0.11."""
+    import keras
+    inputs = keras.Input((32, 32, 3))
+    dense = keras.layers.Dense(10)
+    model = keras.Model(inputs, dense(keras.layers.GlobalAveragePooling2D()(inputs)))
+    kernel = np.zeros((3, 10), np.float32)
+    kernel[:, 0] = 10 / 3
+    dense.set_weights([kernel, np.zeros(10, np.float32)])
+    return model
+
+
+def test_pruned_svhn_keeps_confident_images_only(fake_svhn, mnist_dir, monkeypatch, caplog):
+    use_fake_svhn(monkeypatch, fake_svhn)
+    model = brightness_classifier()
+    with caplog.at_level(logging.WARNING, logger="data"):
+        a, b, info = data.load_pair("mnist2svhn_prune", batch_size=8, seed=0, data_dir=str(mnist_dir),
+                                    prune_classifier=model, prune_threshold=0.4)
+    assert info == data.DataInfo("mnist2svhn_prune", (32, 32, 3), (60, SVHN_TRAIN // 2))
+    assert any("kept 10 of 20" in r.getMessage() for r in caplog.records)
+    xb = np.concatenate(batches(b, 4))           # 32 images: several epochs over the 10 kept
+    np.testing.assert_allclose(xb, 1.0)          # only the white (confident) images remain
+    check_images(batches(a, 1)[0], 8)
+    # The threshold is a strict bound (thesis: top softmax <= T is dropped); nothing kept is an error.
+    _, b_all, info_all = data.load_pair("mnist2svhn_prune", batch_size=8, seed=0, data_dir=str(mnist_dir),
+                                        prune_classifier=model, prune_threshold=0.1)
+    assert info_all.sizes == (60, SVHN_TRAIN)
+    with pytest.raises(DataError, match="kept none of the 20"):
+        data.load_pair("mnist2svhn_prune", batch_size=8, seed=0, data_dir=str(mnist_dir),
+                       prune_classifier=model, prune_threshold=0.9999)
+    with pytest.raises(DataError, match="needs the MNIST\\+SVHN classifier"):
+        data.load_pair("mnist2svhn_prune", batch_size=8, seed=0, data_dir=str(mnist_dir))

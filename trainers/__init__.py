@@ -1,4 +1,5 @@
 """Trainers selected by `--gan_type`; each file holds only what its model does differently."""
+from trainers.classifier import ClassifierTrainer
 from trainers.cogan import CoGANTrainer
 from trainers.gan import GANTrainer
 from trainers.scogan import SCoGANTrainer
@@ -7,6 +8,7 @@ TRAINERS = {
     "gan": GANTrainer,
     "cogan": CoGANTrainer,
     "scogan": SCoGANTrainer,
+    "classifier": ClassifierTrainer,   # thesis Appendix B, for SL (Eq. 4.2) and SVHN pruning (sec. 2.7)
 }
 
 

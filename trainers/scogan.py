@@ -12,6 +12,7 @@ Every active term is logged weighted (as it enters the objective) in its own los
 import tensorflow as tf
 
 import classifiers
+from config import ConfigError
 import nets
 import regularisers
 from trainers.base import AdversarialTrainer, make_optimizer
@@ -26,7 +27,10 @@ class SCoGANTrainer(AdversarialTrainer):
         d = nets.build_discriminators(cfg.arch, o, input_shape, domains=2, shared=cfg.shared_layers_d)
         self.classifier = self.multilabel = None
         if cfg.semantic_loss:
-            self.classifier, meta = classifiers.load_classifier(cfg.classifier_path)
+            try:
+                self.classifier, meta = classifiers.load_classifier(cfg.classifier_path)
+            except ValueError as e:  # a user's path: one line, exit 2
+                raise ConfigError(str(e)) from None
             self.multilabel = bool(meta["multilabel"])
         self.encoder = self.enc_opt = None
         if cfg.cycle_consistency:
@@ -34,7 +38,12 @@ class SCoGANTrainer(AdversarialTrainer):
             # The encoder has its own optimizer state (generator settings).
             self.enc_opt = make_optimizer(cfg.optimizer, cfg.g_lr, cfg.g_beta1, cfg.g_beta2)
             self.enc_opt.build(self.encoder.trainable_variables)
-        self.vgg = regularisers.build_vgg19_features(cfg.vgg_weights) if cfg.perceptual_loss else None
+        self.vgg = None
+        if cfg.perceptual_loss:
+            try:
+                self.vgg = regularisers.build_vgg19_features(cfg.vgg_weights)
+            except ValueError as e:
+                raise ConfigError(str(e)) from None
         return g, d
 
     def trackables(self):

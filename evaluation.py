@@ -1,0 +1,559 @@
+"""Evaluating a trained coupled GAN: the thesis's LPIPS table plus measures of pairing that LPIPS misses.
+
+    python main.py --evaluate RUN_DIR [--num N] [--step S] [--net alex|vgg] [--eval_classifier PATH]
+                                      [--batch_size B]
+
+writes into RUN_DIR:
+    metrics.json       every number below, with the settings that produced it
+    metrics.md         the same as tables
+    lpips_lowest.png   the 8 generated pairs with the lowest LPIPS (domain 1 above domain 2), and
+    lpips_highest.png  the 8 with the highest (the thesis's figures beside its LPIPS tables)
+
+LPIPS rows (thesis Tables 3.3-3.8, 5.1-5.4), each the mean over N pairs with its standard error:
+    Gen. d1 vs Gen. d2     G1(z) against G2(z), the same z: how alike the two images of a generated pair are
+    Gen. d1 vs Real d1     G1(z) against a real image of domain 1 (unpaired)
+    Gen. d2 vs Real d2     G2(z) against a real image of domain 2 (unpaired)
+    Real d1 vs Real d2     a real image of domain 1 against an independently drawn real image of domain 2:
+                           the baseline distance between two unrelated images of the two domains
+
+Beyond LPIPS: pixel agreement with the known transform for derived pairs (edge, negative, rotate; the CoGAN
+paper's measure), class agreement under an independent evaluation classifier, and a Fréchet distance per
+domain (FID on Inception-v3 features, or FCD on the evaluation classifier's features offline).
+
+Everything streams in batches: memory holds the per-pair distance arrays, not the images.
+"""
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import math
+import os
+import re
+import time
+from pathlib import Path
+
+import numpy as np
+
+from config import Config, ConfigError
+
+COUPLED = ("cogan", "scogan")
+EVAL_SEED = 0          # fixed: every run is scored on the same z stream and the same real images
+FIGURE_PAIRS = 8
+# Pairs per table in the thesis (ch. 3 and 5); other data: DEFAULT_PAIRS.
+THESIS_PAIRS = {"derived": 30000, "mnist2svhn": 50000, "celeba": 50000, "apple2orange": 1000, "horse2zebra": 995}
+DEFAULT_PAIRS = 10000
+NATIVE_SIZE = {"digits": 8, "mnist": 28}   # resolution data.py transforms the derived domains at
+EDGE_CEILING = (" for the transform as applied here; since the edge is taken at the native size and resized back, "
+                "the same real image through this and through data.py's path agrees on ~84% of pixels (digits) "
+                "and ~87% (MNIST), so about that is the practical ceiling")
+FCD_NAME = "FCD (classifier features, not FID)"
+LPIPS_ROWS = (("gen1_vs_gen2", "Gen. {d1} vs Gen. {d2} (same z)"),
+              ("gen1_vs_real1", "Gen. {d1} vs Real {d1}"),
+              ("gen2_vs_real2", "Gen. {d2} vs Real {d2}"),
+              ("real1_vs_real2", "Real {d1} vs Real {d2} (unpaired baseline)"))
+HOW_TO_CLASSIFIER = ("train an evaluation classifier with `python main.py --gan_type classifier ...` (on other "
+                     "data or another seed than any semantic-loss teacher) and pass `--eval_classifier "
+                     "RUN/classifier.keras`")
+
+
+# ---------------------------------------------------------------------------------------------- what to compare
+
+def derived_transform(cfg):
+    """(transform, native resolution) for a derived pair (digits/mnist 2 edge|negative|rotate), else None."""
+    m = re.fullmatch(r"(digits|mnist)2(edge|negative|rotate)", (cfg.cogan_data or "").strip().lower())
+    return (m.group(2), NATIVE_SIZE[m.group(1)]) if m else None
+
+
+def default_num_pairs(cfg) -> tuple:
+    """(N, where it comes from): the thesis's count for the data, else DEFAULT_PAIRS."""
+    import data
+
+    name = (cfg.cogan_data or "").strip().lower()
+    if derived_transform(cfg):
+        return THESIS_PAIRS["derived"], "thesis count for derived MNIST pairs"
+    if name.startswith("celeba") or name in {a.lower() for a in data.CELEBA_ATTRIBUTES}:
+        return THESIS_PAIRS["celeba"], "thesis count for CelebA"
+    if name.startswith("mnist2svhn"):   # also mnist2svhn_prune
+        return THESIS_PAIRS["mnist2svhn"], "thesis count for mnist2svhn"
+    if name in THESIS_PAIRS:
+        return THESIS_PAIRS[name], f"thesis count for {name}"
+    return DEFAULT_PAIRS, "default (the thesis has no count for this data)"
+
+
+def domain_names(cfg) -> tuple:
+    """Readable names of domain 1 and domain 2 for the tables."""
+    import data
+
+    name = (cfg.cogan_data or "").strip()
+    low = name.lower()
+    derived = derived_transform(cfg)
+    if derived:
+        src = "MNIST" if low.startswith("mnist") else "digits"
+        return src, f"{src} {derived[0]}"
+    if low in ("mnist2svhn", "mnist2svhn_prune", "mnist2fashion"):
+        return "MNIST", {"mnist2svhn": "SVHN", "mnist2svhn_prune": "SVHN (pruned)"}.get(low, "Fashion-MNIST")
+    attributes = {a.lower(): a for a in data.CELEBA_ATTRIBUTES}
+    attribute = attributes.get(low[len("celeba_"):] if low.startswith("celeba_") else low)
+    if attribute:
+        return attribute, f"not {attribute}"
+    if "2" in name:
+        a, _, b = name.partition("2")
+        return a, b
+    if name:
+        return f"{name} A", f"{name} B"
+    return (Path(cfg.domain_a or "domain 1").name or "domain 1"), (Path(cfg.domain_b or "domain 2").name
+                                                                   or "domain 2")
+
+
+def resolve_num(requested, cfg, sizes) -> tuple:
+    """(N, source, notes): --num, else cfg.eval_pairs, else the thesis's count; capped at the real images
+    available in the smaller domain, since every real row needs N distinct real images."""
+    if requested is not None:
+        n, source = int(requested), "--num"
+    elif cfg.eval_pairs is not None:
+        n, source = int(cfg.eval_pairs), "eval_pairs in the run's config"
+    else:
+        n, source = default_num_pairs(cfg)
+    if n < 1:
+        raise ConfigError(f"the number of evaluation pairs must be at least 1 (got {n})")
+    notes = []
+    available = min(int(s) for s in sizes) if sizes and min(sizes) > 0 else None
+    if available is not None and n > available:
+        notes.append(f"N capped at {available:,} (asked for {n:,}, {source}): the smaller domain has only "
+                     f"{available:,} real images, and every row that uses real images needs N distinct ones")
+        n = available
+    return n, source, notes
+
+
+# ---------------------------------------------------------------------------------------------- generating
+
+def shared_prefix(generators) -> int:
+    """How many leading blocks all generators share (CoGAN weight sharing: the very same objects)."""
+    blocks = [getattr(g, "blocks", None) for g in generators]
+    if any(b is None for b in blocks):
+        return 0
+    k = 0
+    while k < min(len(b) for b in blocks) - 1 and all(b[k] is blocks[0][k] for b in blocks):
+        k += 1
+    return k
+
+
+def pair_generator(generators):
+    """A compiled z -> [G1(z), G2(z)] in inference mode. Shared blocks give the same output for the same z,
+    so they run once: with CoGAN32's default sharing (4 of 5 blocks) a pair costs about one generator pass."""
+    import tensorflow as tf
+
+    k = shared_prefix(generators)
+
+    @tf.function(reduce_retracing=True)
+    def generate(z):
+        h = z
+        for block in generators[0].blocks[:k]:
+            h = block(h, training=False)
+        outs = []
+        for g in generators:
+            x = h
+            for block in g.blocks[k:]:
+                x = block(x, training=False)
+            outs.append(x)
+        return outs
+
+    if not all(hasattr(g, "blocks") for g in generators):
+        return tf.function(lambda z: [g(z, training=False) for g in generators], reduce_retracing=True)
+    return generate
+
+
+def real_images(cfg, batch_size):
+    """Two iterators of real batches (B, H, W, 3) in [-1, 1], one per domain, with the run's data settings and
+    EVAL_SEED; each domain's first epoch is a permutation of its images, so N <= size gives N distinct ones.
+    -> (iterator 1, iterator 2, (size 1, size 2))."""
+    import data
+
+    extra = {}
+    if (cfg.cogan_data or "").strip().lower() == getattr(data, "PRUNED_SVHN", None):
+        # The run trained on SVHN pruned by its classifier (sec. 2.7): score against those same real images.
+        import classifiers
+
+        try:
+            prune, _ = classifiers.load_classifier(cfg.classifier_path)
+        except ValueError as e:
+            raise ConfigError(f"the run's pruning classifier: {e}") from None
+        extra = dict(prune_classifier=prune, prune_threshold=cfg.prune_threshold)
+    a, b, info = data.load_pair(cfg.cogan_data, domain_a=cfg.domain_a, domain_b=cfg.domain_b,
+                                data_dir=cfg.data_dir, image_size=cfg.image_size, batch_size=batch_size,
+                                seed=EVAL_SEED, download=cfg.download, **extra)
+    return iter(a), iter(b), tuple(info.sizes)
+
+
+# ---------------------------------------------------------------------------------------------- classifier
+
+def _file_digest(path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def _keras_file(path) -> Path:
+    p = Path(os.fspath(path)).expanduser()
+    return p if p.suffix == ".keras" else p.with_name(p.name + ".keras")
+
+
+def check_eval_classifier(path, cfg) -> Path:
+    """The evaluation classifier's file; ConfigError if it is the run's semantic-loss teacher
+    (cfg.classifier_path): the same file, a link to it or a byte-identical copy. SL minimises exactly the
+    disagreement of that classifier, so grading with it would be circular."""
+    mine = _keras_file(path)
+    if not mine.is_file():
+        raise ConfigError(f"--eval_classifier {path}: file not found ({mine})")
+    if cfg.classifier_path:
+        teacher = _keras_file(cfg.classifier_path)
+        same = mine.resolve() == teacher.resolve()
+        if not same and teacher.is_file():
+            same = os.path.samefile(mine, teacher) or _file_digest(mine) == _file_digest(teacher)
+        if same:
+            raise ConfigError(f"--eval_classifier {path} is the classifier this run's semantic loss was trained "
+                              f"against ({cfg.classifier_path}): grading SL by its own teacher is circular; "
+                              f"{HOW_TO_CLASSIFIER}")
+    return mine
+
+
+class ClassifierProbe:
+    """An evaluation classifier: [-1, 1] images -> (penultimate features, logits), inputs adapted to its shape."""
+
+    def __init__(self, model, multilabel: bool, chunk: int = 256):
+        import keras
+        import tensorflow as tf
+
+        from metrics.fid import adapt_to_input
+
+        self.multilabel = bool(multilabel)
+        self.chunk = int(chunk)
+        # The features entering the last (logit) layer: what FCD compares.
+        probe = keras.Model(model.inputs, [model.layers[-1].input, model.outputs[0]])
+        shape = tuple(model.input_shape[1:])
+        self._fn = tf.function(lambda x: probe(adapt_to_input(x, shape), training=False), reduce_retracing=True)
+
+    def __call__(self, images):
+        import tensorflow as tf
+
+        feats, logits = [], []
+        images = np.asarray(images, np.float32)
+        for i in range(0, len(images), self.chunk):
+            f, l = self._fn(tf.constant(images[i:i + self.chunk]))
+            feats.append(np.asarray(f, np.float32).reshape(len(f), -1))
+            logits.append(np.asarray(l, np.float32))
+        return np.concatenate(feats), np.concatenate(logits)
+
+
+def load_probe(path) -> tuple:
+    """-> (ClassifierProbe, meta) for a classifier.keras written by classifiers.save_classifier."""
+    import classifiers
+
+    try:
+        model, meta = classifiers.load_classifier(path)
+    except ValueError as e:
+        raise ConfigError(f"--eval_classifier: {e}") from None
+    return ClassifierProbe(model, meta.get("multilabel", False)), meta
+
+
+# ---------------------------------------------------------------------------------------------- the evaluation
+
+def _summary(values) -> dict:
+    from metrics.pairing import mean_and_se
+
+    values = np.concatenate(values) if isinstance(values, list) else np.asarray(values)
+    mean, se = mean_and_se(values)
+    return {"mean": mean, "se": se, "n": int(values.size)}
+
+
+class _Tally:
+    """Per-pair values of every measure, fed one batch of (G1(z), G2(z), real 1, real 2) at a time; only the
+    per-pair arrays, O(D^2) feature statistics and the figure's k pairs are kept."""
+
+    def __init__(self, lpips, derived, probe, extractor):
+        from metrics import fid as fidlib
+        from metrics import pairing
+
+        self.lpips, self.derived, self.probe, self.extractor = lpips, derived, probe, extractor
+        self.dist = {key: [] for key, _ in LPIPS_ROWS}
+        self.pix = {k: [] for k in ("gen_mad", "gen_agree", "real_mad", "real_agree")}
+        self.cls = {"gen": [], "real": []}
+        self.stats = {k: fidlib.FeatureStats() for k in ("gen1", "real1", "gen2", "real2")}
+        self.extremes = pairing.Extremes(FIGURE_PAIRS)
+
+    def add(self, ga, gb, ra, rb):
+        from metrics import pairing
+
+        images = {"gen1": ga, "gen2": gb, "real1": ra, "real2": rb}
+        for (key, _), (x, y) in zip(LPIPS_ROWS, ((ga, gb), (ga, ra), (gb, rb), (ra, rb))):
+            self.dist[key].append(self.lpips(x, y).numpy())
+        self.extremes.update(self.dist["gen1_vs_gen2"][-1], ga, gb)
+        if self.derived:
+            for who, (x, y) in (("gen", (ga, gb)), ("real", (ra, rb))):
+                mad, agree = pairing.pixel_agreement(pairing.transform_images(x, *self.derived), y)
+                self.pix[f"{who}_mad"].append(mad)
+                self.pix[f"{who}_agree"].append(agree)
+        if self.probe is not None:
+            out = {who: self.probe(x) for who, x in images.items()}   # (features, logits)
+            for who, (a, b) in (("gen", ("gen1", "gen2")), ("real", ("real1", "real2"))):
+                self.cls[who].append(pairing.class_agreement(out[a][1], out[b][1], self.probe.multilabel))
+            if self.extractor is None:   # offline: FCD on the classifier's penultimate features
+                for who in self.stats:
+                    self.stats[who].update(out[who][0])
+        if self.extractor is not None:
+            for who, x in images.items():
+                self.stats[who].update(self.extractor(x))
+
+
+def _pixel_section(tally):
+    from metrics import pairing
+
+    if not tally.derived:
+        return {"skipped": "only for derived pairs (digits/mnist 2 edge|negative|rotate), whose second domain is "
+                           "a known transform of the first"}
+    p = tally.pix
+    return {"transform": tally.derived[0], "native_size": tally.derived[1], "tolerance": pairing.DEFAULT_TOLERANCE,
+            "generated": {"mean_abs_diff": _summary(p["gen_mad"]), "agreement": _summary(p["gen_agree"])},
+            "real_unpaired": {"mean_abs_diff": _summary(p["real_mad"]), "agreement": _summary(p["real_agree"])}}
+
+
+def _class_section(tally, classifier_path, meta):
+    if tally.probe is None:
+        return {"skipped": f"no evaluation classifier: {HOW_TO_CLASSIFIER}"}
+    return {"classifier": str(classifier_path), "multilabel": tally.probe.multilabel, "names": meta.get("names"),
+            "generated": _summary(tally.cls["gen"]), "real_unpaired": _summary(tally.cls["real"])}
+
+
+def _frechet_section(tally, fid, note, run_dir, n):
+    s = tally.stats
+    if tally.extractor is None and (not fid or tally.probe is None):
+        if not fid:
+            return {"skipped": f"not computed at the end of training (Inception-v3 at 299x299 is slow on CPU; "
+                               f"class agreement needs an evaluation classifier): run `python main.py --evaluate "
+                               f"{run_dir}`"}
+        return {"skipped": f"{note}, and no evaluation classifier for FCD: put Keras' "
+                           f"inception_v3_weights_tf_dim_ordering_tf_kernels_notop.h5 in ~/.keras/models, or "
+                           f"{HOW_TO_CLASSIFIER}"}
+    out = {"name": tally.extractor.name if tally.extractor is not None else FCD_NAME, "n": n,
+           "domain1": s["gen1"].distance(s["real1"]), "domain2": s["gen2"].distance(s["real2"]),
+           "real1_vs_real2": s["real1"].distance(s["real2"])}
+    if note:
+        out["note"] = note
+    return out
+
+
+def _save_figures(extremes, run_dir) -> dict:
+    """The thesis's figures: the k generated pairs of lowest and highest LPIPS, domain 1 above domain 2."""
+    import outputs
+
+    figures = {}
+    for which, (scores, a, b) in (("lowest", extremes.low), ("highest", extremes.high)):
+        path = Path(run_dir) / f"lpips_{which}.png"
+        outputs.save_png(path, outputs.pair_grid([a, b], 1, len(scores)))
+        figures[which] = {"file": path.name, "lpips": [float(v) for v in scores]}
+    return figures
+
+
+def evaluate(run_dir, *, num=None, step=None, net="alex", eval_classifier=None, batch_size=None, lpips=None,
+             fid=True, log=print) -> dict:
+    """Score a coupled run and write metrics.json, metrics.md and the extreme-pair figures into `run_dir`.
+
+    num: pairs (default: cfg.eval_pairs, else the thesis's count; capped at the real images available).
+    lpips: a ready metrics.LPIPS (else built for `net`). fid: try FID, else FCD (slow on CPU at 299x299).
+    Returns the dict written to metrics.json.
+    """
+    import tensorflow as tf
+
+    import outputs
+    import sampling
+    from metrics import LPIPS
+    from metrics import fid as fidlib
+    from metrics import weights as W
+
+    t0 = time.time()
+    run_dir = Path(run_dir)
+    if not (run_dir / "config.json").is_file():
+        raise ConfigError(f"{run_dir} holds no run (config.json missing)")
+    cfg = Config.load(run_dir / "config.json")
+    if cfg.gan_type not in COUPLED:
+        raise ConfigError(f"--evaluate compares the two domains of a coupled run (cogan, scogan); {run_dir} is a "
+                          f"'{cfg.gan_type}' run")
+    for name, value in (("--num", num), ("--batch_size", batch_size)):
+        if value is not None and int(value) < 1:
+            raise ConfigError(f"{name} must be at least 1 (got {value})")
+    # Cheap checks first: a refused classifier or missing weights fail before any data is loaded.
+    if eval_classifier is not None:
+        eval_classifier = check_eval_classifier(eval_classifier, cfg)
+    if lpips is None:
+        try:
+            lpips = LPIPS(net)
+        except W.WeightsError as e:
+            raise ConfigError(" ".join(str(e).split())) from None
+    probe, meta = load_probe(eval_classifier) if eval_classifier is not None else (None, None)
+
+    run = sampling.load_run(run_dir, step)
+    batch = int(batch_size or (256 if (cfg.image_size or 32) <= 64 else 64))
+    it_a, it_b, sizes = real_images(cfg, batch)
+    n, source, notes = resolve_num(num, cfg, sizes)
+    log(f"evaluating {run_dir} (step {run.step}) on {n:,} pairs, batch {batch}")
+    extractor, note = None, None
+    if fid:
+        try:
+            extractor = fidlib.inception_features()
+        except fidlib.FeaturesUnavailable as e:
+            note = str(e) + (f"; reporting {FCD_NAME} instead" if probe is not None else "")
+
+    tally = _Tally(lpips, derived_transform(cfg), probe, extractor)
+    generate = pair_generator(run.generators)
+    noise_dim = run.generators[0].input_spec_shape[0]
+    zgen = tf.random.Generator.from_seed(EVAL_SEED)
+    batches = math.ceil(n / batch)
+    done, every, t_loop = 0, max(1, batches // 10), time.time()
+    for i in range(batches):
+        b = min(batch, n - done)
+        ga, gb = (x.numpy() for x in generate(zgen.uniform([b, noise_dim], -1.0, 1.0)))
+        tally.add(ga, gb, next(it_a).numpy()[:b], next(it_b).numpy()[:b])
+        done += b
+        if (i + 1) % every == 0 and done < n:
+            log(f"evaluate: {done:,}/{n:,} pairs ({outputs.format_duration(time.time() - t_loop)})")
+
+    d1, d2 = domain_names(cfg)
+    result = {
+        "run_dir": str(run_dir), "step": run.step, "gan_type": cfg.gan_type, "data": cfg.data_name,
+        "domains": [d1, d2], "image_size": cfg.image_size, "pairs": n, "pairs_source": source,
+        "real_images_available": list(sizes), "seed": EVAL_SEED, "batch_size": batch, "notes": notes,
+        "lpips": {"net": lpips.net, "version": "0.1",
+                  "rows": {key: {"label": label.format(d1=d1, d2=d2), **_summary(tally.dist[key])}
+                           for key, label in LPIPS_ROWS}},
+        "pixel_agreement": _pixel_section(tally),
+        "class_agreement": _class_section(tally, eval_classifier, meta),
+        "frechet": _frechet_section(tally, fid, note, run_dir, n),
+        "figures": _save_figures(tally.extremes, run_dir),
+    }
+    result["seconds"] = round(time.time() - t0, 1)
+    (run_dir / "metrics.json").write_text(json.dumps(result, indent=2) + "\n")
+    (run_dir / "metrics.md").write_text(render_markdown(result))
+    log(f"wrote {run_dir / 'metrics.md'} and metrics.json ({outputs.format_duration(result['seconds'])})")
+    return result
+
+
+# ---------------------------------------------------------------------------------------------- report
+
+def _pm(s, digits=4) -> str:
+    se = "n/a" if s["se"] is None else f"{s['se']:.{digits}f}"
+    return f"{s['mean']:.{digits}f} ± {se}"
+
+
+def render_markdown(r: dict) -> str:
+    """metrics.json -> metrics.md: the thesis's LPIPS table and the pairing measures, with what each means."""
+    d1, d2 = r["domains"]
+    lines = [f"# Evaluation of `{r['run_dir']}` (step {r['step']})", "",
+             f"{r['gan_type']} on {r['data']} ({r['image_size']}x{r['image_size']}): domain 1 = {d1}, "
+             f"domain 2 = {d2}. N = {r['pairs']:,} pairs ({r['pairs_source']}); generated pairs share z; "
+             f"noise and real images drawn with the fixed seed {r['seed']}.", ""]
+    lines += [f"- {note}" for note in r["notes"]] + ([""] if r["notes"] else [])
+    lp = r["lpips"]
+    lines += [f"## LPIPS ({lp['net']}, v{lp['version']}; thesis Tables 3.3-3.8, 5.1-5.4)", "",
+              "Mean over the pairs ± standard error; lower = more alike.", "",
+              "| compared | LPIPS | pairs |", "|---|---|---|"]
+    lines += [f"| {row['label']} | {_pm(row)} | {row['n']:,} |" for row in lp["rows"].values()]
+    lines += ["", f"*Real {d1} vs Real {d2}* compares real images of the two domains drawn independently "
+              f"(unpaired, as in the thesis): the distance between two unrelated images of the two domains. A "
+              f"coupled GAN that learned the joint distribution puts *Gen. {d1} vs Gen. {d2}* (same z) below "
+              f"it; the two *Gen. vs Real* rows are unpaired too and say how far samples lie from real images "
+              f"of their own domain.", "",
+              f"Figures: `{r['figures']['lowest']['file']}` and `{r['figures']['highest']['file']}` hold the "
+              f"generated pairs with the lowest and highest LPIPS ({d1} above {d2}).", ""]
+    pa = r["pixel_agreement"]
+    lines += ["## Pixel agreement (derived pairs; CoGAN paper, Liu & Tuzel 2016)", ""]
+    if "skipped" in pa:
+        lines += [f"Skipped: {pa['skipped']}.", ""]
+    else:
+        lines += [f"The known transform (`{pa['transform']}`, applied as data.py builds domain 2, at "
+                  f"{pa['native_size']}x{pa['native_size']} for the edge) of G1(z) against G2(z), as grayscale "
+                  f"intensities in [0, 1]; a pixel agrees when they differ by at most {pa['tolerance']}. "
+                  f"Perfect pairs give 0 and 1{EDGE_CEILING if pa['transform'] == 'edge' else ''}.", "",
+                  "| compared | mean abs. difference | pixels agreeing |", "|---|---|---|",
+                  f"| {pa['transform']}(Gen. {d1}) vs Gen. {d2} (same z) | {_pm(pa['generated']['mean_abs_diff'])} "
+                  f"| {_pm(pa['generated']['agreement'])} |",
+                  f"| {pa['transform']}(Real {d1}) vs Real {d2} (unpaired, chance level) | "
+                  f"{_pm(pa['real_unpaired']['mean_abs_diff'])} | {_pm(pa['real_unpaired']['agreement'])} |", ""]
+    ca = r["class_agreement"]
+    lines += ["## Class agreement", ""]
+    if "skipped" in ca:
+        lines += [f"Skipped: {ca['skipped']}.", ""]
+    else:
+        how = ("per-attribute agreement of the thresholded sigmoids, averaged" if ca["multilabel"]
+               else "same argmax class")
+        lines += [f"Fraction of pairs the evaluation classifier `{ca['classifier']}` puts in the same class "
+                  f"({how}).", "", "| compared | agreement | pairs |", "|---|---|---|",
+                  f"| Gen. {d1} vs Gen. {d2} (same z) | {_pm(ca['generated'])} | {ca['generated']['n']:,} |",
+                  f"| Real {d1} vs Real {d2} (unpaired, chance level) | {_pm(ca['real_unpaired'])} | "
+                  f"{ca['real_unpaired']['n']:,} |", ""]
+    fr = r["frechet"]
+    lines += ["## Fréchet distance per domain", ""]
+    if "skipped" in fr:
+        lines += [f"Skipped: {fr['skipped']}.", ""]
+    else:
+        lines += [f"{fr['name']}, each on {fr['n']:,} generated and {fr['n']:,} real images; lower = closer.", "",
+                  "| compared | distance |", "|---|---|",
+                  f"| Gen. {d1} vs Real {d1} | {fr['domain1']:.3f} |",
+                  f"| Gen. {d2} vs Real {d2} | {fr['domain2']:.3f} |",
+                  f"| Real {d1} vs Real {d2} (between the domains, for scale) | {fr['real1_vs_real2']:.3f} |", ""]
+        if fr["name"] == FCD_NAME:
+            lines += ["These are Fréchet distances on the evaluation classifier's penultimate features, not FID: "
+                      "do not compare them with FID values.", ""]
+        if fr.get("note"):
+            lines += [f"Note: {fr['note']}.", ""]
+    lines += [f"Computed in {r['seconds']} s, batch {r['batch_size']}.", ""]
+    return "\n".join(lines)
+
+
+# ---------------------------------------------------------------------------------------------- entry points
+
+def evaluate_main(argv):
+    """`python main.py --evaluate RUN_DIR ...`: bad input raises ConfigError (one line, exit 2 in main)."""
+    p = argparse.ArgumentParser(prog="main.py --evaluate", description="Score a trained coupled run: LPIPS "
+                                "table, pixel and class agreement, FID; writes RUN_DIR/metrics.json and .md.")
+    p.error = lambda m: p.exit(2, f"error: {m} (see --help)\n")
+    p.add_argument("--evaluate", required=True, metavar="RUN_DIR")
+    p.add_argument("--num", type=int, help="pairs (default: eval_pairs of the run, else the thesis's count)")
+    p.add_argument("--step", type=int, help="checkpoint step (default: the latest)")
+    p.add_argument("--net", choices=["alex", "vgg"], default="alex", help="LPIPS backbone (default alex)")
+    p.add_argument("--eval_classifier", metavar="PATH", help="classifier.keras for class agreement and FCD "
+                   "(not the run's semantic-loss teacher)")
+    p.add_argument("--batch_size", type=int, help="pairs per batch (default 256; 64 above 64x64)")
+    a = p.parse_args(argv)
+    result = evaluate(a.evaluate, num=a.num, step=a.step, net=a.net, eval_classifier=a.eval_classifier,
+                      batch_size=a.batch_size)
+    for row in result["lpips"]["rows"].values():
+        print(f"  {row['label']:<48} {_pm(row)}")
+    return result
+
+
+def evaluate_after_training(cfg, run_dir, log=print):
+    """The LPIPS table (and pixel agreement) at the end of `main.run`, when cfg.final_eval and the run is coupled.
+
+    Never fails the finished training: missing LPIPS weights, data or checkpoints give one log line.
+    FID and class agreement are left to `--evaluate` (slow on CPU / need an evaluation classifier).
+    """
+    if not cfg.final_eval or cfg.gan_type not in COUPLED:
+        return None
+    import data
+    from metrics import LPIPS
+    from metrics import weights as W
+
+    try:
+        lpips = LPIPS("alex", download=False)
+    except W.WeightsError as e:
+        log(f"final evaluation skipped: {' '.join(str(e).split())}; then run `python main.py --evaluate "
+            f"{run_dir}`")
+        return None
+    try:
+        return evaluate(run_dir, num=None, lpips=lpips, fid=False, log=log)
+    except (ConfigError, data.DataError, OSError) as e:
+        log(f"final evaluation failed: {e} (retry with `python main.py --evaluate {run_dir}`)")
+        return None

@@ -1,0 +1,349 @@
+"""Evaluation (`python main.py --evaluate RUN`, evaluation.py, metrics/pairing.py, metrics/fid.py): the Fréchet
+distance against closed forms, standard errors, pixel and class agreement, the SL-teacher refusal, and the
+LPIPS table on a tiny real run, on demand and at the end of training.
+
+Tests that score a run need the real LPIPS weights ($LPIPS_WEIGHTS_DIR, else ~/.cache/coupled_gan/lpips) and
+skip without them (`python -m metrics.weights --fetch DIR`). Inception-v3 is never downloaded here.
+"""
+import json
+import shutil
+
+import keras
+import numpy as np
+import pytest
+import tensorflow as tf
+
+import classifiers
+import data
+import evaluation
+import main
+from config import Config, ConfigError
+from metrics import fid as fidlib
+from metrics import pairing
+from metrics import weights as W
+
+ROWS = ("gen1_vs_gen2", "gen1_vs_real1", "gen2_vs_real2", "real1_vs_real2")
+
+
+def _have_lpips_weights():
+    return any((W.default_dir() / f"alexnet.{ext}").is_file() for ext in ("npz", "ckpt"))
+
+
+needs_lpips = pytest.mark.skipif(not _have_lpips_weights(), reason=(
+    f"real LPIPS weights not found in {W.default_dir()}: run `python -m metrics.weights --fetch DIR` and set "
+    "LPIPS_WEIGHTS_DIR=DIR"))
+
+
+@pytest.fixture(scope="module")
+def tiny_run(tmp_path_factory):
+    """A 2-iteration CoGAN on real digits -> edges, made through the CLI; its end-of-training metrics.json
+    (when the LPIPS weights are present) is read before any other test rewrites it."""
+    run_dir = tmp_path_factory.mktemp("eval") / "run"
+    argv = ["--gan_type", "cogan", "--cogan_data", "digits2edge", "--iterations", "2", "--batch_size", "8",
+            "--dir", str(run_dir), "--eval_pairs", "16", "--log_interval", "1"]
+    assert main.main(argv) == 0
+    auto = run_dir / "metrics.json"
+    return run_dir, (json.loads(auto.read_text()) if auto.is_file() else None)
+
+
+def _no_inception(monkeypatch):
+    def unavailable(*a, **k):
+        raise fidlib.FeaturesUnavailable("Inception-v3 ImageNet weights not available (test)")
+    monkeypatch.setattr(fidlib, "inception_features", unavailable)
+
+
+def _stub_classifier(size=32, classes=10, seed=0):
+    """A real small Keras classifier: global average pool -> dense logits (features = the pooled colours)."""
+    inp = keras.Input((size, size, 3))
+    x = keras.layers.GlobalAveragePooling2D()(inp)
+    out = keras.layers.Dense(classes, name="logits")(x)
+    model = keras.Model(inp, out)
+    model.layers[-1].set_weights([np.random.default_rng(seed).normal(size=(3, classes)).astype(np.float32),
+                                  np.zeros(classes, np.float32)])
+    return model
+
+
+# ---------------------------------------------------------------------------------------------- Fréchet
+
+
+def test_frechet_distance_closed_forms():
+    rng = np.random.default_rng(0)
+    a = rng.normal(size=(6, 6))
+    s = a @ a.T + 0.1 * np.eye(6)
+    mu1, mu2 = rng.normal(size=6), rng.normal(size=6)
+    # S2 = k^2 S1: Tr(S + k^2 S - 2 k S) = (1 - k)^2 Tr S.
+    k = 3.0
+    want = np.sum((mu1 - mu2) ** 2) + (1 - k) ** 2 * np.trace(s)
+    assert fidlib.frechet_distance(mu1, s, mu2, k * k * s) == pytest.approx(want, rel=1e-9)
+    # Diagonal covariances: sum of (sqrt(a) - sqrt(b))^2.
+    va, vb = rng.uniform(0.1, 2, 5), rng.uniform(0.1, 2, 5)
+    want = np.sum((np.sqrt(va) - np.sqrt(vb)) ** 2)
+    assert fidlib.frechet_distance(np.zeros(5), np.diag(va), np.zeros(5), np.diag(vb)) == pytest.approx(want)
+    assert fidlib.frechet_distance(mu1, s, mu1, s) == pytest.approx(0.0, abs=1e-9)
+
+
+def test_frechet_matches_scipy_sqrtm_and_survives_singular_covariances():
+    scipy_linalg = pytest.importorskip("scipy.linalg")
+    rng = np.random.default_rng(1)
+    x, y = rng.normal(size=(200, 8)), rng.normal(size=(200, 8)) @ rng.normal(size=(8, 8))
+    s1, s2 = np.cov(x, rowvar=False), np.cov(y, rowvar=False)
+    ref = np.trace(s1) + np.trace(s2) - 2 * np.trace(scipy_linalg.sqrtm(s1 @ s2).real)
+    assert fidlib.frechet_distance(np.zeros(8), s1, np.zeros(8), s2) == pytest.approx(ref, rel=1e-6)
+    # Fewer samples than features: rank-deficient covariances still give a finite, non-negative number.
+    few = rng.normal(size=(5, 32))
+    stats = fidlib.FeatureStats()
+    stats.update(few)
+    d = stats.distance(stats)
+    assert np.isfinite(d) and 0.0 <= d < 1e-6
+
+
+def test_streamed_statistics_equal_whole_set_and_identical_sets_give_zero():
+    rng = np.random.default_rng(2)
+    x = rng.normal(1000.0, 1.0, size=(1000, 4))   # large mean: a naive sum of squares would cancel badly
+    stats = fidlib.FeatureStats()
+    for i in range(0, 1000, 64):
+        stats.update(x[i:i + 64])
+    np.testing.assert_allclose(stats.mean, x.mean(axis=0), rtol=1e-12)
+    np.testing.assert_allclose(stats.covariance(), np.cov(x, rowvar=False), rtol=1e-8, atol=1e-10)
+    assert stats.distance(stats) == pytest.approx(0.0, abs=1e-8)
+    other = fidlib.FeatureStats()
+    other.update(x + np.array([3.0, 0, 0, 0]))
+    assert stats.distance(other) == pytest.approx(9.0, rel=1e-6)
+
+
+def test_inception_preprocessing_keeps_minus_one_to_one():
+    # keras' inception preprocess_input wants 0..255: [-1, 1] in must come out as the same [-1, 1].
+    x = np.random.default_rng(3).uniform(-1, 1, (2, 299, 299, 3)).astype(np.float32)
+    np.testing.assert_allclose(fidlib.inception_preprocess(x).numpy(), x, atol=1e-5)
+    small = fidlib.inception_preprocess(np.full((1, 32, 32, 1), 0.5, np.float32)).numpy()
+    assert small.shape == (1, 299, 299, 3)
+    np.testing.assert_allclose(small, 0.5, atol=1e-5)
+
+
+# ---------------------------------------------------------------------------------------------- statistics
+
+
+def test_mean_and_standard_error():
+    mean, se = pairing.mean_and_se([1.0, 2.0, 3.0, 4.0])
+    assert mean == 2.5 and se == pytest.approx(np.std([1, 2, 3, 4], ddof=1) / 2.0)
+    assert pairing.mean_and_se([0.7]) == (pytest.approx(0.7), None)
+    with pytest.raises(ValueError):
+        pairing.mean_and_se([])
+
+
+def test_extremes_keep_lowest_and_highest_across_batches():
+    ext = pairing.Extremes(k=2)
+    scores = [np.array([0.5, 0.1, 0.9]), np.array([0.05, 0.7])]
+    for i, s in enumerate(scores):
+        imgs = np.stack([np.full((2, 2, 3), v, np.float32) for v in s])
+        ext.update(s, imgs, -imgs)
+    np.testing.assert_allclose(ext.low[0], [0.05, 0.1])
+    np.testing.assert_allclose(ext.high[0], [0.9, 0.7])
+    np.testing.assert_allclose(ext.low[1][:, 0, 0, 0], [0.05, 0.1])   # images travel with their scores
+
+
+# ---------------------------------------------------------------------------------------------- pixel agreement
+
+
+def test_batched_transforms_equal_data_py_at_native_size():
+    x = data._load_digits_array()[:50]
+    g = tf.constant(x)
+    np.testing.assert_allclose(pairing.edge01(g).numpy(), data.edge(x), atol=1e-6)
+    np.testing.assert_allclose(pairing.negative01(g).numpy(), data.negative(x), atol=1e-6)
+    np.testing.assert_allclose(pairing.rotate01(g).numpy(), data.rotate(x), atol=1e-6)
+
+
+@pytest.mark.parametrize("transform", pairing.TRANSFORMS)
+def test_pixel_agreement_perfect_when_g2_is_the_transform_of_g1(transform):
+    rng = np.random.default_rng(4)
+    g1 = np.repeat(rng.uniform(-1, 1, (6, 32, 32, 1)), 3, axis=-1).astype(np.float32)
+    g2 = pairing.transform_images(g1, transform, native_size=8)
+    mad, agree = pairing.pixel_agreement(pairing.transform_images(g1, transform, native_size=8), g2)
+    np.testing.assert_allclose(mad, 0.0, atol=1e-6)
+    np.testing.assert_allclose(agree, 1.0)
+    other = np.repeat(rng.uniform(-1, 1, (6, 32, 32, 1)), 3, axis=-1).astype(np.float32)
+    mad, agree = pairing.pixel_agreement(pairing.transform_images(g1, transform, native_size=8), other)
+    assert (mad > 0.1).all() and (agree < 0.5).all()
+
+
+def test_edge_transform_follows_data_py_on_real_digits():
+    # data.py: edge at 8x8, then resize to 32; ours sees only the 32x32 image. Same real image both ways.
+    x = data._load_digits_array()[:200]
+
+    def up(g):
+        return tf.clip_by_value(tf.image.resize(g[..., None], [32, 32], "bilinear", antialias=True), 0, 1)[..., 0]
+
+    truth = pairing.from_gray01(up(tf.constant(data.edge(x))))
+    ours = pairing.transform_images(pairing.from_gray01(up(tf.constant(x))), "edge", native_size=8)
+    at_32 = pairing.transform_images(pairing.from_gray01(up(tf.constant(x))), "edge")
+    agree = pairing.pixel_agreement(ours, truth)[1].mean()
+    assert agree > 0.8
+    assert agree > pairing.pixel_agreement(at_32, truth)[1].mean() + 0.3   # a 32x32 edge is far thinner
+
+
+# ---------------------------------------------------------------------------------------------- class agreement
+
+
+def test_class_agreement_single_and_multilabel():
+    l1 = np.array([[3.0, 0, 0], [0, 2, 0], [0, 0, 1]])
+    l2 = np.array([[1.0, 0, 0], [5, 0, 0], [0, 0, 9]])
+    np.testing.assert_array_equal(pairing.class_agreement(l1, l2, multilabel=False), [1, 0, 1])
+    m1 = np.array([[1.0, -1, 1], [1, 1, 1]])
+    m2 = np.array([[2.0, -3, -1], [-1, -1, -1]])
+    np.testing.assert_allclose(pairing.class_agreement(m1, m2, multilabel=True), [2 / 3, 0])
+
+
+def test_class_agreement_through_a_saved_stub_classifier(tmp_path):
+    # Logits = channel means: the class is the dominant colour, so we know what every image is.
+    model = keras.Sequential([keras.Input((8, 8, 3)), keras.layers.GlobalAveragePooling2D(),
+                              keras.layers.Dense(3, name="logits")])
+    model.layers[-1].set_weights([np.eye(3, dtype=np.float32), np.zeros(3, np.float32)])
+    path = classifiers.save_classifier(model, tmp_path / "stub", multilabel=False)
+    probe, meta = evaluation.load_probe(path)
+
+    def colour(c, n, size=16):   # images of another size: the probe resizes them to 8x8
+        x = np.full((n, size, size, 3), -0.5, np.float32)
+        x[..., c] = 0.5
+        return x
+
+    a = np.concatenate([colour(0, 3), colour(1, 2)])
+    b = np.concatenate([colour(0, 3), colour(2, 2)])
+    (fa, la), (_, lb) = probe(a), probe(b)
+    assert fa.shape == (5, 3)   # penultimate features: the pooled colours entering the logit layer
+    np.testing.assert_array_equal(pairing.class_agreement(la, lb, meta["multilabel"]), [1, 1, 1, 0, 0])
+    multi = evaluation.ClassifierProbe(model, multilabel=True)
+    agree = pairing.class_agreement(multi(a)[1], multi(b)[1], True)
+    np.testing.assert_allclose(agree, [1, 1, 1, 1 / 3, 1 / 3])
+
+
+def test_refuses_the_semantic_loss_teacher(tmp_path):
+    teacher = classifiers.save_classifier(_stub_classifier(seed=1), tmp_path / "teacher", multilabel=False)
+    cfg = Config(classifier_path=str(tmp_path / "teacher"))   # without .keras, as a user may type it
+    for same in (teacher, tmp_path / "teacher"):
+        with pytest.raises(ConfigError, match="its own teacher"):
+            evaluation.check_eval_classifier(same, cfg)
+    copy = tmp_path / "copy.keras"
+    shutil.copy(teacher, copy)
+    with pytest.raises(ConfigError, match="its own teacher"):
+        evaluation.check_eval_classifier(copy, cfg)
+    other = classifiers.save_classifier(_stub_classifier(seed=2), tmp_path / "other", multilabel=False)
+    assert evaluation.check_eval_classifier(other, cfg).name == "other.keras"
+    with pytest.raises(ConfigError, match="not found"):
+        evaluation.check_eval_classifier(tmp_path / "missing.keras", cfg)
+
+
+# ---------------------------------------------------------------------------------------------- pair counts
+
+
+def test_default_pair_counts_follow_the_thesis_and_are_capped():
+    def n(name, **kw):
+        return evaluation.default_num_pairs(Config(cogan_data=name, **kw))[0]
+
+    assert n("mnist2edge") == n("mnist2rotate") == 30000
+    assert n("mnist2svhn") == n("celeba_Smiling") == n("Eyeglasses") == 50000
+    assert (n("apple2orange"), n("horse2zebra"), n(None)) == (1000, 995, evaluation.DEFAULT_PAIRS)
+    cfg = Config(cogan_data="digits2edge")
+    num, source, notes = evaluation.resolve_num(None, cfg, (898, 899))
+    assert num == 898 and "capped at 898" in notes[0]
+    cfg.eval_pairs = 100
+    assert evaluation.resolve_num(None, cfg, (898, 899))[:2] == (100, "eval_pairs in the run's config")
+    assert evaluation.resolve_num(64, cfg, (898, 899))[:2] == (64, "--num")
+    assert evaluation.domain_names(Config(cogan_data="celeba_Smiling")) == ("Smiling", "not Smiling")
+    assert evaluation.domain_names(Config(cogan_data="mnist2edge")) == ("MNIST", "MNIST edge")
+
+
+# ---------------------------------------------------------------------------------------------- on a real run
+
+
+def test_shared_trunk_generation_equals_the_generators(tiny_run):
+    import sampling
+
+    run = sampling.load_run(tiny_run[0])
+    assert evaluation.shared_prefix(run.generators) == 4   # cogan32 default sharing
+    z = tf.random.uniform([5, 100], -1, 1, seed=1)
+    for got, g in zip(evaluation.pair_generator(run.generators)(z), run.generators):
+        np.testing.assert_allclose(got.numpy(), g(z, training=False).numpy(), atol=1e-6)
+
+
+@needs_lpips
+def test_evaluate_cli_writes_the_lpips_table(tiny_run, tmp_path, monkeypatch):
+    run_dir, _ = tiny_run
+    _no_inception(monkeypatch)
+    clf = classifiers.save_classifier(_stub_classifier(), tmp_path / "eval_clf", multilabel=False)
+    assert main.main(["--evaluate", str(run_dir), "--num", "64", "--batch_size", "24",
+                      "--eval_classifier", clf]) == 0
+    result = json.loads((run_dir / "metrics.json").read_text())
+    assert result["pairs"] == 64 and result["pairs_source"] == "--num"
+    assert set(result["lpips"]["rows"]) == set(ROWS)
+    for row in result["lpips"]["rows"].values():
+        assert row["n"] == 64 and 0.0 <= row["mean"] and row["se"] >= 0.0
+    md = (run_dir / "metrics.md").read_text()
+    for label in ("Gen. digits vs Gen. digits edge (same z)", "Gen. digits vs Real digits",
+                  "Gen. digits edge vs Real digits edge", "Real digits vs Real digits edge (unpaired baseline)"):
+        assert f"| {label} |" in md
+    assert "drawn independently" in md and "unpaired" in md
+    assert result["pixel_agreement"]["transform"] == "edge"
+    assert result["class_agreement"]["generated"]["n"] == 64
+    assert result["frechet"]["name"] == evaluation.FCD_NAME and "not FID" in md
+    for which in ("lowest", "highest"):
+        assert (run_dir / f"lpips_{which}.png").is_file()
+        scores = result["figures"][which]["lpips"]
+        assert len(scores) == evaluation.FIGURE_PAIRS
+    assert max(result["figures"]["lowest"]["lpips"]) <= min(result["figures"]["highest"]["lpips"])
+
+
+@needs_lpips
+def test_metrics_table_written_at_the_end_of_training(tiny_run):
+    _, auto = tiny_run
+    assert auto is not None, "main.run wrote no metrics.json after training"
+    assert auto["pairs"] == 16 and auto["pairs_source"] == "eval_pairs in the run's config"
+    assert set(auto["lpips"]["rows"]) == set(ROWS)
+    assert "skipped" in auto["frechet"] and "skipped" in auto["class_agreement"]
+
+
+def test_end_of_training_without_lpips_weights_logs_one_line(tiny_run, tmp_path, monkeypatch):
+    monkeypatch.setenv("LPIPS_WEIGHTS_DIR", str(tmp_path / "empty"))
+    monkeypatch.setenv("LPIPS_NO_DOWNLOAD", "1")
+    lines = []
+    cfg = Config.load(tiny_run[0] / "config.json")
+    assert evaluation.evaluate_after_training(cfg, tiny_run[0], log=lines.append) is None
+    assert len(lines) == 1 and "\n" not in lines[0]
+    assert "python -m metrics.weights --fetch" in lines[0] and "--evaluate" in lines[0]
+    cfg.final_eval = False
+    assert evaluation.evaluate_after_training(cfg, tiny_run[0], log=lines.append) is None and len(lines) == 1
+
+
+def test_evaluate_bad_input_exits_2(tiny_run, tmp_path, capsys):
+    assert main.main(["--evaluate", str(tmp_path / "nope")]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("error:") and "config.json missing" in err and "\n" not in err
+    assert main.main(["--evaluate", str(tiny_run[0]), "--num", "0"]) == 2
+    # A run trained with a semantic-loss teacher refuses that teacher as its grader, before any work.
+    run_copy = tmp_path / "run"
+    shutil.copytree(tiny_run[0], run_copy)
+    teacher = classifiers.save_classifier(_stub_classifier(), tmp_path / "teacher", multilabel=False)
+    cfg = json.loads((run_copy / "config.json").read_text())
+    cfg["classifier_path"] = teacher
+    (run_copy / "config.json").write_text(json.dumps(cfg))
+    capsys.readouterr()
+    assert main.main(["--evaluate", str(run_copy), "--eval_classifier", teacher]) == 2
+    assert "its own teacher" in capsys.readouterr().err
+
+
+@needs_lpips
+def test_fid_branch_with_an_inception_of_random_weights(tiny_run, tmp_path, monkeypatch):
+    # No ImageNet weights offline: build the very same network with random weights to run the FID path.
+    real = keras.applications.InceptionV3
+
+    def random_inception(weights=None, **kw):
+        return real(weights=None, **kw)
+
+    monkeypatch.setattr(keras.applications, "InceptionV3", random_inception)
+    monkeypatch.setattr(fidlib, "INCEPTION_SIZE", 75)   # its smallest input: the path, not the numbers, is tested
+    run_copy = tmp_path / "run"
+    shutil.copytree(tiny_run[0], run_copy)
+    result = evaluation.evaluate(run_copy, num=6, log=lambda m: None)
+    fr = result["frechet"]
+    assert fr["name"] == fidlib.INCEPTION_NAME and fr["n"] == 6
+    assert all(np.isfinite(fr[k]) and fr[k] >= 0 for k in ("domain1", "domain2", "real1_vs_real2"))
+    assert "FID (Inception-v3" in (run_copy / "metrics.md").read_text()

@@ -1,0 +1,232 @@
+"""`--gan_type classifier`: the classifiers of thesis Appendix B (Table B.1 for digits, softmax over classes;
+Table B.2 for CelebA, one sigmoid per attribute) trained on labelled data, for the semantic loss (Eq. 4.2)
+and SVHN pruning (sec. 2.7); and the cached classifier that SL / pruning train for themselves when no
+`--classifier_path` is given (`ensure_classifier`, called from main.load_data).
+
+A classifier run folder holds config.json, losses.csv (loss and batch accuracy per step), losses.png,
+checkpoints/ (step, weights, Adam state, data iterator: `--resume` continues), metrics.json (test accuracy,
+per attribute for CelebA) and classifier.keras + classifier.keras.json (classifiers.save_classifier).
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import tempfile
+import time
+from pathlib import Path
+
+import keras
+import tensorflow as tf
+
+import classifiers
+import config
+import data
+import outputs
+
+CLASSIFIER_FILE = "classifier.keras"
+METRICS_FILE = "metrics.json"
+
+
+def _table(multilabel):
+    return "Table B.2" if multilabel else "Table B.1"
+
+
+def _metrics(info, steps, accuracy, per_attribute, test_images):
+    m = {"data": info.name, "steps": int(steps), "test_accuracy": accuracy, "test_images": int(test_images),
+         "train_images": int(info.sizes[0]), "multilabel": bool(info.multilabel), "names": list(info.names)}
+    if per_attribute is not None:
+        m["per_attribute_accuracy"] = {n: float(a) for n, a in zip(info.names, per_attribute)}
+    return m
+
+
+def _accuracy_line(m):
+    what = f"mean over {len(m['names'])} attributes, " if m["multilabel"] else ""
+    return (f"classifier test accuracy {m['test_accuracy']:.4f} ({what}{m['test_images']} held-out images of "
+            f"{m['data']}, {m['steps']} steps)")
+
+
+class ClassifierTrainer:
+    """Trains one Appendix B classifier; same constructor and `fit` as the GAN trainers (trainers.TRAINERS).
+
+    `datasets` = [training batches (infinite), test batches (one pass)] and `info` a data.LabelledInfo, as
+    main.load_data gives them for --gan_type classifier.
+    """
+
+    def __init__(self, cfg, info, datasets, run_dir=None):
+        self.cfg, self.info = cfg, info
+        self.train_ds, self.test_ds = datasets
+        self.run_dir = Path(run_dir) if run_dir else None
+        keras.utils.set_random_seed(cfg.seed)
+        self.model = classifiers.build_classifier(info.shape, info.names, info.multilabel)
+        self.optimizer = keras.optimizers.Adam(learning_rate=classifiers.LEARNING_RATE)
+        self.optimizer.build(self.model.trainable_variables)  # before any restore (keras#19389)
+        self.step = tf.Variable(0, dtype=tf.int64, trainable=False, name="step")
+        self.iterator = iter(self.train_ds)
+        self._train_step = classifiers.make_train_step(self.model, self.optimizer, info.multilabel)
+        # Keras 3 models are not in tf.train.Checkpoint's graph: track every variable (dropout seeds too).
+        self.checkpoint = tf.train.Checkpoint(step=self.step, optimizer=self.optimizer, it=self.iterator,
+                                              vars=[v.value for v in self.model.variables])
+        self.manager = None
+        if self.run_dir is not None:
+            self.manager = tf.train.CheckpointManager(self.checkpoint, str(self.run_dir / "checkpoints"),
+                                                      max_to_keep=cfg.keep_checkpoints)
+
+    def restore(self):
+        """Restore the latest checkpoint -> its step, or None."""
+        if self.manager is None or not self.manager.latest_checkpoint:
+            return None
+        self.checkpoint.restore(self.manager.latest_checkpoint).assert_existing_objects_matched()
+        return int(self.step.numpy())
+
+    def evaluate(self):
+        """Test accuracy on the held-out split -> the metrics dict written to metrics.json."""
+        acc, per_attribute, n = classifiers.classifier_accuracies(self.model, self.test_ds, self.info.multilabel)
+        return _metrics(self.info, int(self.step.numpy()), acc, per_attribute, n)
+
+    def finish(self, log):
+        metrics = self.evaluate()
+        (self.run_dir / METRICS_FILE).write_text(json.dumps(metrics, indent=2) + "\n")
+        path = classifiers.save_classifier(self.model, self.run_dir / CLASSIFIER_FILE,
+                                           multilabel=self.info.multilabel, names=self.info.names,
+                                           extra={k: metrics[k] for k in ("data", "steps", "test_accuracy")})
+        log(_accuracy_line(metrics))
+        log(f"saved {path} (use it with --semantic_loss --classifier_path {path})")
+        return metrics
+
+    def fit(self, log=print):
+        cfg = self.cfg
+        samples = self.run_dir / "samples"
+        if samples.is_dir() and not any(samples.iterdir()):
+            samples.rmdir()  # prepare_run_dir makes it for GAN samples; a classifier draws none
+        start = self.restore() if cfg.resume else None
+        if start is None and cfg.resume:
+            log(f"no checkpoint in {self.run_dir / 'checkpoints'}: starting from step 0")
+        first = start or 0
+        loss_log = outputs.LossLog(self.run_dir / "losses.csv", resume_step=first if cfg.resume else None)
+        if first >= cfg.iterations:
+            log(f"nothing to do: the run is at step {first} and --iterations is {cfg.iterations}")
+            if not (self.run_dir / CLASSIFIER_FILE).is_file():
+                self.finish(log)
+            return first
+        log(f"training the {_table(self.info.multilabel)} classifier on {self.info.name} "
+            f"({self.info.sizes[0]} training / {self.info.sizes[1]} test images, {self.info.shape}, "
+            f"{len(self.info.names)} {'attributes' if self.info.multilabel else 'classes'}) "
+            f"from step {first} to {cfg.iterations} in {self.run_dir}")
+        pending, t0, step = [], time.time(), first
+        while step < cfg.iterations:
+            images, labels = next(self.iterator)
+            loss, accuracy = self._train_step(images, labels)
+            self.step.assign_add(1)
+            step += 1
+            pending.append((step, {"loss": loss, "batch_accuracy": accuracy}))  # tensors: no sync per step
+            last = step == cfg.iterations
+            if step % cfg.log_interval == 0 or last:
+                rows = [(s, {k: float(v) for k, v in values.items()}) for s, values in pending]
+                loss_log.append(rows)
+                pending = []
+                rate = (step - first) / max(time.time() - t0, 1e-9)
+                eta = outputs.format_duration((cfg.iterations - step) / max(rate, 1e-9))
+                terms = " ".join(f"{k} {v:.4g}" for k, v in rows[-1][1].items())
+                log(f"[{step}/{cfg.iterations}] {rate:.2f} it/s ETA {eta} | {terms}")
+            if step % cfg.checkpoint_interval == 0 or last:
+                self.manager.save(checkpoint_number=step)
+                outputs.plot_losses(loss_log, self.run_dir / "losses.png")
+        self.finish(log)
+        log(f"done: {step} steps in {outputs.format_duration(time.time() - t0)}; outputs in {self.run_dir}")
+        return step
+
+
+# ---------------------------------------------------------------- the classifier SL and pruning train for themselves
+
+def cache_dir() -> Path:
+    """$COUPLED_GAN_CACHE/classifiers, default ~/.cache/coupled_gan/classifiers."""
+    root = os.environ.get("COUPLED_GAN_CACHE") or os.path.join("~", ".cache", "coupled_gan")
+    return Path(root).expanduser() / "classifiers"
+
+
+def needs_classifier(cfg) -> bool:
+    """Whether the run uses a classifier: the semantic loss (Eq. 4.2) or SVHN pruning (sec. 2.7)."""
+    return cfg.gan_type != "classifier" and bool(
+        cfg.semantic_loss or (cfg.cogan_data or "").strip().lower() == data.PRUNED_SVHN)
+
+
+def cached_path(name, *, image_size, seed, steps, batch_size, data_dir=None) -> Path:
+    """Where the auto-trained classifier of labelled set `name` lives: one file per data, size, seed, steps
+    and batch (and data_dir, since e.g. MNIST from a test-split-only folder differs from tfds MNIST)."""
+    key = f"{name}_{image_size}px_seed{seed}_steps{steps}_batch{batch_size}"
+    if data_dir:
+        key += "_" + hashlib.sha1(str(Path(data_dir).expanduser().resolve()).encode()).hexdigest()[:8]
+    return cache_dir() / f"{key}.keras"
+
+
+def _is_complete(path: Path) -> bool:
+    return path.is_file() and Path(str(path) + classifiers.META_SUFFIX).is_file()
+
+
+def train_to(path, name, *, image_size, seed, steps, batch_size, data_dir=None, download=True, log=print):
+    """Train the Appendix B classifier of labelled set `name` for `steps` and save it at `path` (.keras and
+    its metadata, moved into place only when complete, so that a cache never holds half a file) -> metrics."""
+    path = Path(path)
+    keras.utils.set_random_seed(seed)
+    train, test, info = data.load_labelled(name, batch_size=batch_size, seed=seed, data_dir=data_dir,
+                                           image_size=image_size, download=download)
+    model = classifiers.build_classifier(info.shape, info.names, info.multilabel)
+    classifiers.train_classifier(model, train, steps=steps, multilabel=info.multilabel,
+                                 log_every=max(1, steps // 5), log=log)
+    acc, per_attribute, n = classifiers.classifier_accuracies(model, test, info.multilabel)
+    metrics = _metrics(info, steps, acc, per_attribute, n)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=".tmp-", dir=path.parent))
+    try:
+        saved = classifiers.save_classifier(model, tmp / path.name, multilabel=info.multilabel, names=info.names,
+                                            extra=metrics)
+        os.replace(saved + classifiers.META_SUFFIX, str(path) + classifiers.META_SUFFIX)
+        os.replace(saved, path)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    log(_accuracy_line(metrics))
+    return metrics
+
+
+def check_fits(path, image_size):
+    """A classifier judging generated images must take them: input (image_size, image_size, 3) (ConfigError)."""
+    path = classifiers._keras_path(path)
+    try:
+        meta = json.loads(Path(path + classifiers.META_SUFFIX).read_text())
+    except (OSError, ValueError) as e:
+        raise config.ConfigError(f"cannot read the metadata of classifier {path} ({type(e).__name__}): save "
+                                 f"classifiers with --gan_type classifier") from None
+    want = [image_size, image_size, 3]
+    if meta.get("input_shape") != want:
+        raise config.ConfigError(f"classifier {path} takes images of shape {meta.get('input_shape')}, but this run "
+                                 f"generates {want}: train one at --image_size {image_size}")
+
+
+def ensure_classifier(cfg, log=print):
+    """The classifier file SL / pruning use -> path (None if the run needs none).
+
+    --classifier_path wins. Otherwise the classifier of the pair (data.classifier_data_for: both domains of a
+    derived digit pair, MNIST+SVHN, or the 13 CelebA attributes) is trained once for cfg.classifier_steps
+    (default config.CLASSIFIER_ITERATIONS) at the pair's image size and cached (cached_path); later runs with
+    the same data, size, seed and steps reuse it. Pairs without shared labels raise data.DataError.
+    """
+    if not needs_classifier(cfg):
+        return cfg.classifier_path
+    if cfg.classifier_path:
+        check_fits(cfg.classifier_path, cfg.image_size)
+        return cfg.classifier_path
+    name = data.classifier_data_for(cfg.cogan_data)
+    default_steps, batch_size = config.classifier_defaults(name)
+    steps = cfg.classifier_steps or default_steps
+    path = cached_path(name, image_size=cfg.image_size, seed=cfg.seed, steps=steps, batch_size=batch_size,
+                       data_dir=cfg.data_dir)
+    table = _table(name == "celeba")
+    if _is_complete(path):
+        log(f"no --classifier_path: using the cached {table} classifier of {name} ({steps} steps) at {path}")
+        return str(path)
+    log(f"no --classifier_path: training a {table} classifier on {name} for {steps} steps; cached at {path}")
+    train_to(path, name, image_size=cfg.image_size, seed=cfg.seed, steps=steps, batch_size=batch_size,
+             data_dir=cfg.data_dir, download=cfg.download, log=log)
+    return str(path)
