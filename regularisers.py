@@ -66,11 +66,14 @@ def classifier_probabilities(logits, multilabel: bool):
 
 
 def semantic_loss(outputs_1, outputs_2):
-    """SL (Eq. 4.2): E_z[ sum_classes (C(G1(z)) - C(G2(z)))^2 ], on probabilities of shape (B, classes)."""
+    """SL (Eq. 4.2): squared difference of C(G1(z)) and C(G2(z)), probabilities of shape (B, classes),
+    averaged over the batch AND the classes, as the thesis code computed it (Eq. 4.2 writes a sum over
+    classes). alpha_SL = 10 was tuned with this mean; the sum is num_classes times larger and, with alpha 10,
+    collapses both generators onto one class (benchmarks/RESULTS.md, "SL class agreement")."""
     outputs_1, outputs_2 = _f32(outputs_1), _f32(outputs_2)
     if outputs_1.shape != outputs_2.shape:
         raise ValueError(f"classifier outputs differ in shape: {outputs_1.shape} vs {outputs_2.shape}")
-    return tf.reduce_mean(tf.reduce_sum(tf.math.squared_difference(outputs_1, outputs_2), axis=-1))
+    return tf.reduce_mean(tf.math.squared_difference(outputs_1, outputs_2))
 
 
 # ---------------------------------------------------------------- Eq. 4.3 latent cycle consistency

@@ -52,6 +52,8 @@ def parse():
     p.add_argument("--data_dir", default=str(ROOT.parent / "shared" / "data"))
     p.add_argument("--out", help="work folder (default runs/sl_class_agreement_<time>)")
     p.add_argument("--no_results", action="store_true", help="do not append to benchmarks/RESULTS.md")
+    p.add_argument("--reuse", nargs="*", default=[], choices=["uncoupled", "sl"],
+                   help="keep these finished runs already in --out (same options) instead of training them again")
     return p.parse_args()
 
 
@@ -116,6 +118,13 @@ def main():
     timings = {}
     for name, extra in runs.items():
         log(f"== {name}: {' '.join(map(str, common + extra))}")
+        if name in a.reuse:
+            done = out / name / "config.json"
+            if not (out / name / "models").is_dir() or json.loads(done.read_text())["iterations"] != a.iterations:
+                sys.exit(f"error: --reuse {name}: no finished {a.iterations}-iteration run in {out / name}")
+            log(f"reusing the finished run in {out / name}")
+            timings[name] = float("nan")
+            continue
         start = time.time()
         rc = cli.main([str(v) for v in common + extra + ["--dir", out / name, "--overwrite"]])
         if rc:

@@ -82,8 +82,8 @@ def test_classifier_probabilities_softmax_and_sigmoid():
 def test_semantic_loss_hand_value():
     p1 = np.array([[1.0, 0.0, 0.0], [0.5, 0.5, 0.0]], np.float32)
     p2 = np.array([[0.0, 1.0, 0.0], [0.5, 0.25, 0.25]], np.float32)
-    # per image sum over classes: 1 + 1 = 2 and 0.0625 + 0.0625 = 0.125; mean over the batch.
-    assert float(R.semantic_loss(p1, p2)) == pytest.approx((2.0 + 0.125) / 2)
+    # squared differences 1, 1, 0 and 0, 0.0625, 0.0625: mean over batch and classes (the thesis code).
+    assert float(R.semantic_loss(p1, p2)) == pytest.approx((2.0 + 0.125) / 6)
     with pytest.raises(ValueError, match="shape"):
         R.semantic_loss(p1, p2[:, :2])
 
