@@ -150,11 +150,13 @@ def build_vgg19_features(weights="imagenet", content_layer: str = VGG_CONTENT_LA
 
 
 def gram_matrix(features):
-    """Gram matrix G[b, c, d] = sum_{i,j} F[b,i,j,c] F[b,i,j,d] / (H * W), features (B, H, W, C) -> (B, C, C)."""
+    """Gram matrix G[b, c, d] = sum_{i,j} F[b,i,j,c] F[b,i,j,d] / (H * W * C), features (B, H, W, C) -> (B, C, C).
+
+    Divided by H*W*C as in the thesis code, whose beta_PL = 1e-11 assumes this scale."""
     features = _f32(features)
     shape = tf.shape(features)
-    locations = tf.cast(shape[1] * shape[2], tf.float32)
-    return tf.einsum("bijc,bijd->bcd", features, features) / locations
+    size = tf.cast(shape[1] * shape[2] * shape[3], tf.float32)
+    return tf.einsum("bijc,bijd->bcd", features, features) / size
 
 
 def vgg_content_and_grams(vgg_features, images, content_layer: str = VGG_CONTENT_LAYER,
@@ -166,22 +168,27 @@ def vgg_content_and_grams(vgg_features, images, content_layer: str = VGG_CONTENT
 
 
 def perceptual_content(feat_1, feat_2):
-    """Content part of PL (Eq. 4.5): mean((phi(G1(z)) - phi(G2(z)))^2) on one VGG layer (paired by z)."""
-    return tf.reduce_mean(tf.math.squared_difference(_f32(feat_1), _f32(feat_2)))
+    """Content part of PL (Eq. 4.5): mean((phi(G1(z)) - phi(G2(z)))^2) / (H*W*C) on one VGG layer (pairs by z).
+
+    The extra division by the layer's size follows the thesis code, for which alpha_PL = 0.001 was chosen."""
+    feat_1, feat_2 = _f32(feat_1), _f32(feat_2)
+    size = tf.cast(tf.reduce_prod(tf.shape(feat_1)[1:]), tf.float32)
+    return tf.reduce_mean(tf.math.squared_difference(feat_1, feat_2)) / size
 
 
 def perceptual_style(grams_fake: Sequence, grams_real: Sequence):
-    """Style part of PL (Eq. 4.5): sum over style layers of mean((mean_b Gram(fake) - mean_b Gram(real))^2).
+    """Style part of PL (Eq. 4.5): mean over style layers of mean_b((Gram(fake_b) - Gram(real_b))^2).
 
-    Fake and real batches are unpaired, so each batch's Gram matrices are averaged over the batch first.
-    """
+    As the thesis code: the b-th generated image is compared with the b-th (unrelated) real image of its own
+    domain, and the layers are averaged; beta_PL = 1e-11 was chosen with this normalisation."""
     if len(grams_fake) != len(grams_real) or not grams_fake:
         raise ValueError(f"need the same non-zero number of style layers, got {len(grams_fake)} and "
                          f"{len(grams_real)}")
-    terms = [tf.reduce_mean(tf.math.squared_difference(tf.reduce_mean(_f32(f), axis=0),
-                                                       tf.reduce_mean(_f32(r), axis=0)))
-             for f, r in zip(grams_fake, grams_real)]
-    return tf.add_n(terms)
+    for f, r in zip(grams_fake, grams_real):
+        if f.shape[0] is not None and r.shape[0] is not None and f.shape[0] != r.shape[0]:
+            raise ValueError(f"fake and real batches must be equally large, got {f.shape[0]} and {r.shape[0]}")
+    terms = [tf.reduce_mean(tf.math.squared_difference(_f32(f), _f32(r))) for f, r in zip(grams_fake, grams_real)]
+    return tf.add_n(terms) / len(terms)
 
 
 # ---------------------------------------------------------------- weight similarity (Fig. 4.1)

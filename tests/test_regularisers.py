@@ -124,7 +124,7 @@ def test_cycle_consistency_hand_values():
 
 def test_gram_matrix_equals_numpy_reference():
     f = np.random.default_rng(0).normal(size=(2, 3, 4, 5)).astype(np.float32)
-    ref = np.einsum("bijc,bijd->bcd", f, f) / (3 * 4)
+    ref = np.einsum("bijc,bijd->bcd", f, f) / (3 * 4 * 5)  # H*W*C, as the thesis code
     np.testing.assert_allclose(R.gram_matrix(f), ref, rtol=1e-5, atol=1e-6)
 
 
@@ -145,13 +145,16 @@ def test_vgg_preprocess_maps_range_to_caffe_bgr():
 
 def test_perceptual_content_and_style_hand_values():
     a, b = tf.fill((2, 2, 2, 3), 1.0), tf.fill((2, 2, 2, 3), -1.0)
-    assert float(R.perceptual_content(a, b)) == pytest.approx(4.0)
-    # Fake Grams 1 and 3 average to 2; real Grams are 0: mean squared difference 4 per layer, 2 layers.
+    # mean squared difference 4, divided by the layer size 2*2*3 (thesis code).
+    assert float(R.perceptual_content(a, b)) == pytest.approx(4.0 / 12)
+    # Image b's Gram against real image b's: squared differences 1 and 9 -> mean 5 per layer; mean of 2 layers.
     fake = tf.stack([tf.fill((2, 2), 1.0), tf.fill((2, 2), 3.0)])
-    real = tf.zeros((3, 2, 2))  # a different batch size: the batches are unpaired
-    assert float(R.perceptual_style([fake, fake], [real, real])) == pytest.approx(8.0)
+    real = tf.zeros((2, 2, 2))
+    assert float(R.perceptual_style([fake, fake], [real, real])) == pytest.approx(5.0)
     with pytest.raises(ValueError, match="style layers"):
         R.perceptual_style([fake], [real, real])
+    with pytest.raises(ValueError, match="equally large"):
+        R.perceptual_style([fake], [tf.zeros((3, 2, 2))])
 
 
 # ---------------------------------------------------------------- Fig. 4.1 weight difference
