@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import csv
 import shutil
+import time
 from pathlib import Path
 
 import numpy as np
@@ -161,3 +162,11 @@ def format_duration(seconds: float) -> str:
     h, s = divmod(s, 3600)
     m, s = divmod(s, 60)
     return f"{h}h{m:02d}m{s:02d}s" if h else f"{m}m{s:02d}s"
+
+
+def progress_line(step: int, total: int, first: int, started: float, values: dict) -> str:
+    """`[step/total] rate it/s ETA .. | name value ...`: the log line of every training loop."""
+    rate = (step - first) / max(time.time() - started, 1e-9)
+    eta = format_duration((total - step) / max(rate, 1e-9))
+    terms = " ".join(f"{k} {v:.4g}" for k, v in values.items())
+    return f"[{step}/{total}] {rate:.2f} it/s ETA {eta} | {terms}"

@@ -126,10 +126,7 @@ class ClassifierTrainer:
                 rows = [(s, {k: float(v) for k, v in values.items()}) for s, values in pending]
                 loss_log.append(rows)
                 pending = []
-                rate = (step - first) / max(time.time() - t0, 1e-9)
-                eta = outputs.format_duration((cfg.iterations - step) / max(rate, 1e-9))
-                terms = " ".join(f"{k} {v:.4g}" for k, v in rows[-1][1].items())
-                log(f"[{step}/{cfg.iterations}] {rate:.2f} it/s ETA {eta} | {terms}")
+                log(outputs.progress_line(step, cfg.iterations, first, t0, rows[-1][1]))
             if step % cfg.checkpoint_interval == 0 or last:
                 self.manager.save(checkpoint_number=step)
                 outputs.plot_losses(loss_log, self.run_dir / "losses.png")
