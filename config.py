@@ -42,6 +42,8 @@ CLASSIFIER_BATCH_SIZE = {"digits": 64}
 class Config:
     # what to train
     gan_type: str = "cogan"
+    experiment: Optional[str] = None       # a named experiment of the thesis (experiments.py); its settings
+                                           # sit under the options given on the command line
     cogan_data: Optional[str] = None       # default digits2edge (offline) when no folders are given
     dataset: Optional[str] = None          # single GAN; default digits
     domain_a: Optional[str] = None
@@ -169,6 +171,8 @@ def build_parser(gan_types) -> argparse.ArgumentParser:
     d = Config()
     a = p.add_argument
     g = p.add_argument_group("what to train")
+    g.add_argument("--experiment", help="a named experiment of the thesis with all its settings (any of them "
+                   "overridable by a flag); list them with --list_experiments")
     g.add_argument("--gan_type", choices=sorted(gan_types), help=f"model (default {d.gan_type})")
     g.add_argument("--cogan_data", help="pair of domains, e.g. mnist2edge, mnist2svhn, celeba_Smiling, "
                    "apple2orange (default digits2edge: offline)")
@@ -263,6 +267,13 @@ def parse_config(argv, gan_types, data_defaults) -> Config:
         if saved.is_file():
             config_file = saved
     cfg = Config.load(config_file) if config_file else Config()
+    if args.get("experiment"):
+        import experiments
+        try:
+            for k, v in experiments.get(args["experiment"]).settings.items():
+                setattr(cfg, k, v)
+        except experiments.ExperimentError as e:
+            raise ConfigError(str(e)) from None
     for k, v in args.items():
         setattr(cfg, k, v)
     if cfg.resume and cfg.overwrite:

@@ -5,6 +5,8 @@
     python main.py --gan_type gan --dataset toy --disc_iters 5
     python main.py --dir runs/x --resume --iterations 5000
     python main.py --sample runs/x --num 1000 --out pairs.npz [--latent_walk]
+    python main.py --experiment scogan_mnist2svhn_slfr    # a named thesis experiment (--list_experiments)
+    python main.py --report runs/a runs/b --out report.md  # compare runs' LPIPS tables
 
 Bad input prints one line and exits with status 2.
 """
@@ -96,7 +98,13 @@ def main(argv=None):
     import data
     argv = sys.argv[1:] if argv is None else argv
     try:
-        if "--evaluate" in argv:
+        if "--list_experiments" in argv:
+            import experiments
+            print("\n".join(experiments.list_lines()))
+        elif "--report" in argv:
+            import report
+            report.report_main(argv)
+        elif "--evaluate" in argv:
             import evaluation
             evaluation.evaluate_main(argv)
         elif "--sample" in argv:
