@@ -79,6 +79,12 @@ IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".bmp", ".gif")
 SPLIT_SEED = 1234            # the 50/50 split is a property of the dataset, not of the run
 TFDS_SHUFFLE_BUFFER = 2048   # tfds streams hold encoded images: a checkpoint saves the buffer, keep it small
 TOY_MODES, TOY_RADIUS, TOY_STD = 10, 2.0, 0.02   # thesis sec. 2.3.2
+# How CelebA's aligned 218x178 faces become square (load_pair / load_single / load_labelled `celeba_crop`):
+# "thesis" as the authors' code, tf.image.central_crop(image, 0.7) (a 154x126 box) resized to the target size,
+# so slightly stretched vertically; "square" the largest central square (178x178). Other encoded sources
+# (CycleGAN sets, folders) always take the square crop.
+CELEBA_CROPS = ("thesis", "square")
+THESIS_CENTRAL_FRACTION = 0.7
 
 
 def default_image_size(name) -> int:
@@ -208,17 +214,26 @@ def read_celeba_attributes(path):
 
 
 # ---------------------------------------------------------------------------------------------- image ops
-def center_crop_resize(image, size: int):
-    """Central square crop (CelebA's aligned 218x178 faces -> 178x178, rows 20..197), then resize to
-    size x size; uint8 or [0, 1] input of shape (H, W, C) -> float32 in [0, 1]."""
+def center_crop_resize(image, size: int, crop: str = "square"):
+    """Central crop, then resize to size x size; uint8 or [0, 1] input of shape (H, W, C) -> float32 in [0, 1].
+
+    crop="square": the largest central square (CelebA's aligned 218x178 faces -> 178x178, rows 20..197).
+    crop="thesis": tf.image.central_crop(image, 0.7) as the thesis authors' CelebA code (218x178 -> rows
+    32..185, columns 26..151, a 154x126 box), stretched to the square output.
+    """
     image = tf.convert_to_tensor(image)
     if image.dtype == tf.uint8:
         image = tf.cast(image, tf.float32) / 255.0
-    shape = tf.shape(image)
-    h, w = shape[0], shape[1]
-    s = tf.minimum(h, w)
-    top, left = (h - s) // 2, (w - s) // 2
-    image = image[top:top + s, left:left + s]
+    if crop == "thesis":
+        image = tf.image.central_crop(image, THESIS_CENTRAL_FRACTION)
+    elif crop == "square":
+        shape = tf.shape(image)
+        h, w = shape[0], shape[1]
+        s = tf.minimum(h, w)
+        top, left = (h - s) // 2, (w - s) // 2
+        image = image[top:top + s, left:left + s]
+    else:
+        raise DataError(f"unknown crop '{crop}': choose one of {', '.join(CELEBA_CROPS)}")
     # antialias: CelebA and CycleGAN images are downscaled (178 or 256 -> 128); no effect when upscaling.
     image = tf.image.resize(image, [size, size], method="bilinear", antialias=True)
     return tf.clip_by_value(image, 0.0, 1.0)
@@ -232,10 +247,10 @@ def _to_model_range(x01, size):
     return tf.ensure_shape(x, x.shape[:-3] + (size, size, 3))
 
 
-def _decode_encoded(encoded, size):
+def _decode_encoded(encoded, size, crop="square"):
     # decode_image sniffs PNG/JPEG/BMP/GIF; expand_animations=False gives a GIF's first frame as 3-D.
     img = tf.io.decode_image(encoded, channels=3, expand_animations=False, dtype=tf.uint8)
-    return _to_model_range(center_crop_resize(img, size), size)
+    return _to_model_range(center_crop_resize(img, size, crop), size)
 
 
 def _epoch_indices(n: int, seed: int) -> tf.data.Dataset:
@@ -283,10 +298,10 @@ def _gray_loader(gray, size, labels=None):
     return _with_labels(prepare, labels)
 
 
-def _file_loader(paths, size, labels=None):
+def _file_loader(paths, size, labels=None, crop="square"):
     """idx (scalar) -> the decoded image file paths[idx] in [-1, 1] (and its label)."""
     table = tf.constant(list(paths))
-    return _with_labels(lambda i: _decode_encoded(tf.io.read_file(tf.gather(table, i)), size), labels)
+    return _with_labels(lambda i: _decode_encoded(tf.io.read_file(tf.gather(table, i)), size, crop), labels)
 
 
 def _array_pipeline(gray, size, batch_size, seed, labels=None):
@@ -297,30 +312,30 @@ def _array_pipeline(gray, size, batch_size, seed, labels=None):
     return _positions_only(ds.prefetch(AUTOTUNE))
 
 
-def _files_pipeline(paths, size, batch_size, seed, labels=None):
+def _files_pipeline(paths, size, batch_size, seed, labels=None, crop="square"):
     """Image files, streamed by path and decoded in parallel -> batches (B, size, size, 3) in [-1, 1]
     (or (images, labels) batches)."""
     # Folders were checked at start-up with this same decoder (`_decodable`), so no error is swallowed here;
     # `ignore_errors` would also rule out position-only checkpoints.
-    ds = _epoch_indices(len(paths), seed).map(_file_loader(paths, size, labels), num_parallel_calls=AUTOTUNE)
+    ds = _epoch_indices(len(paths), seed).map(_file_loader(paths, size, labels, crop), num_parallel_calls=AUTOTUNE)
     return _positions_only(ds.batch(batch_size, drop_remainder=True).prefetch(AUTOTUNE))
 
 
-def _decoder(size):
+def _decoder(size, crop="square"):
     """encoded image -> image in [-1, 1]; (encoded image, label) -> (image, label)."""
-    return lambda b, *y: (_decode_encoded(b, size),) + y if y else _decode_encoded(b, size)
+    return lambda b, *y: (_decode_encoded(b, size, crop),) + y if y else _decode_encoded(b, size, crop)
 
 
-def _encoded_examples(encoded: tf.data.Dataset, size, seed):
+def _encoded_examples(encoded: tf.data.Dataset, size, seed, crop="square"):
     """A finite stream of encoded images (tfds), or of (encoded image, label) pairs -> shuffled, repeated,
     decoded examples in [-1, 1] (with labels)."""
     ds = encoded.shuffle(TFDS_SHUFFLE_BUFFER, seed=seed, reshuffle_each_iteration=True).repeat()
-    return ds.map(_decoder(size), num_parallel_calls=AUTOTUNE)
+    return ds.map(_decoder(size, crop), num_parallel_calls=AUTOTUNE)
 
 
-def _encoded_pipeline(encoded: tf.data.Dataset, size, batch_size, seed):
+def _encoded_pipeline(encoded: tf.data.Dataset, size, batch_size, seed, crop="square"):
     """As _encoded_examples, batched."""
-    return _encoded_examples(encoded, size, seed).batch(batch_size, drop_remainder=True).prefetch(AUTOTUNE)
+    return _encoded_examples(encoded, size, seed, crop).batch(batch_size, drop_remainder=True).prefetch(AUTOTUNE)
 
 
 def _one_pass(n, load, batch_size, batched_load=False):
@@ -570,8 +585,15 @@ def _celeba_manual(data_dir):
 _CELEBA_HINT = "or download img_align_celeba/ and list_attr_celeba.txt by hand into --data_dir"
 
 
-def _celeba_domains(attribute, data_dir, download, size, batch_size, seed):
-    """Domain A = faces with the attribute (+1), B = without (-1) (thesis sec. 5.2) -> (dsA, dsB, sizes)."""
+def _check_crop(crop):
+    if crop not in CELEBA_CROPS:
+        raise DataError(f"unknown CelebA crop '{crop}': choose one of {', '.join(CELEBA_CROPS)}")
+    return crop
+
+
+def _celeba_domains(attribute, data_dir, download, size, batch_size, seed, crop):
+    """Domain A = faces with the attribute (+1), B = without (-1) (thesis sec. 5.2) -> (dsA, dsB, sizes);
+    faces cropped as `crop` (CELEBA_CROPS)."""
     manual = _celeba_manual(data_dir)
     if manual is not None:
         paths, attrs, names = manual
@@ -581,7 +603,8 @@ def _celeba_domains(attribute, data_dir, download, size, batch_size, seed):
         domains = [[p for p, v in zip(paths, col) if v == want] for want in (1, -1)]
         sizes = tuple(len(d) for d in domains)
         _check_domains_nonempty(f"celeba_{attribute}", sizes)
-        ds_a, ds_b = (_files_pipeline(d, size, batch_size, _domain_seed(seed, i)) for i, d in enumerate(domains))
+        ds_a, ds_b = (_files_pipeline(d, size, batch_size, _domain_seed(seed, i), crop=crop)
+                      for i, d in enumerate(domains))
         return ds_a, ds_b, sizes
     tfds = _import_tfds()
     builder = _tfds_builder("celeb_a", data_dir, download, _CELEBA_HINT)
@@ -597,16 +620,16 @@ def _celeba_domains(attribute, data_dir, download, size, batch_size, seed):
     for i, want in enumerate((True, False)):
         ds = _tfds_dataset(builder, split, _domain_seed(seed, i), decoders=skip)
         ds = ds.filter(lambda ex, w=want: tf.equal(ex["attributes"][attribute], w)).map(lambda ex: ex["image"])
-        out.append(_encoded_pipeline(ds, size, batch_size, _domain_seed(seed, i)))
+        out.append(_encoded_pipeline(ds, size, batch_size, _domain_seed(seed, i), crop))
     return out[0], out[1], sizes
 
 
-def _celeba_all(data_dir, download, size, batch_size, seed):
+def _celeba_all(data_dir, download, size, batch_size, seed, crop):
     manual = _celeba_manual(data_dir)
     if manual is not None:
-        return _files_pipeline(manual[0], size, batch_size, seed), len(manual[0])
+        return _files_pipeline(manual[0], size, batch_size, seed, crop=crop), len(manual[0])
     ds, n = _tfds_encoded_images("celeb_a", "train+validation+test", data_dir, download, seed, _CELEBA_HINT)
-    return _encoded_pipeline(ds, size, batch_size, seed), n
+    return _encoded_pipeline(ds, size, batch_size, seed, crop), n
 
 
 def _check_domains_nonempty(name, sizes):
@@ -646,6 +669,7 @@ class LabelledInfo:
     names: tuple              # class names (softmax) or attribute names (multi-label sigmoid)
     multilabel: bool = False
     skipped: int = 0          # unreadable files skipped (local folders)
+    crop: str | None = None   # CelebA: how the faces were cropped (CELEBA_CROPS); None for other sets
 
 
 def split_test(n: int, fraction: float = TEST_FRACTION):
@@ -662,11 +686,19 @@ def classifier_data_for(pair) -> str:
     """The labelled set whose classifier can judge both generators of a coupled pair (the semantic loss,
     Eq. 4.2, compares its outputs on G1(z) and G2(z); pruning, sec. 2.7, scores SVHN with it):
 
-    digits2*/mnist2* -> the pair itself (domain A images + transformed domain B images, the same labels);
+    mnist2edge -> mnist, the standard MNIST classifier (thesis line 1020: "trained on the standard MNIST
+    dataset for 10 epochs, reaching an accuracy of ~98%"; the thesis ran SL on mnist2edge only);
+    digits2edge -> digits, its offline analogue;
+    digits2negative/rotate, mnist2negative/rotate -> the pair itself (domain A images + transformed domain B
+    images, the same labels): a classifier of upright digits on black cannot classify negatives or rotations;
     mnist2svhn, mnist2svhn_prune -> mnist_svhn; celeba_<Attribute> -> celeba (the 13 attributes of Table B.2).
+    A labelled set's own name maps to itself (`--gan_type classifier --cogan_data mnist2edge` still trains
+    the mnist2edge pair classifier when asked for by name).
     Pairs whose domains share no labels, and local folders (pair None), raise DataError.
     """
     low = (pair or "").strip().lower()
+    if low in ("digits2edge", "mnist2edge"):
+        return low.split("2")[0]
     if low in LABELLED_DATASETS:
         return low
     if low in ("mnist2svhn", PRUNED_SVHN):
@@ -782,9 +814,10 @@ def _mnist_svhn(data_dir, download, size, batch_size, seed):
     return train, test.prefetch(AUTOTUNE), (len(x) + n_svhn, len(xt) + n_svhn_test)
 
 
-def _celeba_labelled(data_dir, download, size, batch_size, seed):
-    """Faces with the 13 attributes of Table B.2 as {0, 1} floats -> (train, test, sizes). Manual layout: a
-    fixed TEST_FRACTION held out; tfds: train+validation / test."""
+def _celeba_labelled(data_dir, download, size, batch_size, seed, crop):
+    """Faces with the 13 attributes of Table B.2 as {0, 1} floats, cropped as `crop` (CELEBA_CROPS, the same
+    as the generators' faces) -> (train, test, sizes). Manual layout: a fixed TEST_FRACTION held out; tfds:
+    train+validation / test."""
     import classifiers  # the 13 attributes are the classifier's (Table B.2)
     attrs = classifiers.CELEBA_CLASSIFIER_ATTRIBUTES
     manual = _celeba_manual(data_dir)
@@ -796,15 +829,15 @@ def _celeba_labelled(data_dir, download, size, batch_size, seed):
         y = (values[:, [names.index(a) for a in attrs]] > 0).astype(np.float32)
         train, test = split_test(len(paths))
         pick = lambda idx: [paths[i] for i in idx]  # noqa: E731
-        return (_files_pipeline(pick(train), size, batch_size, seed, labels=y[train]),
-                _one_pass(len(test), _file_loader(pick(test), size, y[test]), EVAL_BATCH_SIZE),
+        return (_files_pipeline(pick(train), size, batch_size, seed, labels=y[train], crop=crop),
+                _one_pass(len(test), _file_loader(pick(test), size, y[test], crop), EVAL_BATCH_SIZE),
                 (len(train), len(test)))
     label = lambda ex: tf.cast(tf.stack([ex["attributes"][a] for a in attrs]), tf.float32)  # noqa: E731
     train, n = _tfds_labelled("celeb_a", "train+validation", data_dir, download, seed, label, _CELEBA_HINT)
     test, n_test = _tfds_labelled("celeb_a", "test", data_dir, download, seed, label, _CELEBA_HINT,
                                   shuffle_files=False)
-    test = test.map(_decoder(size), num_parallel_calls=AUTOTUNE).batch(EVAL_BATCH_SIZE).prefetch(AUTOTUNE)
-    return _encoded_pipeline(train, size, batch_size, seed), test, (n, n_test)
+    test = test.map(_decoder(size, crop), num_parallel_calls=AUTOTUNE).batch(EVAL_BATCH_SIZE).prefetch(AUTOTUNE)
+    return _encoded_pipeline(train, size, batch_size, seed, crop), test, (n, n_test)
 
 
 def _class_folders(folder):
@@ -872,7 +905,8 @@ def _pruned_svhn(classifier, threshold, data_dir, download, size):
 # ---------------------------------------------------------------------------------------------- public
 def load_pair(name: str | None, *, batch_size: int, seed: int, domain_a: str | None = None,
               domain_b: str | None = None, data_dir: str | None = None, image_size: int | None = None,
-              download: bool = True, prune_classifier=None, prune_threshold: float = 0.4):
+              download: bool = True, prune_classifier=None, prune_threshold: float = 0.4,
+              celeba_crop: str = "thesis"):
     """Two unpaired domains for a coupled GAN -> (dataset A, dataset B, DataInfo).
 
     `name` is one of COGAN_DATASETS (or a bare CelebA attribute); with name=None, `domain_a` and `domain_b`
@@ -880,8 +914,11 @@ def load_pair(name: str | None, *, batch_size: int, seed: int, domain_a: str | N
     with a fixed permutation and transform the second half at native resolution (thesis sec. 5.2).
     `mnist2svhn_prune` needs `prune_classifier` (a Keras model, [-1, 1] images -> logits, e.g. the
     MNIST+SVHN classifier) and keeps the SVHN images whose top softmax exceeds `prune_threshold` (sec. 2.7).
+    `celeba_crop` (CELEBA_CROPS) is how CelebA faces become square: "thesis" the authors' 0.7 central crop,
+    "square" the largest central square; other sets ignore it (CycleGAN sets and folders: square crop).
     """
     _check_batch(batch_size)
+    _check_crop(celeba_crop)
     if name and (domain_a or domain_b):
         raise DataError("give either a dataset name or two folders (--domain_a/--domain_b), not both")
     if not name:
@@ -920,7 +957,7 @@ def load_pair(name: str | None, *, batch_size: int, seed: int, domain_a: str | N
         return ds_a, ds_b, DataInfo(low, (size, size, 3), (len(xa), n_b))
     attribute = _resolve_attribute(low)
     if attribute is not None:
-        ds_a, ds_b, sizes = _celeba_domains(attribute, data_dir, download, size, batch_size, seed)
+        ds_a, ds_b, sizes = _celeba_domains(attribute, data_dir, download, size, batch_size, seed, celeba_crop)
         return ds_a, ds_b, DataInfo(f"celeba_{attribute}", (size, size, 3), sizes)
     local = _local_pair_dirs(name.strip(), data_dir)
     if local is not None:  # <data_dir>/<name>/trainA|trainB: always works, known name or not (datasets#5134)
@@ -942,10 +979,13 @@ def load_pair(name: str | None, *, batch_size: int, seed: int, domain_a: str | N
 
 
 def load_single(name: str | None, *, batch_size: int, seed: int, domain_a: str | None = None,
-                data_dir: str | None = None, image_size: int | None = None, download: bool = True):
+                data_dir: str | None = None, image_size: int | None = None, download: bool = True,
+                celeba_crop: str = "thesis"):
     """One domain for a single GAN -> (dataset, DataInfo): a name of SINGLE_DATASETS, or name=None and a
-    folder `domain_a`. `toy` is the ring of Gaussians of thesis sec. 2.3.2, batches of shape (B, 2)."""
+    folder `domain_a`. `toy` is the ring of Gaussians of thesis sec. 2.3.2, batches of shape (B, 2).
+    `celeba_crop`: as load_pair (CelebA only)."""
     _check_batch(batch_size)
+    _check_crop(celeba_crop)
     if name and domain_a:
         raise DataError("give either a dataset name (--dataset) or a folder (--domain_a), not both")
     if not name:
@@ -968,7 +1008,7 @@ def load_single(name: str | None, *, batch_size: int, seed: int, domain_a: str |
         enc, n = _tfds_encoded_images("svhn_cropped", "train", data_dir, download, seed)
         return _encoded_pipeline(enc, size, batch_size, seed), DataInfo("svhn", (size, size, 3), (n,))
     elif low == "celeba":
-        ds, n = _celeba_all(data_dir, download, size, batch_size, seed)
+        ds, n = _celeba_all(data_dir, download, size, batch_size, seed, celeba_crop)
         return ds, DataInfo("celeba", (size, size, 3), (n,))
     else:
         raise _unknown(name, "single-GAN", list(SINGLE_DATASETS) + ["or a folder with --domain_a"])
@@ -976,7 +1016,8 @@ def load_single(name: str | None, *, batch_size: int, seed: int, domain_a: str |
 
 
 def load_labelled(name: str | None, *, batch_size: int, seed: int, domain_a: str | None = None,
-                  data_dir: str | None = None, image_size: int | None = None, download: bool = True):
+                  data_dir: str | None = None, image_size: int | None = None, download: bool = True,
+                  celeba_crop: str = "thesis"):
     """Labelled images for the classifiers of thesis Appendix B -> (training batches, test batches, LabelledInfo).
 
     Training batches repeat forever, shuffled from `seed`: (images (B, S, S, 3) in [-1, 1], labels), the
@@ -989,8 +1030,11 @@ def load_labelled(name: str | None, *, batch_size: int, seed: int, domain_a: str
     digits2*/mnist2* (both domains with their labels, so that one classifier judges both generators), or a
     coupled pair that maps onto one of them (mnist2svhn, celeba_<Attribute>: classifier_data_for).
     name=None: `domain_a` is a local folder with one subfolder of images per class.
+    `celeba_crop` (CELEBA_CROPS): how the CelebA faces are cropped, as load_pair's, so that the semantic-loss
+    classifier sees faces prepared like the generators'; recorded in LabelledInfo.crop. Other sets ignore it.
     """
     _check_batch(batch_size)
+    _check_crop(celeba_crop)
     if name and domain_a:
         raise DataError("give either a dataset name (--dataset/--cogan_data) or a labelled folder (--domain_a), "
                         "not both")
@@ -1013,8 +1057,9 @@ def load_labelled(name: str | None, *, batch_size: int, seed: int, domain_a: str
     shape = (size, size, 3)
     if low == "celeba":
         import classifiers
-        train, test, sizes = _celeba_labelled(data_dir, download, size, batch_size, seed)
-        return train, test, LabelledInfo(low, shape, sizes, tuple(classifiers.CELEBA_CLASSIFIER_ATTRIBUTES), True)
+        train, test, sizes = _celeba_labelled(data_dir, download, size, batch_size, seed, celeba_crop)
+        return train, test, LabelledInfo(low, shape, sizes, tuple(classifiers.CELEBA_CLASSIFIER_ATTRIBUTES), True,
+                                         crop=celeba_crop)
     if low == "mnist_svhn":
         train, test, sizes = _mnist_svhn(data_dir, download, size, batch_size, seed)
         return train, test, LabelledInfo(low, shape, sizes, DIGIT_CLASSES)

@@ -15,12 +15,18 @@ LPIPS rows (thesis Tables 3.3-3.8, 5.1-5.4), each the mean over N pairs with its
     Gen. d2 vs Real d2     G2(z) against a real image of domain 2 (unpaired)
     Real d1 vs Real d2     a real image of domain 1 against an independently drawn real image of domain 2:
                            the baseline distance between two unrelated images of the two domains
+    Gen. d1 vs Real d2,    the cross cells of the 2x2 Tables 3.3-3.8 (Gen. d_i against Real d_j), on the same
+    Gen. d2 vs Real d1     generated and real images as the rows above
 
 Beyond LPIPS: pixel agreement with the known transform for derived pairs (edge, negative, rotate; the CoGAN
 paper's measure), class agreement under an independent evaluation classifier, and a Fréchet distance per
 domain (FID on Inception-v3 features, or FCD on the evaluation classifier's features offline).
 
 Everything streams in batches: memory holds the per-pair distance arrays, not the images.
+
+A single GAN on the toy ring (`--gan_type gan --dataset toy`) is scored instead by mode coverage
+(metrics.modes: modes covered out of 10 and the share of high-quality points, on TOY_SAMPLES points from the
+fixed noise seed), written to the same metrics.json / metrics.md.
 """
 from __future__ import annotations
 
@@ -41,7 +47,8 @@ COUPLED = ("cogan", "scogan")
 EVAL_SEED = 0          # fixed: every run is scored on the same z stream and the same real images
 FIGURE_PAIRS = 8
 # Pairs per table in the thesis (ch. 3 and 5); other data: DEFAULT_PAIRS.
-THESIS_PAIRS = {"derived": 30000, "mnist2svhn": 50000, "celeba": 50000, "apple2orange": 1000, "horse2zebra": 995}
+# Sec. 5.4: "1000 samples for horse2zebra, and 995 samples for apple2orange" (the smaller domain of each).
+THESIS_PAIRS = {"derived": 30000, "mnist2svhn": 50000, "celeba": 50000, "apple2orange": 995, "horse2zebra": 1000}
 DEFAULT_PAIRS = 10000
 NATIVE_SIZE = {"digits": 8, "mnist": 28}   # resolution data.py transforms the derived domains at
 EDGE_CEILING = (" for the transform as applied here; since the edge is taken at the native size and resized back, "
@@ -52,6 +59,12 @@ LPIPS_ROWS = (("gen1_vs_gen2", "Gen. {d1} vs Gen. {d2} (same z)"),
               ("gen1_vs_real1", "Gen. {d1} vs Real {d1}"),
               ("gen2_vs_real2", "Gen. {d2} vs Real {d2}"),
               ("real1_vs_real2", "Real {d1} vs Real {d2} (unpaired baseline)"))
+# The off-diagonal cells of the thesis's 2x2 tables (Tables 3.3-3.8: rows Gen. d_i, columns Real d_j), on the
+# same generated and real batches as LPIPS_ROWS.
+CROSS_ROWS = (("gen1_vs_real2", "Gen. {d1} vs Real {d2}"),
+              ("gen2_vs_real1", "Gen. {d2} vs Real {d1}"))
+# Toy ring (gan on toy): mode coverage of this many generated points (metrics.modes).
+TOY_SAMPLES = 10000
 HOW_TO_CLASSIFIER = ("train an evaluation classifier with `python main.py --gan_type classifier ...` (on other "
                      "data or another seed than any semantic-loss teacher) and pass `--eval_classifier "
                      "RUN/classifier.keras`")
@@ -182,7 +195,8 @@ def real_images(cfg, batch_size):
         extra = dict(prune_classifier=prune, prune_threshold=cfg.prune_threshold)
     a, b, info = data.load_pair(cfg.cogan_data, domain_a=cfg.domain_a, domain_b=cfg.domain_b,
                                 data_dir=cfg.data_dir, image_size=cfg.image_size, batch_size=batch_size,
-                                seed=EVAL_SEED, download=cfg.download, **extra)
+                                seed=EVAL_SEED, download=cfg.download,
+                                celeba_crop=getattr(cfg, "celeba_crop", "thesis"), **extra)
     return iter(a), iter(b), tuple(info.sizes)
 
 
@@ -278,7 +292,7 @@ class _Tally:
         from metrics import pairing
 
         self.lpips, self.derived, self.probe, self.extractor = lpips, derived, probe, extractor
-        self.dist = {key: [] for key, _ in LPIPS_ROWS}
+        self.dist = {key: [] for key, _ in LPIPS_ROWS + CROSS_ROWS}
         self.pix = {k: [] for k in ("gen_mad", "gen_agree", "real_mad", "real_agree")}
         self.cls = {"gen": [], "real": []}
         self.stats = {k: fidlib.FeatureStats() for k in ("gen1", "real1", "gen2", "real2")}
@@ -288,8 +302,10 @@ class _Tally:
         from metrics import pairing
 
         images = {"gen1": ga, "gen2": gb, "real1": ra, "real2": rb}
-        for (key, _), (x, y) in zip(LPIPS_ROWS, ((ga, gb), (ga, ra), (gb, rb), (ra, rb))):
-            self.dist[key].append(self.lpips(x, y).numpy())
+        pairs = {"gen1_vs_gen2": (ga, gb), "gen1_vs_real1": (ga, ra), "gen2_vs_real2": (gb, rb),
+                 "real1_vs_real2": (ra, rb), "gen1_vs_real2": (ga, rb), "gen2_vs_real1": (gb, ra)}
+        for key, (x, y) in pairs.items():
+            self.dist[key].append(np.asarray(self.lpips(x, y), np.float32).reshape(-1))
         self.extremes.update(self.dist["gen1_vs_gen2"][-1], ga, gb)
         if self.derived:
             for who, (x, y) in (("gen", (ga, gb)), ("real", (ra, rb))):
@@ -362,7 +378,9 @@ def evaluate(run_dir, *, num=None, step=None, net="alex", eval_classifier=None, 
     """Score a coupled run and write metrics.json, metrics.md and the extreme-pair figures into `run_dir`.
 
     num: pairs (default: cfg.eval_pairs, else the thesis's count; capped at the real images available).
-    lpips: a ready metrics.LPIPS (else built for `net`). fid: try FID, else FCD (slow on CPU at 299x299).
+    lpips: a ready metrics.LPIPS (else built for `net`); anything with `.net` whose call (x, y) gives one
+    distance per pair will do. fid: try FID, else FCD (slow on CPU at 299x299).
+    A toy-ring run (gan on toy) is scored by mode coverage instead (evaluate_toy; num = generated points).
     Returns the dict written to metrics.json.
     """
     import tensorflow as tf
@@ -378,12 +396,16 @@ def evaluate(run_dir, *, num=None, step=None, net="alex", eval_classifier=None, 
     if not (run_dir / "config.json").is_file():
         raise ConfigError(f"{run_dir} holds no run (config.json missing)")
     cfg = Config.load(run_dir / "config.json")
-    if cfg.gan_type not in COUPLED:
-        raise ConfigError(f"--evaluate compares the two domains of a coupled run (cogan, scogan); {run_dir} is a "
-                          f"'{cfg.gan_type}' run")
+    if cfg.gan_type not in COUPLED and not cfg.is_toy:
+        raise ConfigError(f"--evaluate scores coupled runs (cogan, scogan) by LPIPS and toy-ring runs (gan on toy) by "
+                          f"mode coverage; {run_dir} is a '{cfg.gan_type}' run on {cfg.data_name}")
     for name, value in (("--num", num), ("--batch_size", batch_size)):
         if value is not None and int(value) < 1:
             raise ConfigError(f"{name} must be at least 1 (got {value})")
+    if cfg.is_toy:
+        if eval_classifier is not None:
+            raise ConfigError("--eval_classifier grades images; a toy-ring run is scored by mode coverage")
+        return evaluate_toy(run_dir, cfg, num=num, step=step, log=log)
     # Cheap checks first: a refused classifier or missing weights fail before any data is loaded.
     if eval_classifier is not None:
         eval_classifier = check_eval_classifier(eval_classifier, cfg)
@@ -427,7 +449,7 @@ def evaluate(run_dir, *, num=None, step=None, net="alex", eval_classifier=None, 
         "real_images_available": list(sizes), "seed": EVAL_SEED, "batch_size": batch, "notes": notes,
         "lpips": {"net": lpips.net, "version": "0.1",
                   "rows": {key: {"label": label.format(d1=d1, d2=d2), **_summary(tally.dist[key])}
-                           for key, label in LPIPS_ROWS}},
+                           for key, label in LPIPS_ROWS + CROSS_ROWS}},
         "pixel_agreement": _pixel_section(tally),
         "class_agreement": _class_section(tally, eval_classifier, meta),
         "frechet": _frechet_section(tally, fid, note, run_dir, n),
@@ -437,6 +459,54 @@ def evaluate(run_dir, *, num=None, step=None, net="alex", eval_classifier=None, 
     (run_dir / "metrics.json").write_text(json.dumps(result, indent=2) + "\n")
     (run_dir / "metrics.md").write_text(render_markdown(result))
     log(f"wrote {run_dir / 'metrics.md'} and metrics.json ({outputs.format_duration(result['seconds'])})")
+    return result
+
+
+def evaluate_toy(run_dir, cfg, *, num=None, step=None, log=print) -> dict:
+    """Mode coverage of a toy-ring run (thesis sec. 2.3.2): metrics.json, metrics.md and modes.png in `run_dir`.
+
+    num: generated points (default: cfg.eval_pairs, else TOY_SAMPLES), from uniform noise in [-1, 1] (the
+    training noise) drawn with EVAL_SEED, in fixed chunks: the points do not depend on how the call is batched.
+    """
+    import tensorflow as tf
+
+    import data
+    import outputs
+    import sampling
+    from metrics.modes import mode_coverage
+
+    t0 = time.time()
+    run_dir = Path(run_dir)
+    if num is not None:
+        n, source = int(num), "--num"
+    elif cfg.eval_pairs is not None:
+        n, source = int(cfg.eval_pairs), "eval_pairs in the run's config"
+    else:
+        n, source = TOY_SAMPLES, "default"
+    if n < 1:
+        raise ConfigError(f"the number of evaluation samples must be at least 1 (got {n})")
+    run = sampling.load_run(run_dir, step)
+    g = run.generators[0]
+    noise_dim = g.input_spec_shape[0]
+    zgen = tf.random.Generator.from_seed(EVAL_SEED)
+    points = []
+    for i in range(0, n, TOY_SAMPLES):
+        z = zgen.uniform([min(TOY_SAMPLES, n - i), noise_dim], -1.0, 1.0)
+        points.append(np.asarray(g(z, training=False), np.float64).reshape(len(z), -1))
+    points = np.concatenate(points)
+    centres = data.ring_modes()
+    coverage = mode_coverage(points, centres, data.TOY_STD)
+    figure = run_dir / "modes.png"
+    outputs.save_scatter(figure, points, centres)
+    result = {"run_dir": str(run_dir), "step": run.step, "gan_type": cfg.gan_type, "data": cfg.data_name,
+              "samples": n, "samples_source": source, "seed": EVAL_SEED,
+              "ring": {"modes": int(len(centres)), "radius": float(data.TOY_RADIUS), "std": float(data.TOY_STD)},
+              "modes": coverage, "figures": {"scatter": figure.name}}
+    result["seconds"] = round(time.time() - t0, 1)
+    (run_dir / "metrics.json").write_text(json.dumps(result, indent=2) + "\n")
+    (run_dir / "metrics.md").write_text(render_toy_markdown(result))
+    log(f"{run_dir} (step {run.step}): {coverage['covered']} of {coverage['modes']} modes covered, "
+        f"{coverage['high_quality']:.1%} high-quality points of {n:,}; wrote metrics.md and metrics.json")
     return result
 
 
@@ -459,12 +529,19 @@ def render_markdown(r: dict) -> str:
     lines += [f"## LPIPS ({lp['net']}, v{lp['version']}; thesis Tables 3.3-3.8, 5.1-5.4)", "",
               "Mean over the pairs ± standard error; lower = more alike.", "",
               "| compared | LPIPS | pairs |", "|---|---|---|"]
-    lines += [f"| {row['label']} | {_pm(row)} | {row['n']:,} |" for row in lp["rows"].values()]
+    rows = lp["rows"]
+    lines += [f"| {row['label']} | {_pm(row)} | {row['n']:,} |" for row in rows.values()]
     lines += ["", f"*Real {d1} vs Real {d2}* compares real images of the two domains drawn independently "
               f"(unpaired, as in the thesis): the distance between two unrelated images of the two domains. A "
               f"coupled GAN that learned the joint distribution puts *Gen. {d1} vs Gen. {d2}* (same z) below "
-              f"it; the two *Gen. vs Real* rows are unpaired too and say how far samples lie from real images "
-              f"of their own domain.", "",
+              f"it; the *Gen. vs Real* rows are unpaired too and say how far samples lie from real images "
+              f"of their own domain (and of the other one).", ""]
+    if all(k in rows for k in ("gen1_vs_real1", "gen1_vs_real2", "gen2_vs_real1", "gen2_vs_real2")):
+        lines += ["As the thesis lays it out (Tables 3.3-3.8): generated rows against real columns, on the same "
+                  "images as above.", "", f"| Gen./Real | Real {d1} | Real {d2} |", "|---|---|---|",
+                  f"| Gen. {d1} | {_pm(rows['gen1_vs_real1'])} | {_pm(rows['gen1_vs_real2'])} |",
+                  f"| Gen. {d2} | {_pm(rows['gen2_vs_real1'])} | {_pm(rows['gen2_vs_real2'])} |", ""]
+    lines += [
               f"Figures: `{r['figures']['lowest']['file']}` and `{r['figures']['highest']['file']}` hold the "
               f"generated pairs with the lowest and highest LPIPS ({d1} above {d2}).", ""]
     pa = r["pixel_agreement"]
@@ -512,6 +589,27 @@ def render_markdown(r: dict) -> str:
     return "\n".join(lines)
 
 
+def render_toy_markdown(r: dict) -> str:
+    """metrics.json of a toy-ring run -> metrics.md: modes covered and high-quality share."""
+    m, ring = r["modes"], r["ring"]
+    lines = [f"# Evaluation of `{r['run_dir']}` (step {r['step']})", "",
+             f"{r['gan_type']} on the ring of {ring['modes']} Gaussians (radius {ring['radius']:g}, std "
+             f"{ring['std']:g}; thesis sec. 2.3.2, Figs. 2.10, 2.11, 2.14). {r['samples']:,} generated points "
+             f"({r['samples_source']}) from noise drawn with the fixed seed {r['seed']}.", "",
+             "## Mode coverage", "",
+             "| measure | value |", "|---|---|",
+             f"| modes covered | {m['covered']} / {m['modes']} |",
+             f"| high-quality points | {m['high_quality']:.4f} ({m['n']:,} points) |", "",
+             f"Definition: {m['definition']}. Real ring data scores {m['modes']} / {m['modes']} and about 0.989 "
+             f"(the share of a 2-D Gaussian within 3 std).", "",
+             "| mode | " + " | ".join(str(i) for i in range(m["modes"])) + " |",
+             "|---|" + "---|" * m["modes"],
+             "| high-quality points | " + " | ".join(f"{k:,}" for k in m["per_mode"]) + " |", "",
+             f"Figure: `{r['figures']['scatter']}` (generated points over the mode centres).", "",
+             f"Computed in {r['seconds']} s.", ""]
+    return "\n".join(lines)
+
+
 # ---------------------------------------------------------------------------------------------- entry points
 
 def evaluate_main(argv):
@@ -529,20 +627,31 @@ def evaluate_main(argv):
     a = p.parse_args(argv)
     result = evaluate(a.evaluate, num=a.num, step=a.step, net=a.net, eval_classifier=a.eval_classifier,
                       batch_size=a.batch_size)
+    if "modes" in result:   # a toy-ring run
+        m = result["modes"]
+        print(f"  modes covered {m['covered']} / {m['modes']}, high-quality points {m['high_quality']:.4f}")
+        return result
     for row in result["lpips"]["rows"].values():
         print(f"  {row['label']:<48} {_pm(row)}")
     return result
 
 
 def evaluate_after_training(cfg, run_dir, log=print):
-    """The LPIPS table (and pixel agreement) at the end of `main.run`, when cfg.final_eval and the run is coupled.
+    """The LPIPS table (and pixel agreement) at the end of `main.run`, when cfg.final_eval and the run is coupled;
+    mode coverage for a toy-ring run.
 
     Never fails the finished training: missing LPIPS weights, data or checkpoints give one log line.
     FID and class agreement are left to `--evaluate` (slow on CPU / need an evaluation classifier).
     """
-    if not cfg.final_eval or cfg.gan_type not in COUPLED:
+    if not cfg.final_eval or (cfg.gan_type not in COUPLED and not cfg.is_toy):
         return None
     import data
+    if cfg.is_toy:
+        try:
+            return evaluate(run_dir, log=log)
+        except (ConfigError, OSError, ValueError) as e:
+            log(f"final evaluation failed: {e} (retry with `python main.py --evaluate {run_dir}`)")
+            return None
     from metrics import LPIPS
     from metrics import weights as W
 

@@ -37,7 +37,9 @@ def load_data(cfg, log=print):
     main.run saves config.json after this call, so a repeat or --resume reuses the same file.
     """
     import data
-    common = dict(batch_size=cfg.batch_size, seed=cfg.seed, data_dir=cfg.data_dir, download=cfg.download)
+    # celeba_crop: how CelebA faces are cropped (data.CELEBA_CROPS); the other sets ignore it.
+    common = dict(batch_size=cfg.batch_size, seed=cfg.seed, data_dir=cfg.data_dir, download=cfg.download,
+                  celeba_crop=cfg.celeba_crop)
     if cfg.gan_type == "classifier":
         train, test, info = data.load_labelled(cfg.dataset or cfg.cogan_data, domain_a=cfg.domain_a,
                                                image_size=cfg.image_size, **common)
@@ -94,30 +96,40 @@ def run(argv=None, log=print):
     return run_dir
 
 
+def _dispatch(argv):
+    if "--list_experiments" in argv:
+        import experiments
+        print("\n".join(experiments.list_lines()))
+    elif "--report" in argv:
+        import report
+        report.report_main(argv)
+    elif "--evaluate" in argv:
+        import evaluation
+        evaluation.evaluate_main(argv)
+    elif "--sample" in argv:
+        import sampling
+        sampling.sample_main(argv)
+    else:
+        run(argv)
+
+
 def main(argv=None):
-    import data
     argv = sys.argv[1:] if argv is None else argv
     try:
-        if "--list_experiments" in argv:
-            import experiments
-            print("\n".join(experiments.list_lines()))
-        elif "--report" in argv:
-            import report
-            report.report_main(argv)
-        elif "--evaluate" in argv:
-            import evaluation
-            evaluation.evaluate_main(argv)
-        elif "--sample" in argv:
-            import sampling
-            sampling.sample_main(argv)
-        else:
-            run(argv)
-    except (ConfigError, RunDirError, data.DataError) as e:
+        _dispatch(argv)
+    except (ConfigError, RunDirError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("interrupted: continue with --resume from the last checkpoint", file=sys.stderr)
         return 130
+    except Exception as e:
+        # data.DataError, without importing data (and TensorFlow) for the modes that need neither.
+        data = sys.modules.get("data")
+        if data is not None and isinstance(e, data.DataError):
+            print(f"error: {e}", file=sys.stderr)
+            return 2
+        raise
     return 0
 
 

@@ -120,9 +120,8 @@ def disc_blocks(arch: str, o: NetOptions, name="D"):
             _block([layers.Flatten(), _dense(500, o), _prelu(o, False), layers.Dropout(0.5)], f"{name}_fc1"),
             _block([_dense(1, o, dtype="float32")], f"{name}_out"),
         ]
-    if arch in ("cogan128", "cogan256"):  # Tables A.2 / A.4
-        k = 3 if arch == "cogan128" else 5
-        spec = [(32, 5, 0.0), (64, 5, 0.0), (128, 5, 0.1), (256, k, 0.3), (512, k, 0.3), (1024, k, 0.5)]
+    if arch in ("cogan128", "cogan256"):  # Tables A.2 / A.4: the same kernels (5, 5, 5, 3, 3, 3) and dropouts
+        spec = [(32, 5, 0.0), (64, 5, 0.0), (128, 5, 0.1), (256, 3, 0.3), (512, 3, 0.3), (1024, 3, 0.5)]
         blocks = []
         for i, (f, ks, drop) in enumerate(spec):
             seq = [_conv(f, ks, 2, o)] + _norm(o.d_norm) + [_prelu(o, True)]
@@ -147,9 +146,26 @@ def disc_blocks(arch: str, o: NetOptions, name="D"):
 
 
 ARCHS = ("cogan32", "cogan128", "cogan256", "dcgan64", "toy")
-# CoGAN defaults: share all generator blocks but the output one(s) and all discriminator blocks but the
-# first (32x32) or first two (128/256) -- the sharing of the original CoGAN and the thesis prototype.
-DEFAULT_SHARED = {"cogan32": (4, 3), "cogan128": (5, 6), "cogan256": (7, 6), "dcgan64": (4, 4), "toy": (3, 3)}
+# CoGAN defaults, the "Shared" columns of the thesis tables: the generators share every block but the last
+# (Table 3.1) or the last two (Tables A.1, A.3: the 64x64x32 / 128x128x32 transposed convolution and the output);
+# the discriminators share every block but the first convolution (Tables 3.2, A.2, A.4).
+DEFAULT_SHARED = {"cogan32": (4, 3), "cogan128": (5, 7), "cogan256": (6, 7), "dcgan64": (4, 4), "toy": (3, 3)}
+# Which generator maps the feature regulariser compares (Eq. 4.1), as indices into the block outputs of
+# `BlockNet.call_with_features` (block 0 is the dense layer, the last block the image):
+# - "thesis": the authors' multi-output generators (Listing 6.7; the 128x128 one likewise) -- the output of
+#   every transposed-convolution block but the last one, then the image. 32x32: the 8x8 and 16x16 maps and
+#   the image, so K = 3 compares those three and K = 2 the two maps.
+# - "hidden": every hidden block from the first (the 4x4 dense output, then 8x8, 16x16, ...), image excluded.
+FR_MAPS = ("thesis", "hidden")
+
+
+def fr_map_indices(num_blocks: int, fr_maps: str = "thesis") -> list:
+    """Block indices FR compares, first first; K = --fr_layers takes the first K (see FR_MAPS)."""
+    if fr_maps == "thesis":
+        return list(range(1, num_blocks - 2)) + [num_blocks - 1]
+    if fr_maps == "hidden":
+        return list(range(num_blocks - 1))
+    raise ValueError(f"unknown --fr_maps '{fr_maps}' (choose from {', '.join(FR_MAPS)})")
 
 
 def default_arch(image_size: int) -> str:
@@ -165,7 +181,7 @@ def num_blocks(arch: str) -> tuple[int, int]:
 # ---------------------------------------------------------------- networks
 
 class BlockNet(keras.Model):
-    """A network made of blocks; `call_with_features` also returns every hidden block's output."""
+    """A network made of blocks; `call_with_features` also returns every block's output."""
 
     def __init__(self, blocks, input_shape, **kwargs):
         super().__init__(**kwargs)
@@ -178,12 +194,13 @@ class BlockNet(keras.Model):
         return x
 
     def call_with_features(self, x, training=False):
-        """(output, [hidden block outputs]) -- the feature maps the feature regulariser compares (Eq. 4.1)."""
+        """(output, [every block's output, the output last]) -- what the feature regulariser (Eq. 4.1) picks
+        its maps from (`fr_map_indices`)."""
         features = []
-        for block in self.blocks[:-1]:
+        for block in self.blocks:
             x = block(x, training=training)
             features.append(x)
-        return self.blocks[-1](x, training=training), features
+        return x, features
 
     def build_now(self):
         self(keras.ops.zeros((1,) + self.input_spec_shape))

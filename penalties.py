@@ -28,11 +28,14 @@ def gradient_penalty(critic, real, fake, alpha, training=True):
 
 
 def weight_decay(variables, rate):
-    """L2 weight decay rate * sum(w^2) over kernels (Keras' l2 regulariser; thesis sec. 5.1: 0.0005)."""
+    """L2 weight decay as Caffe and PyTorch define it: the loss term (rate / 2) * sum(w^2) over kernels, whose
+    gradient adds rate * w to each kernel's gradient. (Keras' l2(rate) regulariser adds rate * sum(w^2), twice
+    that; the authors' training loops never added their layers' regularisation losses, so their published runs
+    had no weight decay: the default rate is 0, the text's 0.0005 (sec. 5.1) is `--weight_decay 0.0005`.)"""
     kernels = [v for v in variables if "kernel" in v.path]
     if rate == 0 or not kernels:
         return tf.constant(0.0)
-    return rate * tf.add_n([tf.reduce_sum(tf.square(tf.cast(v, tf.float32))) for v in kernels])
+    return 0.5 * rate * tf.add_n([tf.reduce_sum(tf.square(tf.cast(v, tf.float32))) for v in kernels])
 
 
 class NoPenalty:

@@ -4,17 +4,17 @@ Every term is an unweighted scalar R that depends on *both* generators; the trai
 weight a and adds it once to the summed generator objective, so that each generator feels a * dR/dG_i
 (thesis sec. 6.6; see PITFALLS "Coupling terms and effective weights").
 
-Inputs follow the generators' interface: `G_i.call_with_features(z)` -> (image, [hidden feature maps]),
-images in [-1, 1], shape (B, H, W, C). All terms are computed in float32.
-
-Reductions chosen here (the thesis writes the norms without saying how they are averaged):
-- feature_regulariser: mean over elements per layer, then mean over the K layers (the prototype summed
-  over layers; ours is that value / K, so the weight does not change meaning when K changes).
-- semantic_loss: squared difference summed over classes, averaged over the batch (the prototype took the
-  mean over classes too, i.e. ours = prototype * num_classes).
-- cycle_consistency: "l1" mean absolute error over batch and latent dims (the prototype), "l2" mean squared
-  error = mean over the batch of ||z - F(G(z))||_2^2 / dim; the two domains' errors are summed.
-- gram_matrix: normalised by H * W (the prototype divided by H * W * C).
+Where an equation and the authors' listing (ch. 6) disagree, the listing is the default: it produced the
+published numbers and the published weights were tuned with it. The equation's form is an option.
+- FR (Listing 6.10): the SUM over the K compared maps of mean((h1 - h2)^2); Eq. 4.1's 1/K is `reduce="mean"`.
+- SL (Listing 6.15): mean over batch and classes of the squared difference; Eq. 4.2's sum over classes / 2
+  is num_classes / 2 times that (5x for 10 classes): `--sl_weight 50` reproduces it for digits.
+- CC (Listing 6.16): "l1", the mean absolute error per domain, summed over the two domains; Eq. 4.3's
+  squared L2 norm (sum over the latent dimensions, mean over the batch) is "l2".
+- PL (Listings 6.17, 6.18): Gram matrices divided by H*W; content = plain mean of the squared difference;
+  style = sum over the style layers of the mean squared Gram difference, divided by the number of layers
+  (the listing's weight / num_style_layers). Eq. 4.5's form (Gram / (H*W*C), style as the squared Frobenius
+  norm per image) is `form="equation"`.
 """
 from __future__ import annotations
 
@@ -37,24 +37,29 @@ def _f32(x):
 
 # ---------------------------------------------------------------- Eq. 4.1 feature regulariser
 
-def feature_regulariser(features_1: Sequence, features_2: Sequence, num_layers: int):
-    """FR (Eq. 4.1): (1/K) sum_{k<K} mean((h1_k - h2_k)^2) over the first K = num_layers hidden layers.
+def feature_regulariser(features_1: Sequence, features_2: Sequence, num_layers: int, reduce: str = "sum"):
+    """FR: sum_{k<K} mean((h1_k - h2_k)^2) over the first K = num_layers maps of the lists (Listing 6.10, the
+    default: alpha_FR = 10 / 100 were tuned with the sum); reduce="mean" divides by K as Eq. 4.1 writes.
 
-    features_i: lists of feature maps of G_i, first layer first, equal shapes between the domains.
+    features_i: lists of feature maps of G_i in the order they are compared (the trainer picks them with
+    nets.fr_map_indices), equal shapes between the domains.
     """
     n = len(features_1)
     if len(features_2) != n:
         raise ValueError(f"feature lists differ in length: {n} vs {len(features_2)}")
     k = int(num_layers)
     if not 1 <= k <= n:
-        raise ValueError(f"num_layers must be in 1..{n} (the generator's hidden layers), got {num_layers}")
+        raise ValueError(f"num_layers must be in 1..{n} (the maps given), got {num_layers}")
+    if reduce not in ("sum", "mean"):
+        raise ValueError(f"reduce must be 'sum' (Listing 6.10) or 'mean' (Eq. 4.1), got {reduce!r}")
     terms = []
     for i, (a, b) in enumerate(zip(features_1[:k], features_2[:k])):
         a, b = _f32(a), _f32(b)
         if a.shape != b.shape:
             raise ValueError(f"feature map {i} differs in shape between the generators: {a.shape} vs {b.shape}")
         terms.append(tf.reduce_mean(tf.math.squared_difference(a, b)))
-    return tf.add_n(terms) / float(k)
+    total = tf.add_n(terms)
+    return total / float(k) if reduce == "mean" else total
 
 
 # ---------------------------------------------------------------- Eq. 4.2 semantic loss
@@ -79,16 +84,17 @@ def semantic_loss(outputs_1, outputs_2):
 # ---------------------------------------------------------------- Eq. 4.3 latent cycle consistency
 
 def cycle_consistency(z, z_rec_1, z_rec_2, norm: str = "l1"):
-    """CC (Eq. 4.3): err(z, F(G1(z))) + err(z, F(G2(z))), z and reconstructions of shape (B, dim).
+    """CC: err(z, F(G1(z))) + err(z, F(G2(z))), z and reconstructions of shape (B, dim).
 
-    norm "l1": mean |z - z_rec| (what the thesis prototype trained with); "l2": the squared L2 norm of
-    Eq. 4.3 as mean over the batch of ||z - z_rec||^2 / dim (i.e. the mean squared error).
+    norm "l1" (default, Listing 6.16): mean |z - z_rec| over batch and latent dimensions. norm "l2" (Eq. 4.3):
+    the squared L2 norm ||F(G(z)) - z||_2^2, summed over the latent dimensions and averaged over the batch
+    (the expectation over z) -- about dim (100) times the size of a mean squared error.
     """
     z = _f32(z)
     if norm == "l1":
         err = lambda r: tf.reduce_mean(tf.abs(z - _f32(r)))  # noqa: E731
     elif norm == "l2":
-        err = lambda r: tf.reduce_mean(tf.square(z - _f32(r)))  # noqa: E731
+        err = lambda r: tf.reduce_mean(tf.reduce_sum(tf.square(z - _f32(r)), axis=-1))  # noqa: E731
     else:
         raise ValueError(f"norm must be 'l1' or 'l2', got {norm!r}")
     return err(z_rec_1) + err(z_rec_2)
@@ -149,53 +155,84 @@ def build_vgg19_features(weights="imagenet", content_layer: str = VGG_CONTENT_LA
     return model
 
 
-def gram_matrix(features):
-    """Gram matrix G[b, c, d] = sum_{i,j} F[b,i,j,c] F[b,i,j,d] / (H * W * C), features (B, H, W, C) -> (B, C, C).
+PL_FORMS = ("listing", "equation")
 
-    Divided by H*W*C as in the thesis code, whose beta_PL = 1e-11 assumes this scale."""
+
+def gram_matrix(features, form: str = "listing"):
+    """Gram matrix G[b, c, d] = sum_{i,j} F[b,i,j,c] F[b,i,j,d] / N for features (B, H, W, C) -> (B, C, C).
+
+    N = H * W as Listing 6.17 (`num_locations`; the default: beta_PL = 1e-11 was chosen with it), or H * W * C
+    as Eq. 4.5 writes (form="equation")."""
     features = _f32(features)
     shape = tf.shape(features)
-    size = tf.cast(shape[1] * shape[2] * shape[3], tf.float32)
-    return tf.einsum("bijc,bijd->bcd", features, features) / size
+    size = shape[1] * shape[2] * (shape[3] if form == "equation" else 1)
+    return tf.einsum("bijc,bijd->bcd", features, features) / tf.cast(size, tf.float32)
 
 
 def vgg_content_and_grams(vgg_features, images, content_layer: str = VGG_CONTENT_LAYER,
-                          style_layers: Sequence[str] = VGG_STYLE_LAYERS):
+                          style_layers: Sequence[str] = VGG_STYLE_LAYERS, form: str = "listing"):
     """Run images in [-1, 1] through a `build_vgg19_features` model: -> (content features, [Gram per style
     layer]). Batch several image sets together to make one VGG call."""
     out = vgg_features(vgg_preprocess(images), training=False)
-    return out[content_layer], [gram_matrix(out[n]) for n in style_layers]
+    return out[content_layer], [gram_matrix(out[n], form) for n in style_layers]
 
 
 def perceptual_content(feat_1, feat_2):
-    """Content part of PL (Eq. 4.5): mean((phi(G1(z)) - phi(G2(z)))^2) / (H*W*C) on one VGG layer (pairs by z).
-
-    The extra division by the layer's size follows the thesis code, for which alpha_PL = 0.001 was chosen."""
-    feat_1, feat_2 = _f32(feat_1), _f32(feat_2)
-    size = tf.cast(tf.reduce_prod(tf.shape(feat_1)[1:]), tf.float32)
-    return tf.reduce_mean(tf.math.squared_difference(feat_1, feat_2)) / size
+    """Content part of PL (FRL of Eq. 4.5): mean((phi(G1(z)) - phi(G2(z)))^2) over batch, H, W and C on one VGG
+    layer, pairs by z. The listing (6.18) and the equation (||.||^2 / (H*W*C)) agree on this one."""
+    return tf.reduce_mean(tf.math.squared_difference(_f32(feat_1), _f32(feat_2)))
 
 
-def perceptual_style(grams_fake: Sequence, grams_real: Sequence):
-    """Style part of PL (Eq. 4.5): mean over style layers of mean_b((Gram(fake_b) - Gram(real_b))^2).
+def perceptual_style(grams_fake: Sequence, grams_real: Sequence, form: str = "listing"):
+    """Style part of PL (SRL of Eq. 4.5) over L style layers.
 
-    As the thesis code: the b-th generated image is compared with the b-th (unrelated) real image of its own
-    domain, and the layers are averaged; beta_PL = 1e-11 was chosen with this normalisation."""
+    listing (6.18, default): sum_l mean_{b,c,d}((Gram_l(fake_b) - Gram_l(real_b))^2) / L -- the listing's
+    weight / num_style_layers. equation: the squared Frobenius norm per image, sum_{c,d}, averaged over the
+    batch and the layers. As the authors' code, the b-th generated image is compared with the b-th (unrelated)
+    real image of its own domain."""
     if len(grams_fake) != len(grams_real) or not grams_fake:
         raise ValueError(f"need the same non-zero number of style layers, got {len(grams_fake)} and "
                          f"{len(grams_real)}")
+    if form not in PL_FORMS:
+        raise ValueError(f"form must be one of {PL_FORMS}, got {form!r}")
     for f, r in zip(grams_fake, grams_real):
         if f.shape[0] is not None and r.shape[0] is not None and f.shape[0] != r.shape[0]:
             raise ValueError(f"fake and real batches must be equally large, got {f.shape[0]} and {r.shape[0]}")
-    terms = [tf.reduce_mean(tf.math.squared_difference(_f32(f), _f32(r))) for f, r in zip(grams_fake, grams_real)]
+    terms = []
+    for f, r in zip(grams_fake, grams_real):
+        sq = tf.math.squared_difference(_f32(f), _f32(r))
+        terms.append(tf.reduce_mean(sq) if form == "listing" else tf.reduce_mean(tf.reduce_sum(sq, axis=[1, 2])))
     return tf.add_n(terms) / len(terms)
+
+
+def perceptual_terms(vgg_features, fakes: Sequence, reals: Sequence, content_weight: float, style_weight: float,
+                     form: str = "listing", content_layer: str = VGG_CONTENT_LAYER,
+                     style_layers: Sequence[str] = VGG_STYLE_LAYERS) -> dict:
+    """PL of Eq. 4.5 as Listing 6.18 adds it to the two generator losses, weighted:
+    {"pl_content": alpha * FRL(G1(z), G2(z)), "pl_style_1": beta * SRL(G1(z), x1), "pl_style_2": beta * SRL(G2(z), x2)}.
+
+    The content term enters once (the listing adds it to both generators' losses, each differentiated for its
+    own generator: the same gradient as adding it once to the summed objective). One VGG call over all images.
+    """
+    n = tf.shape(fakes[0])[0]
+    sizes = [n, n, tf.shape(reals[0])[0], tf.shape(reals[1])[0]]
+    content, grams = vgg_content_and_grams(vgg_features, tf.concat(list(fakes) + list(reals), axis=0),
+                                           content_layer, style_layers, form)
+    c = tf.split(content, sizes)
+    g = [tf.split(gm, sizes) for gm in grams]
+    terms = {"pl_content": content_weight * perceptual_content(c[0], c[1])}
+    for i in range(2):
+        terms[f"pl_style_{i + 1}"] = style_weight * perceptual_style([gl[i] for gl in g], [gl[2 + i] for gl in g],
+                                                                     form)
+    return terms
 
 
 # ---------------------------------------------------------------- weight similarity (Fig. 4.1)
 
 def weight_difference(model_1, model_2):
-    """Mean over corresponding trainable variables (matched by order) of mean |w1 - w2| (thesis Fig. 4.1):
-    how far two generators' weights have drifted apart. Shared variables contribute 0."""
+    """Fig. 4.1's weight difference as the authors' code computed it (GeneratorPenalties.weight_regularizer):
+    the sum over corresponding trainable variables (matched by order) of mean((w1 - w2)^2). Shared variables
+    contribute 0, so for CoGAN it measures the unshared layers."""
     vars_1 = list(getattr(model_1, "trainable_variables", model_1))
     vars_2 = list(getattr(model_2, "trainable_variables", model_2))
     if len(vars_1) != len(vars_2) or not vars_1:
@@ -204,4 +241,4 @@ def weight_difference(model_1, model_2):
     for i, (a, b) in enumerate(zip(vars_1, vars_2)):
         if tuple(a.shape) != tuple(b.shape):
             raise ValueError(f"trainable variable {i} differs in shape: {tuple(a.shape)} vs {tuple(b.shape)}")
-    return tf.add_n([tf.reduce_mean(tf.abs(_f32(a) - _f32(b))) for a, b in zip(vars_1, vars_2)]) / len(vars_1)
+    return tf.add_n([tf.reduce_mean(tf.math.squared_difference(_f32(a), _f32(b))) for a, b in zip(vars_1, vars_2)])

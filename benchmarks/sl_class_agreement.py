@@ -7,8 +7,9 @@ Data: the real MNIST test digits (DATA_DIR/mnist/t10k-*, 10,000) split 50/50 int
 domain 2 (transformed), exactly what `--cogan_data mnist2<transform> --data_dir DATA_DIR` trains on.
 Trained with the same seed, iterations and batch size:
   (a) `--gan_type scogan` without a regulariser: two uncoupled GANs fed the same z;
-  (b) `--gan_type scogan --semantic_loss`: coupled by SL through the pair's classifier, which main.py trains
-      and caches itself (no --classifier_path; `--classifier_steps`, the run's seed).
+  (b) `--gan_type scogan --semantic_loss`: coupled by SL through the classifier main.py trains and caches itself
+      (no --classifier_path; `--classifier_steps`, the run's seed): the pair's for rotate / negative, standard
+      MNIST's for edge (thesis line 1020).
 An EVALUATION classifier, trained here apart from the SL one (seed + 1000, on the complementary images:
 domain 1's half transformed and domain 2's half as is), labels `--pairs` pairs of each run. Agreement is the
 share of pairs whose two images get the same digit; chance is sum_k p1(k) p2(k) from the two label
@@ -29,6 +30,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "benchmarks"))
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 os.environ.setdefault("NO_GCE_CHECK", "true")
 
@@ -37,6 +39,16 @@ import tensorflow as tf  # noqa: E402
 
 RESULTS = ROOT / "benchmarks" / "RESULTS.md"
 SECTION = "## SL class agreement"
+PREAMBLE = """
+How often the two images of a generated pair show the same digit, judged by an evaluation classifier
+trained apart from the SL classifier (other seed, complementary images); in brackets the chance agreement
+of independent generators with the same label histograms. (a) two uncoupled GANs (`--gan_type scogan`, no
+regulariser), (b) the same with `--semantic_loss` (classifier auto-trained by main.py); same seed,
+iterations and batch. Data: real MNIST test digits split 50/50, second half transformed.
+
+| date | commit | machine | command | data, schedule | pairs | uncoupled: agreement (chance) | SL: agreement (chance) | under the SL classifier: uncoupled / SL | accuracy: SL / evaluation classifier | minutes: uncoupled / SL / total |
+|---|---|---|---|---|---|---|---|---|---|---|
+"""
 
 
 def parse():
@@ -47,6 +59,8 @@ def parse():
     p.add_argument("--classifier_steps", type=int, default=500,
                    help="steps of the SL classifier and of the evaluation classifier (batch 128; default 500)")
     p.add_argument("--sl_weight", type=float, default=10.0)
+    p.add_argument("--preset", default="dcgan", help="training preset of both runs (default dcgan: non-saturating, "
+                   "1 critic step, the budget of the earlier rows; thesis = sec. 5.1's WGAN-GP, ~3x slower)")
     p.add_argument("--pairs", type=int, default=2000, help="pairs sampled from each run (default 2000)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--data_dir", default=str(ROOT.parent / "shared" / "data"))
@@ -55,6 +69,19 @@ def parse():
     p.add_argument("--reuse", nargs="*", default=[], choices=["uncoupled", "sl"],
                    help="keep these finished runs already in --out (same options) instead of training them again")
     return p.parse_args()
+
+
+def commit():
+    """The code that produced a row: the git commit, '+' when the working tree had changes."""
+    import subprocess
+    try:
+        head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True,
+                              check=True).stdout.strip()
+        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=ROOT,
+                               capture_output=True, text=True).stdout.strip()
+        return head + ("+" if dirty else "")
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown"
 
 
 def machine():
@@ -112,7 +139,7 @@ def main():
     pair = f"mnist2{a.transform}"
     common = ["--gan_type", "scogan", "--cogan_data", pair, "--data_dir", a.data_dir, "--iterations", a.iterations,
               "--batch_size", a.batch_size, "--seed", a.seed, "--no_final_eval", "--log_interval", 25,
-              "--sample_interval", a.iterations, "--checkpoint_interval", a.iterations]
+              "--sample_interval", a.iterations, "--checkpoint_interval", a.iterations, "--preset", a.preset]
     runs = {"uncoupled": [], "sl": ["--semantic_loss", "--sl_weight", a.sl_weight,
                                     "--classifier_steps", a.classifier_steps]}
     timings = {}
@@ -150,8 +177,9 @@ def main():
     minutes = (time.time() - t0) / 60
     command = "python benchmarks/sl_class_agreement.py " + " ".join(
         f"--{k} {shlex.quote(str(getattr(a, k)))}" for k in ("iterations", "batch_size", "transform",
-                                                              "classifier_steps", "sl_weight", "pairs", "seed"))
-    row = (f"| {datetime.date.today().isoformat()} | {machine()} | `{command}` | {pair}, "
+                                                              "classifier_steps", "sl_weight", "preset", "pairs",
+                                                              "seed"))
+    row = (f"| {datetime.date.today().isoformat()} | {commit()} | {machine()} | `{command}` | {pair}, "
            f"{a.iterations} it x {a.batch_size} | {a.pairs} | {results['uncoupled'][0]:.3f} "
            f"({results['uncoupled'][1]:.3f}) | {results['sl'][0]:.3f} ({results['sl'][1]:.3f}) | "
            f"{own['uncoupled']:.3f} / {own['sl']:.3f} | "
@@ -159,24 +187,9 @@ def main():
            f"{timings['sl'] / 60:.1f} / {minutes:.1f} |")
     log(row)
     if not a.no_results:
-        text = RESULTS.read_text() if RESULTS.is_file() else ""
-        if SECTION not in text:
-            text = text.rstrip("\n") + f"""
-
-{SECTION}
-
-How often the two images of a generated pair show the same digit, judged by an evaluation classifier
-trained apart from the SL classifier (other seed, complementary images); in brackets the chance agreement
-of independent generators with the same label histograms. (a) two uncoupled GANs (`--gan_type scogan`, no
-regulariser), (b) the same with `--semantic_loss` (classifier auto-trained by main.py); same seed,
-iterations and batch. Data: real MNIST test digits split 50/50, second half transformed.
-
-| date | machine | command | data, schedule | pairs | uncoupled: agreement (chance) | SL: agreement (chance) | under the SL classifier: uncoupled / SL | accuracy: SL / evaluation classifier | minutes: uncoupled / SL / total |
-|---|---|---|---|---|---|---|---|---|---|
-"""
-        RESULTS.write_text(text.rstrip("\n") + "\n" + row + "\n")
+        from results_md import add_row
+        add_row(SECTION, row, PREAMBLE)
         log(f"appended to {RESULTS}")
-
 
 if __name__ == "__main__":
     main()

@@ -5,13 +5,15 @@
     frechet_distance, FeatureStats      metrics.fid: Fréchet distance (FID / FCD) and streamed statistics
     mean_and_se, transform_images,      metrics.pairing: per-pair measures of pairing (standard error,
     pixel_agreement, class_agreement        derived-domain transforms, pixel and class agreement)
+    mode_coverage                       metrics.modes: modes covered and high-quality share of 2-D samples (toy ring)
 """
 
 __all__ = ["LPIPS", "frechet_distance", "FeatureStats", "mean_and_se", "transform_images", "pixel_agreement",
-           "class_agreement"]
+           "class_agreement", "mode_coverage"]
 
 _WHERE = {"LPIPS": "lpips", "frechet_distance": "fid", "FeatureStats": "fid", "mean_and_se": "pairing",
-          "transform_images": "pairing", "pixel_agreement": "pairing", "class_agreement": "pairing"}
+          "transform_images": "pairing", "pixel_agreement": "pairing", "class_agreement": "pairing",
+          "mode_coverage": "modes"}
 
 
 def __getattr__(name):

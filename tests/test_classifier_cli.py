@@ -8,7 +8,7 @@ import pytest
 import classifiers
 import main
 from config import parse_config
-from test_data import fake_svhn, mnist_dir, solid, use_fake_svhn  # noqa: F401 (fixtures)
+from test_data import celeba_manual, fake_svhn, mnist_dir, solid, use_fake_svhn  # noqa: F401 (fixtures)
 from trainers import TRAINERS
 
 
@@ -139,6 +139,61 @@ def test_semantic_loss_trains_caches_and_reuses_its_classifier(tmp_path, capsys,
     before = len(logs)
     main.load_data(given, log=logs.append)
     assert given.classifier_path == str(cached) and len(logs) == before
+
+
+def test_semantic_loss_on_digits2edge_uses_the_standard_digits_classifier(tmp_path, capsys, cache):
+    """Edge pairs take the standard classifier (thesis line 1020: SL on mnist2edge with the MNIST classifier),
+    and a pair classifier cached under the old key is not reused."""
+    stale = cache / "digits2edge_32px_seed0_steps3_batch64.keras"
+    cache.mkdir(parents=True)
+    stale.write_bytes(b"an old pair classifier")
+    (cache / (stale.name + classifiers.META_SUFFIX)).write_text("{}")
+    argv = ["--gan_type", "scogan", "--semantic_loss", "--cogan_data", "digits2edge", "--iterations", 1,
+            "--batch_size", 8, "--classifier_steps", 3, "--no_final_eval", "--sample_rows", 1, "--sample_cols", 2,
+            "--dir", tmp_path / "a"]
+    rc, out, err = run(argv, capsys)
+    assert rc == 0, err
+    cached = cache / "digits_32px_seed0_steps3_batch64.keras"
+    assert f"training a Table B.1 classifier on digits for 3 steps; cached at {cached}" in out
+    assert json.loads((tmp_path / "a" / "config.json").read_text())["classifier_path"] == str(cached)
+    meta = json.loads((cache / (cached.name + classifiers.META_SUFFIX)).read_text())
+    assert meta["extra"]["data"] == "digits" and meta["extra"]["steps"] == 3
+    assert meta["extra"]["train_images"] == 1617 and meta["extra"]["test_images"] == 180   # untransformed digits
+    assert stale.read_bytes() == b"an old pair classifier"
+
+
+def test_semantic_loss_on_mnist2edge_trains_on_standard_mnist(shared_data, cache):
+    from trainers.classifier import ensure_classifier
+    cfg = resolved(["--gan_type", "scogan", "--semantic_loss", "--cogan_data", "mnist2edge", "--data_dir",
+                    shared_data, "--classifier_steps", 1])
+    logs = []
+    path = ensure_classifier(cfg, log=logs.append)
+    assert path.startswith(str(cache / "mnist_32px_seed0_steps1_batch128_")), path
+    assert logs[0].startswith("no --classifier_path: training a Table B.1 classifier on mnist for 1 steps")
+    _, meta = classifiers.load_classifier(path)
+    # The real t10k split alone: 9,000 untransformed digits to train on, 1,000 held out.
+    assert meta["extra"]["data"] == "mnist" and meta["extra"]["train_images"] == 9000
+    assert meta["extra"]["test_images"] == 1000
+
+
+def test_celeba_classifier_records_its_crop_and_the_cache_keys_on_it(celeba_manual, tmp_path, capsys, cache):
+    from trainers.classifier import cached_path, ensure_classifier
+    root = celeba_manual[0]
+    rc, out, err = run(["--gan_type", "classifier", "--dataset", "celeba", "--data_dir", root, "--celeba_crop",
+                        "square", "--image_size", 32, "--iterations", 1, "--batch_size", 2, "--dir", tmp_path / "c"],
+                       capsys)
+    assert rc == 0, err
+    assert json.loads((tmp_path / "c" / "metrics.json").read_text())["celeba_crop"] == "square"
+    assert classifiers.load_classifier(tmp_path / "c" / "classifier.keras")[1]["extra"]["celeba_crop"] == "square"
+    key = dict(image_size=32, seed=0, steps=1, batch_size=2)
+    assert cached_path("celeba", **key, celeba_crop="thesis") != cached_path("celeba", **key, celeba_crop="square")
+    assert cached_path("mnist", **key, celeba_crop="thesis") == cached_path("mnist", **key, celeba_crop="square")
+    cfg = resolved(["--gan_type", "scogan", "--semantic_loss", "--cogan_data", "celeba_Smiling", "--data_dir", root,
+                    "--image_size", 32, "--classifier_steps", 1])
+    assert cfg.celeba_crop == "thesis"
+    path = ensure_classifier(cfg, log=lambda m: None)
+    assert path.startswith(str(cache / "celeba_32px_seed0_steps1_batch128_thesiscrop_")), path
+    assert classifiers.load_classifier(path)[1]["extra"]["celeba_crop"] == "thesis"
 
 
 def test_pruned_svhn_gets_the_cached_mnist_svhn_classifier(fake_svhn, mnist_dir, monkeypatch, cache):

@@ -5,7 +5,7 @@ import pytest
 
 from config import Config, ConfigError, parse_config
 
-TYPES = ("gan", "cogan")
+TYPES = ("gan", "cogan", "scogan")
 
 
 def parse(*argv, size=32):
@@ -16,21 +16,64 @@ def test_defaults_are_the_offline_cogan_demo():
     cfg = parse()
     assert (cfg.gan_type, cfg.cogan_data, cfg.arch, cfg.image_size) == ("cogan", "digits2edge", "cogan32", 32)
     assert (cfg.shared_layers_g, cfg.shared_layers_d) == (4, 3)
-    assert (cfg.loss, cfg.disc_penalty, cfg.disc_iters) == ("nonsat", "none", 1)
+    # The offline demo keeps the DCGAN setting of ch. 3 (fast on a CPU); --preset thesis gives sec. 5.1.
+    assert (cfg.preset, cfg.loss, cfg.disc_penalty, cfg.disc_iters) == ("dcgan", "nonsat", "none", 1)
     assert cfg.iterations == 250 and cfg.batch_size == 64
+    assert parse("--preset", "thesis").disc_iters == 5
 
 
-def test_thesis_defaults_on_real_data():
-    cfg = parse("--cogan_data", "mnist2edge")
-    assert cfg.batch_size == 128 and cfg.iterations == 25000
-    assert (cfg.g_lr, cfg.g_beta1, cfg.g_beta2, cfg.weight_decay, cfg.noise_dim) == (2e-4, 0.5, 0.999, 5e-4, 100)
-    assert cfg.w_init == "xavier"
+@pytest.mark.parametrize("gan_type", ["cogan", "scogan"])
+def test_coupled_defaults_are_sec_5_1(gan_type):
+    """Sec. 5.1 (line 996): DCGAN optimiser settings and batch size (sec. 2.6: Adam 2e-4, beta1 0.5, beta2 0.999,
+    batch 128), Xavier initialisation, 100 uniform latent values, WGAN-GP with lambda = 10 (5 critic steps,
+    sec. 4.1), 20,000 iterations; bias 0.1 (the CoGAN and thesis code); no weight decay (the authors' loops
+    never added it, item 9 of issue 8)."""
+    cfg = parse("--gan_type", gan_type, "--cogan_data", "mnist2edge")
+    assert cfg.preset == "thesis"
+    assert (cfg.loss, cfg.disc_penalty, cfg.gp_weight, cfg.disc_iters) == ("wgan", "wgan-gp", 10.0, 5)
+    assert (cfg.g_lr, cfg.d_lr, cfg.g_beta1, cfg.g_beta2, cfg.d_beta1, cfg.d_beta2) == (2e-4, 2e-4, 0.5, 0.999,
+                                                                                      0.5, 0.999)
+    assert (cfg.batch_size, cfg.iterations, cfg.noise_dim, cfg.w_init, cfg.b_init) == (128, 20000, 100, "xavier",
+                                                                                       "constant")
+    assert cfg.weight_decay == 0.0 and cfg.optimizer == "adam"
+    assert (cfg.shared_layers_g, cfg.shared_layers_d) == ((4, 3) if gan_type == "cogan" else (0, 0))
+
+
+def test_dcgan_setting_is_one_flag_away():
+    cfg = parse("--cogan_data", "mnist2edge", "--preset", "dcgan")
+    assert (cfg.loss, cfg.disc_penalty, cfg.disc_iters, cfg.g_lr, cfg.g_beta1) == ("nonsat", "none", 1, 2e-4, 0.5)
+    assert parse("--cogan_data", "mnist2edge", "--weight_decay", "0.0005").weight_decay == 0.0005
+
+
+def test_toy_preset_is_sec_2_3_2():
+    """Line 390: gen_lr = disc_lr = 0.0001, z_size = 10, k = 1, ADAM, batch_size = 100, iterations = 2000."""
+    cfg = parse("--gan_type", "gan", "--dataset", "toy")
+    assert cfg.preset == "toy"
+    assert (cfg.g_lr, cfg.d_lr, cfg.noise_dim, cfg.disc_iters, cfg.optimizer) == (1e-4, 1e-4, 10, 1, "adam")
+    assert (cfg.batch_size, cfg.iterations, cfg.loss) == (100, 2000, "nonsat")
+    # Fig. 2.11: k = 5 on the same settings.
+    assert parse("--gan_type", "gan", "--dataset", "toy", "--disc_iters", "5").disc_iters == 5
 
 
 def test_wgan_gp_preset_one_flag_away_and_overridable():
     cfg = parse("--preset", "wgan-gp", "--d_lr", "3e-4")
     assert (cfg.loss, cfg.disc_penalty, cfg.disc_iters, cfg.g_lr, cfg.d_lr) == ("wgan", "wgan-gp", 5, 1e-4, 3e-4)
     assert (cfg.g_beta1, cfg.g_beta2, cfg.d_norm) == (0.0, 0.9, "layer")
+
+
+def test_fr_layers_range_follows_the_compared_maps():
+    # thesis maps of the 32x32 generator: 8x8, 16x16, image -> K up to 3; hidden blocks: 4.
+    base = ("--gan_type", "scogan", "--cogan_data", "mnist2edge", "--feature_regulariser")
+    assert parse(*base, "--fr_layers", "3").fr_layers == 3
+    with pytest.raises(ConfigError, match="3 maps"):
+        parse(*base, "--fr_layers", "4")
+    assert parse(*base, "--fr_maps", "hidden", "--fr_layers", "4").fr_layers == 4
+
+
+def test_weight_difference_needs_two_generators():
+    assert parse("--log_weight_difference").log_weight_difference
+    with pytest.raises(ConfigError, match="two generators"):
+        parse("--gan_type", "gan", "--log_weight_difference")
 
 
 def test_wgan_gp_with_batch_norm_is_refused():

@@ -304,6 +304,129 @@ def test_celeba_attribute_pair_from_manual_layout(shared_data):
     check_images(batches(ds, 1)[0], 2, size=64)
 
 
+CELEBA_FACES = ("000001", "000002", "000003", "000004")
+
+
+def thesis_box(face):
+    """The 0.7 central box of tf.image.central_crop, computed independently: start = int((h - 0.7 h) / 2),
+    size = h - 2 start (TF's image_ops_impl.central_crop), likewise for the width."""
+    h, w = face.shape[:2]
+    top, left = int((h - h * 0.7) / 2), int((w - w * 0.7) / 2)
+    return face[top:h - top, left:w - left], (top, left)
+
+
+def reference_face(face, size, crop):
+    """A real face (uint8 218x178x3) as the loaders should prepare it, in [0, 1]: the thesis box or the central
+    178x178 square, resized with antialiasing."""
+    box = thesis_box(face)[0] if crop == "thesis" else face[20:198]
+    return np.clip(tf.image.resize(box.astype(np.float32) / 255.0, [size, size], antialias=True).numpy(), 0, 1)
+
+
+@pytest.fixture
+def celeba_manual(shared_data, tmp_path):
+    """A manual CelebA layout of the four real aligned faces and their four real attribute rows ->
+    (data_dir, faces uint8 [4, 218, 178, 3], attribute names, attrs [4, 40])."""
+    root = tmp_path / "celeba_manual"
+    (root / "img_align_celeba").mkdir(parents=True)
+    lines = (shared_data / "celeba" / "list_attr_celeba.txt").read_text().splitlines()
+    (root / "list_attr_celeba.txt").write_text("\n".join(["4", lines[1]] + lines[2:6]) + "\n")
+    faces = []
+    for stem in CELEBA_FACES:
+        src = shared_data / "celeba" / f"{stem}.png"
+        (root / "img_align_celeba" / f"{stem}.png").write_bytes(src.read_bytes())
+        faces.append(np.array(Image.open(src).convert("RGB")))
+    _, names, attrs = data.read_celeba_attributes(root / "list_attr_celeba.txt")
+    return root, np.stack(faces), names, attrs
+
+
+def assert_same_images(got01, expected01, atol=1e-5):
+    """Every image in got01 equals one of expected01, and every expected one is there (a permutation)."""
+    assert len(got01) == len(expected01)
+    dist = np.abs(got01[:, None] - expected01[None]).max(axis=(2, 3, 4))
+    assert sorted(dist.argmin(axis=1)) == list(range(len(expected01))), dist
+    assert dist.min(axis=1).max() < atol, dist
+
+
+def test_celeba_thesis_crop_is_the_07_central_box_on_real_faces(shared_data):
+    for stem in CELEBA_FACES:
+        face = np.array(Image.open(shared_data / "celeba" / f"{stem}.png").convert("RGB"))
+        assert face.shape == (218, 178, 3)
+        box, start = thesis_box(face)
+        assert start == (32, 26) and box.shape == (154, 126, 3)    # the authors' 154x126 box, not a square
+        out = data.center_crop_resize(face, 128, "thesis").numpy()
+        np.testing.assert_allclose(out, reference_face(face, 128, "thesis"), atol=1e-6)
+        # The same through the encoded-file decoder of the pipelines (dynamic shapes inside tf.data).
+        png = (shared_data / "celeba" / f"{stem}.png").read_bytes()
+        np.testing.assert_allclose((data._decode_encoded(png, 128, "thesis").numpy() + 1) / 2, out, atol=1e-6)
+        square = data.center_crop_resize(face, 128, "square").numpy()
+        np.testing.assert_allclose(square, reference_face(face, 128, "square"), atol=1e-6)
+        assert np.abs(square - out).mean() > 0.02   # a different part of the face, unstretched
+    # Pixels outside the 0.7 box (rows 32..185, columns 26..151) never reach the output.
+    marked = np.full((218, 178, 3), 100, np.uint8)
+    marked[:32], marked[186:], marked[:, :26], marked[:, 152:] = 255, 0, 255, 0
+    np.testing.assert_allclose(data.center_crop_resize(marked, 64, "thesis").numpy(), 100 / 255, atol=1e-6)
+    with pytest.raises(DataError, match="unknown crop 'wide'"):
+        data.center_crop_resize(marked, 64, "wide")
+
+
+@pytest.mark.parametrize("crop", ["thesis", "square"])
+def test_celeba_manual_pair_single_and_labelled_use_the_crop(celeba_manual, crop):
+    root, faces, names, attrs = celeba_manual
+    smiling = attrs[:, names.index("Smiling")] == 1
+    assert 0 < smiling.sum() < 4
+    a, b, info = data.load_pair("celeba_Smiling", batch_size=1, seed=0, data_dir=str(root), image_size=64,
+                                download=False, celeba_crop=crop)
+    assert info == data.DataInfo("celeba_Smiling", (64, 64, 3), (int(smiling.sum()), int((~smiling).sum())))
+    expected = np.stack([reference_face(f, 64, crop) for f in faces])
+    for ds, members in ((a, smiling), (b, ~smiling)):
+        got = np.concatenate(batches(ds, int(members.sum())))   # the first epoch: each face of the domain once
+        assert_same_images((got + 1) / 2, expected[members])
+    ds, info1 = data.load_single("celeba", batch_size=4, seed=0, data_dir=str(root), image_size=64,
+                                 celeba_crop=crop)
+    assert_same_images((batches(ds, 1)[0] + 1) / 2, expected)
+    # The 13-attribute set of the SL classifier sees the faces prepared like the generators'.
+    train, test, info2 = data.load_labelled("celeba", batch_size=3, seed=0, data_dir=str(root), image_size=64,
+                                            celeba_crop=crop)
+    assert info2.crop == crop and info2.sizes == (3, 1)
+    kept, held = data.split_test(4)
+    x, _ = next(iter(train))
+    assert_same_images((x.numpy() + 1) / 2, expected[kept])
+    assert_same_images((first_test_batch(test)[0] + 1) / 2, expected[held])
+
+
+def test_celeba_crop_default_is_thesis_and_is_checked(celeba_manual):
+    root, faces, _, _ = celeba_manual
+    ds, _ = data.load_single("celeba", batch_size=4, seed=0, data_dir=str(root), image_size=32)
+    assert_same_images((batches(ds, 1)[0] + 1) / 2, np.stack([reference_face(f, 32, "thesis") for f in faces]))
+    for call in (data.load_pair, data.load_labelled):
+        with pytest.raises(DataError, match="unknown CelebA crop 'wide': choose one of thesis, square"):
+            call("celeba_Smiling", batch_size=2, seed=0, data_dir=str(root), celeba_crop="wide")
+
+
+def test_crop_reaches_the_tfds_celeba_paths_but_not_cyclegan_folders(fake_celeb_a, tmp_path, monkeypatch):
+    tfds = data._import_tfds()
+    monkeypatch.setattr(tfds, "builder", lambda name, data_dir=None: fake_celeb_a)
+    seen = []
+    crop_resize = data.center_crop_resize
+    monkeypatch.setattr(data, "center_crop_resize", lambda img, size, crop="square": seen.append(crop) or
+                        crop_resize(img, size, crop))
+    for crop in ("square", "thesis"):
+        seen.clear()
+        a, b, _ = data.load_pair("celeba_Smiling", batch_size=2, seed=0, data_dir=str(tmp_path), image_size=32,
+                                 celeba_crop=crop)
+        ds, _ = data.load_single("celeba", batch_size=2, seed=0, data_dir=str(tmp_path), image_size=32,
+                                 celeba_crop=crop)
+        for d in (a, b, ds):
+            check_images(batches(d, 1)[0], 2)
+        assert seen and set(seen) == {crop}
+    for split in ("trainA", "trainB"):
+        solid(tmp_path / "horse2zebra" / split / "0.png", (256, 200), (0, 255, 0))
+    seen.clear()
+    a, _, _ = data.load_pair("horse2zebra", data_dir=str(tmp_path), batch_size=1, seed=0, celeba_crop="thesis")
+    batches(a, 1)
+    assert set(seen) == {"square"}   # CycleGAN sets and folders keep the square crop
+
+
 # ---------------------------------------------------------------------------------------------- tfds
 @pytest.mark.parametrize("call", [
     lambda d: data.load_pair("mnist2edge", batch_size=2, seed=0, data_dir=d, download=False),
@@ -549,8 +672,12 @@ def test_labelled_celeba_thirteen_attributes_from_manual_layout(shared_data):
 
 
 def test_classifier_data_for_pairs():
-    assert data.classifier_data_for("mnist2edge") == "mnist2edge"
-    assert data.classifier_data_for("digits2negative") == "digits2negative"
+    # Edge pairs: the standard classifier (thesis line 1020, SL on mnist2edge with the MNIST classifier).
+    assert data.classifier_data_for("mnist2edge") == "mnist"
+    assert data.classifier_data_for("digits2edge") == data.classifier_data_for(" Digits2Edge ") == "digits"
+    # Negative / rotate: the pair's own classifier (upright digits on black cannot judge their inversions).
+    for pair in ("digits2negative", "digits2rotate", "mnist2negative", "mnist2rotate"):
+        assert data.classifier_data_for(pair) == pair
     assert data.classifier_data_for("mnist2svhn") == data.classifier_data_for("mnist2svhn_prune") == "mnist_svhn"
     assert data.classifier_data_for("celeba_Eyeglasses") == data.classifier_data_for("Smiling") == "celeba"
     for pair, msg in (("mnist2fashion", "share none"), (None, "--classifier_path"), ("horse2zebra", "--classifier_path")):

@@ -23,6 +23,7 @@ from metrics import pairing
 from metrics import weights as W
 
 ROWS = ("gen1_vs_gen2", "gen1_vs_real1", "gen2_vs_real2", "real1_vs_real2")
+CROSS = ("gen1_vs_real2", "gen2_vs_real1")   # the off-diagonal cells of the 2x2 Tables 3.3-3.8
 
 
 def _have_lpips_weights():
@@ -241,7 +242,8 @@ def test_default_pair_counts_follow_the_thesis_and_are_capped():
 
     assert n("mnist2edge") == n("mnist2rotate") == 30000
     assert n("mnist2svhn") == n("celeba_Smiling") == n("Eyeglasses") == 50000
-    assert (n("apple2orange"), n("horse2zebra"), n(None)) == (1000, 995, evaluation.DEFAULT_PAIRS)
+    # Sec. 5.4: "1000 samples for horse2zebra, and 995 samples for apple2orange".
+    assert (n("horse2zebra"), n("apple2orange"), n(None)) == (1000, 995, evaluation.DEFAULT_PAIRS)
     cfg = Config(cogan_data="digits2edge")
     num, source, notes = evaluation.resolve_num(None, cfg, (898, 899))
     assert num == 898 and "capped at 898" in notes[0]
@@ -274,13 +276,15 @@ def test_evaluate_cli_writes_the_lpips_table(tiny_run, tmp_path, monkeypatch):
                       "--eval_classifier", clf]) == 0
     result = json.loads((run_dir / "metrics.json").read_text())
     assert result["pairs"] == 64 and result["pairs_source"] == "--num"
-    assert set(result["lpips"]["rows"]) == set(ROWS)
+    assert list(result["lpips"]["rows"]) == list(ROWS + CROSS)
     for row in result["lpips"]["rows"].values():
         assert row["n"] == 64 and 0.0 <= row["mean"] and row["se"] >= 0.0
     md = (run_dir / "metrics.md").read_text()
     for label in ("Gen. digits vs Gen. digits edge (same z)", "Gen. digits vs Real digits",
-                  "Gen. digits edge vs Real digits edge", "Real digits vs Real digits edge (unpaired baseline)"):
+                  "Gen. digits edge vs Real digits edge", "Real digits vs Real digits edge (unpaired baseline)",
+                  "Gen. digits vs Real digits edge", "Gen. digits edge vs Real digits"):
         assert f"| {label} |" in md
+    assert "| Gen./Real | Real digits | Real digits edge |" in md
     assert "drawn independently" in md and "unpaired" in md
     assert result["pixel_agreement"]["transform"] == "edge"
     assert result["class_agreement"]["generated"]["n"] == 64
@@ -297,7 +301,7 @@ def test_metrics_table_written_at_the_end_of_training(tiny_run):
     _, auto = tiny_run
     assert auto is not None, "main.run wrote no metrics.json after training"
     assert auto["pairs"] == 16 and auto["pairs_source"] == "eval_pairs in the run's config"
-    assert set(auto["lpips"]["rows"]) == set(ROWS)
+    assert set(auto["lpips"]["rows"]) == set(ROWS + CROSS)
     assert "skipped" in auto["frechet"] and "skipped" in auto["class_agreement"]
 
 
@@ -347,3 +351,170 @@ def test_fid_branch_with_an_inception_of_random_weights(tiny_run, tmp_path, monk
     assert fr["name"] == fidlib.INCEPTION_NAME and fr["n"] == 6
     assert all(np.isfinite(fr[k]) and fr[k] >= 0 for k in ("domain1", "domain2", "real1_vs_real2"))
     assert "FID (Inception-v3" in (run_copy / "metrics.md").read_text()
+
+
+# ---------------------------------------------------------------------------------------------- 2x2 cells
+
+
+class SquaredDifferenceLPIPS:
+    """A stand-in for metrics.LPIPS (no weights needed): per pair, the mean squared pixel difference."""
+    net = "squared-difference (test)"
+
+    def __call__(self, x, y):
+        return _sq(x, y)
+
+
+def _sq(x, y):
+    return np.mean((np.asarray(x, np.float64) - np.asarray(y, np.float64)) ** 2, axis=(1, 2, 3))
+
+
+CELLS = {"gen1_vs_gen2": ("gen1", "gen2"), "gen1_vs_real1": ("gen1", "real1"), "gen2_vs_real2": ("gen2", "real2"),
+         "real1_vs_real2": ("real1", "real2"), "gen1_vs_real2": ("gen1", "real2"), "gen2_vs_real1": ("gen2", "real1")}
+
+
+def test_every_lpips_cell_compares_its_own_two_sets(tmp_path, monkeypatch):
+    """Four known image sets (gen 1, gen 2, real 1, real 2) fed through evaluate in batches of 4 (the last one
+    partial): each cell must be the NumPy mean (and standard error) over the pairs of exactly its two sets."""
+    import sampling
+
+    n, batch = 10, 4
+    rng = np.random.default_rng(5)
+    sets = {name: np.clip(level + rng.normal(0, 0.05, (n, 32, 32, 3)), -1, 1).astype(np.float32)
+            for name, level in (("gen1", 0.1), ("gen2", 0.3), ("real1", -0.2), ("real2", 0.7))}
+    run_dir = tmp_path / "run"
+    run_dir.mkdir()
+    Config(gan_type="cogan", cogan_data="digits2edge").save(run_dir / "config.json")
+
+    class G:
+        input_spec_shape = (100,)
+
+    monkeypatch.setattr(sampling, "load_run", lambda d, step=None: sampling.LoadedRun(
+        Config.load(run_dir / "config.json"), [G(), G()], 7))
+    done = [0]
+
+    def pair_generator(generators):
+        def generate(z):
+            i, b = done[0], int(z.shape[0])
+            done[0] += b
+            return [tf.constant(sets["gen1"][i:i + b]), tf.constant(sets["gen2"][i:i + b])]
+        return generate
+
+    def real_images(cfg, b):
+        def batches(x):
+            return iter([tf.constant(x[i:i + b]) for i in range(0, n, b)])
+        return batches(sets["real1"]), batches(sets["real2"]), (n, n)
+
+    monkeypatch.setattr(evaluation, "pair_generator", pair_generator)
+    monkeypatch.setattr(evaluation, "real_images", real_images)
+    result = evaluation.evaluate(run_dir, num=n, batch_size=batch, lpips=SquaredDifferenceLPIPS(), fid=False,
+                                 log=lambda m: None)
+    assert done[0] == n
+    rows = result["lpips"]["rows"]
+    assert list(rows) == list(ROWS + CROSS)
+    for key, (a, b) in CELLS.items():
+        d = _sq(sets[a], sets[b])
+        assert rows[key]["n"] == n
+        assert rows[key]["mean"] == pytest.approx(d.mean(), rel=1e-6), key
+        assert rows[key]["se"] == pytest.approx(d.std(ddof=1) / np.sqrt(n), rel=1e-5), key
+        for other in CELLS.values():   # any other pair of sets gives a clearly different number
+            if set(other) != {a, b}:
+                assert abs(_sq(sets[other[0]], sets[other[1]]).mean() - rows[key]["mean"]) > 0.01
+    assert rows["gen1_vs_real2"]["label"] == "Gen. digits vs Real digits edge"
+    assert rows["gen2_vs_real1"]["label"] == "Gen. digits edge vs Real digits"
+    md = (run_dir / "metrics.md").read_text()
+    pm = evaluation._pm
+    assert "| Gen./Real | Real digits | Real digits edge |" in md
+    assert f"| Gen. digits | {pm(rows['gen1_vs_real1'])} | {pm(rows['gen1_vs_real2'])} |" in md
+    assert f"| Gen. digits edge | {pm(rows['gen2_vs_real1'])} | {pm(rows['gen2_vs_real2'])} |" in md
+    assert json.loads((run_dir / "metrics.json").read_text())["lpips"]["rows"] == rows
+
+
+def test_cells_on_a_real_run_match_generators_and_data_recomputed(tiny_run, tmp_path):
+    """The real pipeline (generators restored from the checkpoint, real images from data.py) with the
+    NumPy distance: each cell equals the mean recomputed from G1(z), G2(z) and the real batches."""
+    import sampling
+
+    run_copy = tmp_path / "run"
+    shutil.copytree(tiny_run[0], run_copy)
+    n = 24
+    result = evaluation.evaluate(run_copy, num=n, batch_size=n, lpips=SquaredDifferenceLPIPS(), fid=False,
+                                 log=lambda m: None)
+    run = sampling.load_run(run_copy)
+    z = tf.random.Generator.from_seed(evaluation.EVAL_SEED).uniform(
+        [n, run.generators[0].input_spec_shape[0]], -1.0, 1.0)
+    cfg = run.cfg
+    a, b, _ = data.load_pair(cfg.cogan_data, image_size=cfg.image_size, batch_size=n, seed=evaluation.EVAL_SEED,
+                             data_dir=cfg.data_dir, download=False)
+    sets = {"gen1": run.generators[0](z, training=False).numpy(), "gen2": run.generators[1](z, training=False).numpy(),
+            "real1": next(iter(a)).numpy()[:n], "real2": next(iter(b)).numpy()[:n]}
+    for key, (x, y) in CELLS.items():
+        assert result["lpips"]["rows"][key]["mean"] == pytest.approx(_sq(sets[x], sets[y]).mean(), rel=1e-4), key
+    assert result["lpips"]["net"] == SquaredDifferenceLPIPS.net
+
+
+# ---------------------------------------------------------------------------------------------- toy ring
+
+
+@pytest.fixture(scope="module")
+def toy_run(tmp_path_factory):
+    """A 3-iteration GAN on the toy ring through the CLI, with its end-of-training evaluation."""
+    run_dir = tmp_path_factory.mktemp("toy") / "run"
+    assert main.main(["--gan_type", "gan", "--dataset", "toy", "--iterations", "3", "--batch_size", "16",
+                      "--log_interval", "1", "--dir", str(run_dir)]) == 0
+    auto = run_dir / "metrics.json"
+    return run_dir, (json.loads(auto.read_text()) if auto.is_file() else None)
+
+
+def test_toy_run_gets_mode_coverage_at_the_end_of_training_and_on_demand(toy_run, capsys):
+    run_dir, auto = toy_run
+    assert auto is not None, "main.run wrote no metrics.json after a toy run"
+    assert (auto["samples"], auto["modes"]["n"], auto["modes"]["modes"]) == (evaluation.TOY_SAMPLES, 10000, 10)
+    assert auto["modes"]["std"] == data.TOY_STD and auto["step"] == 3
+    assert 0 <= auto["modes"]["covered"] <= 10 and 0.0 <= auto["modes"]["high_quality"] <= 1.0
+    md = (run_dir / "metrics.md").read_text()
+    assert f"| modes covered | {auto['modes']['covered']} / 10 |" in md and (run_dir / "modes.png").is_file()
+    capsys.readouterr()
+    assert main.main(["--evaluate", str(run_dir), "--num", "3000"]) == 0
+    assert "modes covered" in capsys.readouterr().out
+    again = json.loads((run_dir / "metrics.json").read_text())
+    assert again["samples"] == again["modes"]["n"] == 3000 and again["samples_source"] == "--num"
+    # Fixed noise seed: the same points, so the same numbers, every time.
+    assert evaluation.evaluate(run_dir, num=3000, log=lambda m: None)["modes"] == again["modes"]
+    assert main.main(["--evaluate", str(run_dir), "--eval_classifier", "x.keras"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert "mode coverage" in err and "\n" not in err
+
+
+def test_toy_evaluation_counts_the_modes_the_generator_reaches(tmp_path, monkeypatch):
+    """A generator that puts every z near one of 6 chosen centres: 6 of 10 modes, all points high quality."""
+    import sampling
+
+    chosen = np.array([0, 2, 3, 5, 7, 8])
+    centres = data.ring_modes()
+
+    class G:
+        input_spec_shape = (10,)
+
+        def __call__(self, z, training=False):
+            z = np.asarray(z)
+            k = np.minimum(((z[:, 0] + 1) / 2 * len(chosen)).astype(int), len(chosen) - 1)
+            return centres[chosen[k]] + 0.5 * data.TOY_STD * z[:, 1:3]
+
+    run_dir = tmp_path / "toy"
+    run_dir.mkdir()
+    Config(gan_type="gan", dataset="toy").save(run_dir / "config.json")
+    monkeypatch.setattr(sampling, "load_run", lambda d, step=None: sampling.LoadedRun(
+        Config.load(run_dir / "config.json"), [G()], 42))
+    result = evaluation.evaluate(run_dir, log=lambda m: None)
+    m = result["modes"]
+    assert (m["covered"], m["covered_modes"], m["high_quality"]) == (6, chosen.tolist(), 1.0)
+    assert (result["samples"], result["step"], sum(m["per_mode"])) == (10000, 42, 10000)
+
+
+def test_single_gan_on_images_is_refused(tmp_path, capsys):
+    run_dir = tmp_path / "gan"
+    run_dir.mkdir()
+    Config(gan_type="gan", dataset="digits").save(run_dir / "config.json")
+    assert main.main(["--evaluate", str(run_dir)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert "toy" in err and "'gan' run on digits" in err and "\n" not in err

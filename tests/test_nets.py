@@ -62,9 +62,10 @@ G256 = [("fc", (4, 4, 2048), dense(100, 32768) + bn(2048) + prelu(2048))] + [
     (f"up{i + 1}", (8 * 2 ** i, 8 * 2 ** i, c), conv(4, cin, c) + bn(c) + prelu(c))
     for i, (cin, c) in enumerate([(2048, 1024), (1024, 512), (512, 256), (256, 128), (128, 64), (64, 32)])] + [
     ("out", (256, 256, 3), conv(3, 32, 3))]
-# Table A.4 (256x256 discriminator): as A.2 with 5x5 kernels throughout.
-D256 = [(f"conv{i + 1}", (128 // 2 ** i, 128 // 2 ** i, c), conv(5, cin, c) + bn(c) + prelu(c))
-        for i, (cin, c) in enumerate([(3, 32), (32, 64), (64, 128), (128, 256), (256, 512), (512, 1024)])] + [
+# Table A.4 (256x256 discriminator): as A.2, kernels 5, 5, 5, 3, 3, 3 (the table's Kernel column).
+D256 = [(f"conv{i + 1}", (128 // 2 ** i, 128 // 2 ** i, c), conv(k, cin, c) + bn(c) + prelu(c))
+        for i, (k, cin, c) in enumerate([(5, 3, 32), (5, 32, 64), (5, 64, 128), (3, 128, 256), (3, 256, 512),
+                                         (3, 512, 1024)])] + [
     ("fc1", (2048,), dense(4 * 4 * 1024, 2048) + bn(2048) + prelu(2048)),
     ("out", (1,), dense(2048, 1))]
 # Table 2.1 (toy): three tanh layers of 128 units; linear output.
@@ -92,7 +93,32 @@ def test_generator_output_range_and_features():
     img, feats = g.call_with_features(tf.random.uniform((2, 100), -1, 1), training=False)
     assert img.shape == (2, 32, 32, 3)
     assert float(tf.reduce_max(tf.abs(img))) <= 1.0
-    assert [tuple(f.shape[1:]) for f in feats] == [r[1] for r in G32[:-1]]
+    assert [tuple(f.shape[1:]) for f in feats] == [r[1] for r in G32]
+    np.testing.assert_array_equal(feats[-1].numpy(), img.numpy())
+
+
+@pytest.mark.parametrize("arch,thesis,hidden", [
+    # Listing 6.7 (32x32): the 8x8 and 16x16 maps, then the image; the authors' 128x128 multi-output generator:
+    # 8x8 .. 64x64, then the image.
+    ("cogan32", [(8, 8, 512), (16, 16, 256), (32, 32, 3)], [(4, 4, 1024), (8, 8, 512), (16, 16, 256), (32, 32, 128)]),
+    ("cogan128", [(8, 8, 512), (16, 16, 256), (32, 32, 128), (64, 64, 64), (128, 128, 3)], None),
+])
+def test_feature_regulariser_maps(arch, thesis, hidden):
+    g = nets.build_generators(arch, O, domains=1)[0]
+    _, feats = g.call_with_features(tf.zeros((1, 100)))
+    pick = lambda kind: [tuple(feats[i].shape[1:]) for i in nets.fr_map_indices(len(feats), kind)]  # noqa: E731
+    assert pick("thesis") == thesis
+    if hidden:
+        assert pick("hidden") == hidden
+
+
+@pytest.mark.parametrize("arch,g,d", [("cogan32", 4, 3), ("cogan128", 5, 7), ("cogan256", 6, 7)])
+def test_default_sharing_is_the_tables_shared_column(arch, g, d):
+    """Tables 3.1/3.2, A.1/A.2, A.3/A.4: every generator layer but the last (32x32) or the last two transposed
+    convolutions (128, 256) is shared; every discriminator layer but the first convolution."""
+    assert nets.DEFAULT_SHARED[arch] == (g, d)
+    n_g, n_d = nets.num_blocks(arch)
+    assert n_g - g == (1 if arch == "cogan32" else 2) and n_d - d == 1
 
 
 def test_dcgan64_shapes():

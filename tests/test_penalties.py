@@ -41,16 +41,33 @@ def test_gradient_penalty_norm_is_per_sample():
     assert float(gp) == pytest.approx(np.mean((norms - 1) ** 2), rel=1e-5)
 
 
-def test_gradient_penalty_is_finite_where_gradient_vanishes():
-    class Zero(keras.Model):
+def test_gradient_penalty_gradient_reaches_the_critic_weights():
+    """The penalty must train the critic: for C(x) = sum(w * x) it is (||w|| - 1)^2, whose gradient with respect
+    to w is 2 (||w|| - 1) w / ||w|| -- through the inner input gradient (double backpropagation)."""
+    class Trainable(keras.Model):
+        def __init__(self, w):
+            super().__init__()
+            self.w = tf.Variable(w)
+
         def call(self, x, training=False):
-            return tf.zeros((tf.shape(x)[0], 1)) * tf.reduce_sum(x)
-    x = tf.Variable(tf.zeros((2, 2, 2, 1)))
-    with tf.GradientTape() as t:
-        gp = penalties.gradient_penalty(Zero(), x, x, tf.ones((2, 1, 1, 1)))
-    g = t.gradient(gp, x)
+            return tf.reduce_sum(self.w * x, axis=[1, 2, 3])[:, None]
+
+    w0 = np.random.default_rng(1).normal(size=(2, 2, 1)).astype(np.float32)
+    critic = Trainable(w0)
+    real, fake = tf.random.normal((4, 2, 2, 1)), tf.random.normal((4, 2, 2, 1))
+    with tf.GradientTape() as tape:
+        gp = penalties.gradient_penalty(critic, real, fake, tf.random.uniform((4, 1, 1, 1)))
+    g = tape.gradient(gp, critic.w)
+    norm = np.linalg.norm(w0)
+    assert g is not None
+    np.testing.assert_allclose(g.numpy(), 2 * (norm - 1) * w0 / norm, rtol=1e-4, atol=1e-6)
+    # Where the input gradient vanishes (w = 0) the penalty is 1 and its gradient finite (epsilon in the sqrt).
+    critic.w.assign(np.zeros_like(w0))
+    with tf.GradientTape() as tape:
+        gp = penalties.gradient_penalty(critic, real, fake, tf.ones((4, 1, 1, 1)))
+    g = tape.gradient(gp, critic.w)
     assert float(gp) == pytest.approx(1.0, abs=1e-5)
-    assert g is None or np.all(np.isfinite(g.numpy()))
+    assert g is not None and np.all(np.isfinite(g.numpy()))
 
 
 def test_wgan_gp_penalty_applies_lambda():
@@ -80,8 +97,22 @@ def test_weight_decay_counts_kernels_only():
     layer.build((None, 3))
     layer.kernel.assign(np.full((3, 2), 2.0, np.float32))
     wd = penalties.weight_decay(layer.trainable_variables, 0.0005)
-    assert float(wd) == pytest.approx(0.0005 * 6 * 4.0)
+    # Caffe / PyTorch weight decay: the loss term (rate / 2) * sum(w^2), 6 kernel entries of 4.
+    assert float(wd) == pytest.approx(0.5 * 0.0005 * 6 * 4.0)
     assert float(penalties.weight_decay(layer.trainable_variables, 0.0)) == 0.0
+
+
+def test_weight_decay_gradient_is_rate_times_w():
+    """What Caffe and PyTorch mean by weight decay r: each kernel's gradient gains r * w (not 2 r w)."""
+    layer = keras.layers.Dense(3)
+    layer.build((None, 4))
+    w = np.random.default_rng(2).normal(size=(4, 3)).astype(np.float32)
+    layer.kernel.assign(w)
+    with tf.GradientTape() as tape:
+        wd = penalties.weight_decay(layer.trainable_variables, 0.0005)
+    gk, gb = tape.gradient(wd, [layer.kernel, layer.bias])
+    np.testing.assert_allclose(gk.numpy(), 0.0005 * w, rtol=1e-5)
+    assert gb is None
 
 
 def test_unknown_penalty():

@@ -1,10 +1,12 @@
 """SCoGAN trainer: each regulariser alone and in the thesis's combinations, gradients reach only the
 intended variables, the encoder trains, the classifier and VGG stay frozen."""
+import keras
 import numpy as np
 import pytest
 import tensorflow as tf
 
 import classifiers
+import regularisers
 from test_trainers import make
 
 
@@ -54,27 +56,51 @@ def test_encoder_trains_and_classifier_stays_frozen(classifier_path):
     assert not ids & {id(v) for v in t.encoder.trainable_variables}
 
 
-def test_coupling_gradient_reaches_both_generators_with_weight_once(classifier_path):
-    t = scogan(classifier_path, feature_regulariser=True, fr_weight=10.0)
-    z = tf.random.uniform((2, 100), -1, 1)
-    with tf.GradientTape(persistent=True) as tape:
-        outs = [g.call_with_features(z, training=True) for g in t.generators]
-        terms = t.coupling_terms(z, [o[0] for o in outs], [o[1] for o in outs], None)
-        import regularisers
-        r = regularisers.feature_regulariser(outs[0][1], outs[1][1], 3)
-    for g in t.generators:
-        gw = tape.gradient(terms["fr"], g.trainable_variables)
-        gr = tape.gradient(r, g.trainable_variables)
-        assert any(x is not None and float(tf.reduce_max(tf.abs(x))) > 0 for x in gw)
-        for a, b in zip(gw, gr):
-            if a is not None:
-                np.testing.assert_allclose(a.numpy(), 10.0 * b.numpy(), rtol=1e-4, atol=1e-7)
-    assert all(x is None for x in tape.gradient(terms["fr"], t.d_vars))
+def _sgd_generator_step(t, lr):
+    """One generator update of the trainer's own objective with plain SGD (so the change is -lr * gradient)."""
+    t.g_opt = keras.optimizers.SGD(lr)
+    t.g_opt.build(t.g_vars)
+    before = [v.numpy().copy() for v in t.g_vars]
+    t.generator_step([next(it)[-1] for it in t.iterators])
+    return [v.numpy() - b for v, b in zip(t.g_vars, before)]
 
 
-def test_weight_difference_is_logged(classifier_path):
-    t = scogan(classifier_path, log_weight_difference=True)
+def test_fr_changes_the_generator_step_by_weight_times_the_listings_gradient(classifier_path):
+    """Through the trainer's objective: the step with FR (weight a) minus the step without it equals
+    -lr * a * dFR/dtheta, FR as Listing 6.10 sums it over the thesis's maps (Listing 6.7: 8x8, 16x16, image) on
+    the same z; every variable of both generators moves (the image map reaches the output layers)."""
+    a, lr = 10.0, 0.5
+    on = scogan(classifier_path, feature_regulariser=True, fr_weight=a)
+    off = scogan(classifier_path)
+    for u, v in zip(on.g_vars, off.g_vars):
+        np.testing.assert_array_equal(u.numpy(), v.numpy())
+    # The z the step draws: the trainer's noise generator, fresh from the seed.
+    z = tf.random.Generator.from_seed(on.cfg.seed).uniform([on.cfg.batch_size, on.cfg.noise_dim], -1.0, 1.0)
+    with tf.GradientTape() as tape:
+        maps = [g.call_with_features(z, training=True)[1] for g in on.generators]
+        fr = regularisers.feature_regulariser([maps[0][i] for i in (1, 2, 4)], [maps[1][i] for i in (1, 2, 4)], 3)
+    expected = [-lr * a * g.numpy() for g in tape.gradient(fr, on.g_vars)]
+    d_on, d_off = _sgd_generator_step(on, lr), _sgd_generator_step(off, lr)
+    for v, e, x, y in zip(on.g_vars, expected, d_on, d_off):
+        np.testing.assert_allclose(x - y, e, rtol=2e-3, atol=1e-6 * max(1.0, np.abs(e).max()), err_msg=v.path)
+    moved = [np.abs(e).max() > 0 for e in expected]
+    assert all(moved), [v.path for v, m in zip(on.g_vars, moved) if not m]
+
+
+@pytest.mark.parametrize("gan_type,shared", [("scogan", 0), ("cogan", 4)])
+def test_weight_difference_is_the_authors_measure(classifier_path, gan_type, shared):
+    """Fig. 4.1: sum over the generators' corresponding variables of mean((w1 - w2)^2), logged after the update;
+    for CoGAN the shared blocks contribute nothing."""
+    t = make(gan_type=gan_type, log_weight_difference=True, shared_layers_g=shared,
+             shared_layers_d=3 if gan_type == "cogan" else 0)
     logs = t._compiled_step([next(it) for it in t.iterators])
-    assert float(logs["weight_difference"]) > 0
+    g1, g2 = t.generators
+    ref = sum(np.mean((a.numpy().astype(np.float64) - b.numpy()) ** 2)
+              for a, b in zip(g1.trainable_variables, g2.trainable_variables))
+    assert float(logs["weight_difference"]) == pytest.approx(ref, rel=1e-5)
+    unshared = sum(np.mean((a.numpy().astype(np.float64) - b.numpy()) ** 2)
+                   for b1, b2 in zip(g1.blocks[shared:], g2.blocks[shared:])
+                   for a, b in zip(b1.trainable_variables, b2.trainable_variables))
+    assert ref == pytest.approx(unshared, rel=1e-6)
     adv = float(logs["g_loss_1"]) + float(logs["g_loss_2"])
-    assert float(logs["g_total"]) == pytest.approx(adv, rel=1e-5)
+    assert float(logs["g_total"]) == pytest.approx(adv, rel=1e-5)  # logged, never in the objective

@@ -86,7 +86,11 @@ class AdversarialTrainer:
         return []
 
     def step_metrics(self):
-        """Scalars logged after the generator update without entering any objective. None by default."""
+        """Scalars logged after the generator update without entering any objective: the generators' weight
+        difference of Fig. 4.1 with --log_weight_difference (two domains only)."""
+        if self.cfg.log_weight_difference and len(self.generators) == 2:
+            import regularisers
+            return {"weight_difference": regularisers.weight_difference(*self.generators)}
         return {}
 
     def trackables(self):

@@ -38,6 +38,8 @@ def _metrics(info, steps, accuracy, per_attribute, test_images):
          "train_images": int(info.sizes[0]), "multilabel": bool(info.multilabel), "names": list(info.names)}
     if per_attribute is not None:
         m["per_attribute_accuracy"] = {n: float(a) for n, a in zip(info.names, per_attribute)}
+    if getattr(info, "crop", None):
+        m["celeba_crop"] = info.crop   # how the faces were cropped (data.CELEBA_CROPS)
     return m
 
 
@@ -90,7 +92,8 @@ class ClassifierTrainer:
         (self.run_dir / METRICS_FILE).write_text(json.dumps(metrics, indent=2) + "\n")
         path = classifiers.save_classifier(self.model, self.run_dir / CLASSIFIER_FILE,
                                            multilabel=self.info.multilabel, names=self.info.names,
-                                           extra={k: metrics[k] for k in ("data", "steps", "test_accuracy")})
+                                           extra={k: metrics[k] for k in ("data", "steps", "test_accuracy",
+                                                                           "celeba_crop") if k in metrics})
         log(_accuracy_line(metrics))
         log(f"saved {path} (use it with --semantic_loss --classifier_path {path})")
         return metrics
@@ -149,10 +152,14 @@ def needs_classifier(cfg) -> bool:
         cfg.semantic_loss or (cfg.cogan_data or "").strip().lower() == data.PRUNED_SVHN)
 
 
-def cached_path(name, *, image_size, seed, steps, batch_size, data_dir=None) -> Path:
+def cached_path(name, *, image_size, seed, steps, batch_size, data_dir=None, celeba_crop="thesis") -> Path:
     """Where the auto-trained classifier of labelled set `name` lives: one file per data, size, seed, steps
-    and batch (and data_dir, since e.g. MNIST from a test-split-only folder differs from tfds MNIST)."""
+    and batch (and data_dir, since e.g. MNIST from a test-split-only folder differs from tfds MNIST; and for
+    CelebA the crop, data.CELEBA_CROPS). `name` is the set actually trained (data.classifier_data_for), so a
+    pair that changes its classifier (mnist2edge: its pair set, now standard MNIST) never reuses the old file."""
     key = f"{name}_{image_size}px_seed{seed}_steps{steps}_batch{batch_size}"
+    if name == "celeba":
+        key += f"_{celeba_crop}crop"
     if data_dir:
         key += "_" + hashlib.sha1(str(Path(data_dir).expanduser().resolve()).encode()).hexdigest()[:8]
     return cache_dir() / f"{key}.keras"
@@ -162,13 +169,14 @@ def _is_complete(path: Path) -> bool:
     return path.is_file() and Path(str(path) + classifiers.META_SUFFIX).is_file()
 
 
-def train_to(path, name, *, image_size, seed, steps, batch_size, data_dir=None, download=True, log=print):
+def train_to(path, name, *, image_size, seed, steps, batch_size, data_dir=None, download=True,
+             celeba_crop="thesis", log=print):
     """Train the Appendix B classifier of labelled set `name` for `steps` and save it at `path` (.keras and
     its metadata, moved into place only when complete, so that a cache never holds half a file) -> metrics."""
     path = Path(path)
     keras.utils.set_random_seed(seed)
     train, test, info = data.load_labelled(name, batch_size=batch_size, seed=seed, data_dir=data_dir,
-                                           image_size=image_size, download=download)
+                                           image_size=image_size, download=download, celeba_crop=celeba_crop)
     model = classifiers.build_classifier(info.shape, info.names, info.multilabel)
     classifiers.train_classifier(model, train, steps=steps, multilabel=info.multilabel,
                                  log_every=max(1, steps // 5), log=log)
@@ -204,10 +212,12 @@ def check_fits(path, image_size):
 def ensure_classifier(cfg, log=print):
     """The classifier file SL / pruning use -> path (None if the run needs none).
 
-    --classifier_path wins. Otherwise the classifier of the pair (data.classifier_data_for: both domains of a
-    derived digit pair, MNIST+SVHN, or the 13 CelebA attributes) is trained once for cfg.classifier_steps
-    (default config.CLASSIFIER_ITERATIONS) at the pair's image size and cached (cached_path); later runs with
-    the same data, size, seed and steps reuse it. Pairs without shared labels raise data.DataError.
+    --classifier_path wins. Otherwise the classifier of the pair (data.classifier_data_for: standard MNIST /
+    digits for the edge pairs, both domains of a negative / rotate pair, MNIST+SVHN, or the 13 CelebA
+    attributes on faces cropped as cfg.celeba_crop) is trained once for cfg.classifier_steps (default
+    config.CLASSIFIER_ITERATIONS) at the pair's image size and cached (cached_path, keyed on the set trained);
+    later runs with the same data, size, seed and steps (and crop) reuse it. Pairs without shared labels raise
+    data.DataError.
     """
     if not needs_classifier(cfg):
         return cfg.classifier_path
@@ -217,13 +227,14 @@ def ensure_classifier(cfg, log=print):
     name = data.classifier_data_for(cfg.cogan_data)
     default_steps, batch_size = config.classifier_defaults(name)
     steps = cfg.classifier_steps or default_steps
+    crop = getattr(cfg, "celeba_crop", "thesis")
     path = cached_path(name, image_size=cfg.image_size, seed=cfg.seed, steps=steps, batch_size=batch_size,
-                       data_dir=cfg.data_dir)
+                       data_dir=cfg.data_dir, celeba_crop=crop)
     table = _table(name == "celeba")
     if _is_complete(path):
         log(f"no --classifier_path: using the cached {table} classifier of {name} ({steps} steps) at {path}")
         return str(path)
     log(f"no --classifier_path: training a {table} classifier on {name} for {steps} steps; cached at {path}")
     train_to(path, name, image_size=cfg.image_size, seed=cfg.seed, steps=steps, batch_size=batch_size,
-             data_dir=cfg.data_dir, download=cfg.download, log=log)
+             data_dir=cfg.data_dir, download=cfg.download, celeba_crop=crop, log=log)
     return str(path)

@@ -9,8 +9,6 @@ added once to the summed generator objective (so each generator feels weight * d
 
 Every active term is logged weighted (as it enters the objective) in its own losses.csv column.
 """
-import tensorflow as tf
-
 import classifiers
 from config import ConfigError
 import nets
@@ -64,7 +62,10 @@ class SCoGANTrainer(AdversarialTrainer):
         cfg = self.cfg
         terms = {}
         if cfg.feature_regulariser:
-            terms["fr"] = cfg.fr_weight * regularisers.feature_regulariser(features[0], features[1], cfg.fr_layers)
+            # The maps of the authors' multi-output generators by default (nets.FR_MAPS), the first K of them.
+            idx = nets.fr_map_indices(len(features[0]), cfg.fr_maps)[:cfg.fr_layers]
+            terms["fr"] = cfg.fr_weight * regularisers.feature_regulariser(
+                [features[0][i] for i in idx], [features[1][i] for i in idx], len(idx), reduce=cfg.fr_norm)
         if cfg.semantic_loss:
             probs = [regularisers.classifier_probabilities(self.classifier(x, training=False), self.multilabel)
                      for x in fakes]
@@ -74,19 +75,6 @@ class SCoGANTrainer(AdversarialTrainer):
             z_rec = [self.encoder(x, training=False) for x in fakes]
             terms["cc"] = cfg.cc_weight * regularisers.cycle_consistency(z, z_rec[0], z_rec[1], norm=cfg.cc_norm)
         if cfg.perceptual_loss:
-            # One VGG call over fakes and reals of both domains.
-            n = tf.shape(fakes[0])[0]
-            content, grams = regularisers.vgg_content_and_grams(self.vgg, tf.concat(fakes + reals, axis=0))
-            split = lambda x: tf.split(x, [n, n, tf.shape(reals[0])[0], tf.shape(reals[1])[0]])  # noqa: E731
-            c = split(content)
-            g = [split(gm) for gm in grams]
-            terms["pl_content"] = cfg.pl_content_weight * regularisers.perceptual_content(c[0], c[1])
-            for i in range(2):
-                terms[f"pl_style_{i + 1}"] = cfg.pl_style_weight * regularisers.perceptual_style(
-                    [gl[i] for gl in g], [gl[2 + i] for gl in g])
+            terms.update(regularisers.perceptual_terms(self.vgg, fakes, reals, cfg.pl_content_weight,
+                                                       cfg.pl_style_weight, form=cfg.pl_form))
         return terms
-
-    def step_metrics(self):
-        if self.cfg.log_weight_difference:
-            return {"weight_difference": regularisers.weight_difference(self.generators[0], self.generators[1])}
-        return {}

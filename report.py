@@ -1,0 +1,348 @@
+"""Several evaluated runs side by side, laid out like thesis Table 5.2 (one column per configuration).
+
+    python main.py --report RUN [RUN ...] [--out FILE] [--overwrite]
+
+Reads each run's metrics.json (written by `python main.py --evaluate RUN` or at the end of training) and its
+config.json, and writes one Markdown table: a row per measure, a column per run (its folder name, plus the
+experiment name when the run was started with `--experiment NAME`):
+    the LPIPS rows (mean over N pairs ± standard error), the Real d1 vs Real d2 baseline, the cross cells
+    Gen. d1 vs Real d2 / Gen. d2 vs Real d1 (Tables 3.3-3.8) when present, pixel agreement, class agreement,
+    Fréchet distances, mode coverage (toy ring), the training step, the pair count, and a link to the run's
+    latest sample grid.
+Beside a run of a named experiment whose thesis numbers are known (experiments.get(NAME).published), a column
+holds the numbers the thesis published, with their table and column in the header.
+
+Without --out the Markdown goes to stdout; with --out FILE it goes to FILE, and FILE's stem + .csv gets one
+row per (column, measure). Runs scored with different LPIPS nets or pair counts are refused: their numbers
+are not comparable. This module only reads JSON: it must not import TensorFlow.
+"""
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import math
+import os
+import re
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Optional
+
+from config import ConfigError
+
+# The LPIPS rows in table order: evaluation.LPIPS_ROWS (the baseline last of them), then the cross cells.
+# (evaluation.py imports TensorFlow only inside its functions, so reading its constants is cheap.)
+from evaluation import CROSS_ROWS, LPIPS_ROWS  # noqa: E402
+
+DASH = "—"
+SAMPLE_RE = re.compile(r"step_(\d+)\.png$")
+
+
+@dataclass
+class Cell:
+    """One table cell: a mean (± se over n), or a count, or text."""
+    mean: Optional[float] = None
+    se: Optional[float] = None
+    n: Optional[int] = None
+    text: str = DASH
+
+
+@dataclass
+class Column:
+    header: str
+    run_dir: str
+    experiment: str = ""
+    source: str = "measured"          # "measured", or where the thesis's numbers come from
+    cells: dict = field(default_factory=dict)   # measure key -> Cell
+
+
+@dataclass
+class Run:
+    path: Path
+    config: dict
+    metrics: dict
+    header: str = ""
+    experiment: Optional[str] = None
+    samples: Optional[Path] = None
+
+
+# ---------------------------------------------------------------------------------------------- reading runs
+
+def _read_json(path: Path, what: str) -> dict:
+    try:
+        d = json.loads(path.read_text())
+    except (OSError, json.JSONDecodeError, UnicodeDecodeError) as e:
+        raise ConfigError(f"{path}: cannot read {what} ({' '.join(str(e).split())})") from None
+    if not isinstance(d, dict):
+        raise ConfigError(f"{path}: {what} must hold a JSON object")
+    return d
+
+
+def latest_samples(run_dir: Path) -> Optional[Path]:
+    """RUN/samples/step_*.png with the highest step, or None."""
+    best = None
+    for p in (run_dir / "samples").glob("step_*.png"):
+        m = SAMPLE_RE.search(p.name)
+        if m and (best is None or int(m.group(1)) > best[0]):
+            best = (int(m.group(1)), p)
+    return best[1] if best else None
+
+
+def load_run(path) -> Run:
+    """A run folder with config.json and an evaluation in metrics.json; ConfigError (one line) otherwise."""
+    run_dir = Path(path)
+    if not run_dir.is_dir():
+        raise ConfigError(f"{path}: no such run folder")
+    if not (run_dir / "config.json").is_file():
+        raise ConfigError(f"{path} holds no run (config.json missing)")
+    cfg = _read_json(run_dir / "config.json", "the run's configuration")
+    if cfg.get("gan_type") == "classifier":
+        raise ConfigError(f"{path} is a classifier run: --report compares evaluated GAN runs")
+    evaluate = f"run python main.py --evaluate {path}"
+    if not (run_dir / "metrics.json").is_file():
+        raise ConfigError(f"{path} has no evaluation: {evaluate}")
+    metrics = _read_json(run_dir / "metrics.json", "the evaluation")
+    if "lpips" not in metrics and "modes" not in metrics:
+        raise ConfigError(f"{path}/metrics.json holds no LPIPS table or mode coverage: {evaluate}")
+    experiment = cfg.get("experiment") or None
+    return Run(run_dir, cfg, metrics, experiment=experiment, samples=latest_samples(run_dir))
+
+
+def check_comparable(runs) -> None:
+    """Refuse runs whose numbers are not comparable: other LPIPS nets, other pair or sample counts."""
+    checks = (("LPIPS nets", lambda m: m["lpips"].get("net") if "lpips" in m else None,
+               "re-evaluate them with the same --net"),
+              ("pair counts", lambda m: m.get("pairs") if "lpips" in m else None,
+               "re-evaluate them with the same --num"),
+              ("sample counts", lambda m: m.get("samples") if "modes" in m else None,
+               "re-evaluate them with the same --num"))
+    for what, get, fix in checks:
+        seen = [(r.header, get(r.metrics)) for r in runs if get(r.metrics) is not None]
+        if len({v for _, v in seen}) > 1:
+            listed = ", ".join(f"{h} ({v:,})" if isinstance(v, int) else f"{h} ({v})" for h, v in seen)
+            raise ConfigError(f"runs evaluated with different {what}: {listed}; {fix}")
+
+
+def _headers(runs) -> None:
+    names = [r.path.name or str(r.path) for r in runs]
+    clash = len(set(names)) < len(names)
+    for r, name in zip(runs, names):
+        base = str(r.path) if clash else name
+        r.header = f"{base} ({r.experiment})" if r.experiment else base
+
+
+# ---------------------------------------------------------------------------------------------- rows
+
+def _stat(s) -> Cell:
+    if not isinstance(s, dict) or s.get("mean") is None:
+        return Cell()
+    se = s.get("se")
+    text = f"{s['mean']:.4f} ± {se:.4f}" if se is not None else f"{s['mean']:.4f}"
+    return Cell(float(s["mean"]), None if se is None else float(se), s.get("n"), text)
+
+
+def _number(v, digits) -> Cell:
+    return Cell(float(v), text=f"{v:.{digits}f}") if v is not None else Cell()
+
+
+def _count(v) -> Cell:
+    return Cell(int(v), text=f"{int(v):,}") if v is not None else Cell()
+
+
+def row_labels(runs) -> dict:
+    """measure key -> label, in table order, for every measure a column may have. Labels name the domains when
+    every LPIPS run has the same two (as Table 5.2), else Domain1 / Domain2 (as Table 5.4)."""
+    domains = {tuple(r.metrics.get("domains") or ()) for r in runs if "lpips" in r.metrics}
+    d1, d2 = next(iter(domains)) if len(domains) == 1 and len(next(iter(domains))) == 2 else ("Domain1", "Domain2")
+    labels = {f"lpips.{key}": "LPIPS " + label for key, label in LPIPS_ROWS + CROSS_ROWS}
+    labels.update({
+        "pixel.generated.agreement": "Pixel agreement: transform(Gen. {d1}) vs Gen. {d2} (same z)",
+        "pixel.real.agreement": "Pixel agreement: transform(Real {d1}) vs Real {d2} (unpaired, chance level)",
+        "pixel.generated.mad": "Mean abs. pixel difference: transform(Gen. {d1}) vs Gen. {d2} (same z)",
+        "pixel.real.mad": "Mean abs. pixel difference: transform(Real {d1}) vs Real {d2} (unpaired)",
+        "class.generated": "Class agreement: Gen. {d1} vs Gen. {d2} (same z)",
+        "class.real": "Class agreement: Real {d1} vs Real {d2} (unpaired, chance level)",
+    })
+    for r in runs:
+        name = (r.metrics.get("frechet") or {}).get("name")
+        if name:
+            labels.setdefault(f"frechet.{name}.domain1", f"{name}: Gen. {{d1}} vs Real {{d1}}")
+            labels.setdefault(f"frechet.{name}.domain2", f"{name}: Gen. {{d2}} vs Real {{d2}}")
+    labels.update({"modes.covered": "Modes covered (toy ring)",
+                   "modes.high_quality": "High-quality points (toy ring)",
+                   "step": "Training step", "pairs": "LPIPS pairs", "samples": "Evaluation samples (toy ring)",
+                   "grid": "Latest samples"})
+    return {k: v.format(d1=d1, d2=d2) for k, v in labels.items()}
+
+
+def run_cells(r: Run, link_base: Path) -> dict:
+    m = r.metrics
+    cells = {}
+    if "lpips" in m:
+        for key, row in (m["lpips"].get("rows") or {}).items():
+            cells[f"lpips.{key}"] = _stat(row)
+    pa = m.get("pixel_agreement") or {}
+    if "skipped" not in pa and pa:
+        for who, src in (("generated", "generated"), ("real", "real_unpaired")):
+            cells[f"pixel.{who}.agreement"] = _stat(pa[src]["agreement"])
+            cells[f"pixel.{who}.mad"] = _stat(pa[src]["mean_abs_diff"])
+    ca = m.get("class_agreement") or {}
+    if "skipped" not in ca and ca:
+        cells["class.generated"] = _stat(ca["generated"])
+        cells["class.real"] = _stat(ca["real_unpaired"])
+    fr = m.get("frechet") or {}
+    if "name" in fr:
+        for d in ("domain1", "domain2"):
+            cells[f"frechet.{fr['name']}.{d}"] = _number(fr.get(d), 3)
+    if "modes" in m:
+        mo = m["modes"]
+        cells["modes.covered"] = Cell(int(mo["covered"]), n=mo.get("n"), text=f"{mo['covered']} / {mo['modes']}")
+        cells["modes.high_quality"] = Cell(float(mo["high_quality"]), n=mo.get("n"),
+                                           text=f"{mo['high_quality']:.4f}")
+        cells["samples"] = _count(m.get("samples"))
+    cells["step"] = _count(m.get("step"))
+    if "lpips" in m:
+        cells["pairs"] = _count(m.get("pairs"))
+    if r.samples is not None:
+        rel = Path(os.path.relpath(r.samples.resolve(), link_base.resolve())).as_posix()
+        cells["grid"] = Cell(text=f"[{r.samples.name}]({rel})")
+    return cells
+
+
+def thesis_column(r: Run, notes: list) -> Optional[Column]:
+    """The thesis's published numbers for the run's experiment, or None (and a note saying why not)."""
+    if not r.experiment:
+        return None
+    import experiments
+
+    try:
+        e = experiments.get(r.experiment)
+    except ValueError:
+        notes.append(f"{r.header}: experiment `{r.experiment}` is not in experiments.py: no thesis column.")
+        return None
+    if not e.published:
+        notes.append(f"{r.header}: the thesis publishes no LPIPS numbers for `{e.name}`.")
+        return None
+    source = e.source or e.reproduces or "the thesis"
+    short = re.split(r" \(|;", source)[0].strip() or source
+    col = Column(f"thesis: {short}", str(r.path), r.experiment, f"thesis: {source}")
+    notes.append(f"thesis: {short} (beside {r.header}): {source}"
+                 + (f", measured on {int(e.pairs):,} pairs" if e.pairs is not None else "") + ".")
+    for key, value in e.published.items():
+        col.cells[f"lpips.{key}"] = Cell(float(value), text=f"{float(value):.4f}")
+    if e.pairs is not None:
+        col.cells["pairs"] = _count(e.pairs)
+        ours = r.metrics.get("pairs")
+        if ours is not None and int(ours) != int(e.pairs):
+            notes.append(f"{r.header}: evaluated on {int(ours):,} pairs, the thesis's numbers beside it on "
+                         f"{int(e.pairs):,}.")
+    return col
+
+
+def build(runs, link_base: Path):
+    """-> (row labels {key: label}, columns, notes)."""
+    notes, columns = [], []
+    for r in runs:
+        columns.append(Column(r.header, str(r.path), r.experiment or "", "measured", run_cells(r, link_base)))
+        thesis = thesis_column(r, notes)
+        if thesis is not None:
+            columns.append(thesis)
+    labels = row_labels(runs)
+    present = {k for c in columns for k in c.cells}
+    labels = {k: v for k, v in labels.items() if k in present}
+    return labels, columns, notes
+
+
+# ---------------------------------------------------------------------------------------------- writing
+
+def _md(text: str) -> str:
+    return str(text).replace("|", "\\|").replace("\n", " ")
+
+
+def render(labels, columns, notes, runs) -> str:
+    lines = ["# Evaluation report", "",
+             "| measure | " + " | ".join(_md(c.header) for c in columns) + " |",
+             "|---|" + "---|" * len(columns)]
+    for key, label in labels.items():
+        lines.append(f"| {_md(label)} | " + " | ".join(_md(c.cells.get(key, Cell()).text) for c in columns) + " |")
+    lines.append("")
+    lp = [r.metrics["lpips"] for r in runs if "lpips" in r.metrics]
+    if lp:
+        nets = sorted({f"{x.get('net')}, v{x.get('version', '0.1')}" for x in lp})
+        lines += [f"LPIPS ({'; '.join(nets)}): mean over the pairs ± standard error, lower = more alike. The Real "
+                  f"vs Real row is the baseline: real images of the two domains drawn independently (unpaired); "
+                  f"same-z generated pairs of a model that learned the joint distribution lie below it. The "
+                  f"cross rows Gen. d1 vs Real d2 and Gen. d2 vs Real d1 are the off-diagonal cells of thesis "
+                  f"Tables 3.3-3.8.", ""]
+    if any(c.source != "measured" for c in columns):
+        lines += ["Thesis columns hold the numbers the thesis published for the run's experiment (no standard "
+                  "errors were published); the header names the table and column.", ""]
+    if any("modes" in r.metrics for r in runs):
+        d = next(r.metrics["modes"]["definition"] for r in runs if "modes" in r.metrics)
+        lines += [f"Mode coverage (toy ring): {d}.", ""]
+    lines += [f"- {n}" for n in notes] + ([""] if notes else [])
+    return "\n".join(lines)
+
+
+def write_csv(path: Path, labels, columns) -> None:
+    with open(path, "w", newline="") as f:
+        w = csv.writer(f)
+        w.writerow(["column", "run_dir", "experiment", "source", "measure", "label", "mean", "se", "n", "text"])
+        for c in columns:
+            for key, label in labels.items():
+                cell = c.cells.get(key)
+                if cell is None:
+                    continue
+                num = (lambda v: "" if v is None or (isinstance(v, float) and math.isnan(v)) else repr(v))
+                w.writerow([c.header, c.run_dir, c.experiment, c.source, key, label, num(cell.mean),
+                            num(cell.se), "" if cell.n is None else int(cell.n), cell.text])
+
+
+# ---------------------------------------------------------------------------------------------- entry point
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message):   # one line, exit 2 through main.main
+        raise ConfigError(f"{message} (see python main.py --report --help)")
+
+
+def report_main(argv):
+    """`python main.py --report RUN [RUN ...] [--out FILE] [--overwrite]`; bad input raises ConfigError."""
+    p = _Parser(prog="main.py --report", description="Compare evaluated runs in one table laid out like thesis "
+                "Table 5.2: LPIPS rows ± standard error, baseline, cross cells, pairing measures, step, pairs; "
+                "the thesis's numbers beside runs of a named experiment.")
+    p.add_argument("--report", nargs="*", metavar="RUN", default=[], help="run folders evaluated with --evaluate")
+    p.add_argument("more", nargs="*", help=argparse.SUPPRESS)
+    p.add_argument("--out", metavar="FILE", help="write Markdown to FILE and a CSV beside it (FILE stem + .csv); "
+                   "default: Markdown to stdout")
+    p.add_argument("--overwrite", action="store_true", help="replace an existing --out file and its CSV")
+    a = p.parse_args(argv)
+    paths = list(a.report) + list(a.more)
+    if not paths:
+        raise ConfigError("--report needs at least one run folder: python main.py --report RUN [RUN ...] "
+                          "[--out FILE]")
+    out = csv_path = None
+    if a.out is not None:
+        out = Path(a.out)
+        csv_path = out.with_suffix(".csv")
+        if out.suffix.lower() == ".csv":
+            raise ConfigError(f"--out {out}: give the Markdown file (e.g. report.md); the CSV goes beside it")
+        if not out.parent.is_dir():
+            raise ConfigError(f"--out {out}: folder {out.parent} does not exist")
+        if out.is_dir():
+            raise ConfigError(f"--out {out} is a folder: give a file name such as {out / 'report.md'}")
+        for target in (out, csv_path):
+            if target.exists() and not a.overwrite:
+                raise ConfigError(f"{target} exists: pass --overwrite to replace it")
+    runs = [load_run(path) for path in paths]
+    _headers(runs)
+    check_comparable(runs)
+    labels, columns, notes = build(runs, out.parent if out is not None else Path.cwd())
+    text = render(labels, columns, notes, runs)
+    if out is None:
+        sys.stdout.write(text)
+        return text
+    out.write_text(text)
+    write_csv(csv_path, labels, columns)
+    print(f"wrote {out} and {csv_path} ({len(runs)} run{'s' if len(runs) > 1 else ''})")
+    return text

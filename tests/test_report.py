@@ -1,0 +1,290 @@
+"""`python main.py --report RUN [RUN ...] [--out FILE]` (report.py): runs side by side as thesis Table 5.2, the
+thesis's numbers beside a named experiment, the CSV, and every refusal (one line, exit 2, nothing written).
+
+The run folders are two genuinely trained tiny runs whose metrics.json come from the real evaluation.evaluate
+(with a NumPy stand-in for LPIPS, so no weights are needed; with the real AlexNet LPIPS too when its weights are
+present), so the report cannot drift from the layout evaluate writes.
+"""
+import csv
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import evaluation
+import experiments
+import main
+from config import Config
+from metrics import weights as W
+
+REPO = Path(__file__).resolve().parents[1]
+KEYS = ("gen1_vs_gen2", "gen1_vs_real1", "gen2_vs_real2", "real1_vs_real2", "gen1_vs_real2", "gen2_vs_real1")
+PUBLISHED = {"gen1_vs_gen2": 0.3016, "gen1_vs_real1": 0.1162, "gen2_vs_real2": 0.2046, "real1_vs_real2": 0.3304}
+
+
+class SquaredDifferenceLPIPS:
+    net = "squared-difference (test)"
+
+    def __call__(self, x, y):
+        return np.mean((np.asarray(x, np.float64) - np.asarray(y, np.float64)) ** 2, axis=(1, 2, 3))
+
+
+def _train(run_dir, *extra):
+    argv = ["--gan_type", "cogan", "--cogan_data", "digits2edge", "--iterations", "2", "--batch_size", "8",
+            "--log_interval", "1", "--sample_interval", "1", "--sample_rows", "1", "--sample_cols", "2",
+            "--no_final_eval", "--dir", str(run_dir), *extra]
+    assert main.main(argv) == 0
+
+
+@pytest.fixture(scope="module")
+def runs(tmp_path_factory):
+    """Two trained tiny runs (`a` marked as experiment `test_slfr`, `b` a SCoGAN), each evaluated on 16 pairs
+    by the real evaluation.evaluate; the pristine folders, copied per test."""
+    root = tmp_path_factory.mktemp("report_runs")
+    _train(root / "a")
+    _train(root / "b", "--gan_type", "scogan", "--seed", "3")
+    cfg = Config.load(root / "a" / "config.json")
+    cfg.experiment = "test_slfr"
+    cfg.save(root / "a" / "config.json")
+    for name in ("a", "b"):
+        evaluation.evaluate(root / name, num=16, lpips=SquaredDifferenceLPIPS(), fid=False, log=lambda m: None)
+    return root
+
+
+@pytest.fixture
+def work(runs, tmp_path, monkeypatch):
+    """Fresh copies of the runs in tmp_path/runs (what the report reads), the experiment registered,
+    cwd = tmp_path."""
+    shutil.copytree(runs, tmp_path / "runs", ignore=shutil.ignore_patterns("checkpoints", "tb", "models"))
+    monkeypatch.setattr(experiments, "EXPERIMENTS", {"test_slfr": experiments.Experiment(
+        name="test_slfr", description="test", reproduces="Table 5.2, column SLFR", settings={},
+        published=dict(PUBLISHED), source="Table 5.2, column SLFR", pairs=50000)})
+    monkeypatch.chdir(tmp_path)
+    return tmp_path / "runs"
+
+
+def _table(md):
+    """The report's first Markdown table -> (header cells, {row label: cells})."""
+    lines = [ln for ln in md.splitlines() if ln.startswith("|")]
+    split = [[c.strip() for c in ln.strip("|").split(" | ")] for ln in lines]
+    header, body = split[0], split[2:]
+    return header, {row[0]: row[1:] for row in body}
+
+
+def _metrics(run_dir):
+    return json.loads((Path(run_dir) / "metrics.json").read_text())
+
+
+def exits_2(capsys, *argv):
+    try:
+        code = main.main([str(a) for a in argv])
+    except SystemExit as e:   # argparse's own exits (--help) only
+        code = e.code
+    err = capsys.readouterr().err.strip()
+    assert code == 2, err
+    assert err.startswith("error: ") and "\n" not in err, err
+    return err
+
+
+# ---------------------------------------------------------------------------------------------- the table
+
+
+def test_report_lays_runs_out_as_thesis_table_5_2(work, tmp_path, capsys):
+    a, b = work / "a", work / "b"
+    out = tmp_path / "reports" / "cmp.md"
+    out.parent.mkdir()
+    assert main.main(["--report", str(a), str(b), "--out", str(out)]) == 0
+    assert "wrote" in capsys.readouterr().out
+    header, rows = _table(out.read_text())
+    # One column per run, the thesis's column right beside the experiment's run.
+    assert header == ["measure", "a (test_slfr)", "thesis: Table 5.2, column SLFR", "b"]
+    ma, mb = _metrics(a), _metrics(b)
+    d1, d2 = ma["domains"]
+    labels = [r["label"] for r in ma["lpips"]["rows"].values()]
+    lpips_rows = [f"LPIPS {label}" for label in labels]
+    # LPIPS rows, the baseline, then the cross cells, in that order, first in the table.
+    assert list(rows)[:6] == lpips_rows
+    assert lpips_rows[3] == f"LPIPS Real {d1} vs Real {d2} (unpaired baseline)"
+    assert lpips_rows[4:] == [f"LPIPS Gen. {d1} vs Real {d2}", f"LPIPS Gen. {d2} vs Real {d1}"]
+    for key, label in zip(KEYS, lpips_rows):
+        ra, rb = ma["lpips"]["rows"][key], mb["lpips"]["rows"][key]
+        assert rows[label][0] == f"{ra['mean']:.4f} ± {ra['se']:.4f}"
+        assert rows[label][2] == f"{rb['mean']:.4f} ± {rb['se']:.4f}"
+        assert rows[label][1] == (f"{PUBLISHED[key]:.4f}" if key in PUBLISHED else "—")
+    pa = ma["pixel_agreement"]["generated"]["agreement"]
+    assert rows[f"Pixel agreement: transform(Gen. {d1}) vs Gen. {d2} (same z)"][0] == \
+        f"{pa['mean']:.4f} ± {pa['se']:.4f}"
+    assert rows["Training step"] == ["2", "—", "2"]
+    assert rows["LPIPS pairs"] == ["16", "50,000", "16"]
+    # Links to each run's latest grid, relative to the report.
+    for cell, run in ((rows["Latest samples"][0], a), (rows["Latest samples"][2], b)):
+        target = cell[cell.index("(") + 1:-1]
+        assert cell.startswith("[step_0000002.png]")
+        assert (out.parent / target).resolve() == (run / "samples" / "step_0000002.png").resolve()
+    text = out.read_text()
+    assert "a (test_slfr): evaluated on 16 pairs, the thesis's numbers beside it on 50,000." in text
+    assert "thesis: Table 5.2, column SLFR (beside a (test_slfr)): Table 5.2, column SLFR, measured on 50,000" in text
+
+
+def test_report_csv_has_one_row_per_column_and_measure(work, tmp_path):
+    a, b = work / "a", work / "b"
+    assert main.main(["--report", str(a), str(b), "--out", str(tmp_path / "cmp.md")]) == 0
+    with open(tmp_path / "cmp.csv") as f:
+        table = list(csv.DictReader(f))
+    pairs = [(r["column"], r["measure"]) for r in table]
+    assert len(pairs) == len(set(pairs))
+    got = {(r["column"], r["measure"]): r for r in table}
+    for col, run in (("a (test_slfr)", a), ("b", b)):
+        m = _metrics(run)
+        for key in KEYS:
+            row = got[(col, f"lpips.{key}")]
+            assert (row["source"], row["run_dir"]) == ("measured", str(run))
+            assert float(row["mean"]) == pytest.approx(m["lpips"]["rows"][key]["mean"], rel=1e-12)
+            assert float(row["se"]) == pytest.approx(m["lpips"]["rows"][key]["se"], rel=1e-12)
+            assert int(row["n"]) == 16
+        assert int(float(got[(col, "step")]["mean"])) == m["step"]
+    thesis = [r for r in table if r["source"].startswith("thesis")]
+    assert {r["measure"] for r in thesis} == {f"lpips.{k}" for k in PUBLISHED} | {"pairs"}
+    assert all(r["column"] == "thesis: Table 5.2, column SLFR" and r["experiment"] == "test_slfr" for r in thesis)
+    assert float(got[("thesis: Table 5.2, column SLFR", "lpips.gen1_vs_gen2")]["mean"]) == 0.3016
+
+
+def test_report_to_stdout_and_experiments_without_numbers(work, monkeypatch, capsys):
+    # Unknown experiment and one without published numbers: no thesis column, a note instead.
+    cfg = Config.load(work / "b" / "config.json")
+    cfg.experiment = "not_registered"
+    cfg.save(work / "b" / "config.json")
+    monkeypatch.setattr(experiments, "EXPERIMENTS", {"test_slfr": experiments.Experiment(
+        name="test_slfr", description="test", reproduces="Fig. 3.8a", settings={}, published=None)})
+    assert main.main(["--report", "runs/a", "runs/b"]) == 0
+    out = capsys.readouterr().out
+    header, rows = _table(out)
+    assert header == ["measure", "a (test_slfr)", "b (not_registered)"]
+    assert "publishes no LPIPS numbers for `test_slfr`" in out and "`not_registered` is not in" in out
+    assert rows["Latest samples"][0] == "[step_0000002.png](runs/a/samples/step_0000002.png)"
+    assert not list(Path().glob("*.csv"))
+
+
+def test_report_includes_a_toy_run(work, tmp_path, monkeypatch, capsys):
+    import sampling
+
+    toy = tmp_path / "toy"
+    toy.mkdir()
+    Config(gan_type="gan", dataset="toy").save(toy / "config.json")
+
+    class G:   # every z exactly on mode 0 or 5: 2 of 10 modes
+        input_spec_shape = (10,)
+
+        def __call__(self, z, training=False):
+            import data
+            return data.ring_modes()[np.where(np.asarray(z)[:, 0] < 0, 0, 5)]
+
+    monkeypatch.setattr(sampling, "load_run", lambda d, step=None: sampling.LoadedRun(
+        Config.load(toy / "config.json"), [G()], 9))
+    evaluation.evaluate(toy, num=400, log=lambda m: None)
+    assert main.main(["--report", str(work / "b"), str(toy)]) == 0
+    header, rows = _table(capsys.readouterr().out)
+    assert header == ["measure", "b", "toy"]
+    assert rows["Modes covered (toy ring)"] == ["—", "2 / 10"]
+    assert rows["High-quality points (toy ring)"] == ["—", "1.0000"]
+    assert rows["Evaluation samples (toy ring)"] == ["—", "400"] and rows["Training step"] == ["2", "9"]
+
+
+@pytest.mark.skipif(not any((W.default_dir() / f"alexnet.{e}").is_file() for e in ("npz", "ckpt")),
+                    reason=f"real LPIPS weights not found in {W.default_dir()}")
+def test_report_on_real_alexnet_lpips_evaluations(runs, tmp_path):
+    full = tmp_path / "full"
+    shutil.copytree(runs, full)
+    for name in ("a", "b"):
+        assert main.main(["--evaluate", str(full / name), "--num", "16"]) == 0
+    out = tmp_path / "real.md"
+    assert main.main(["--report", str(full / "a"), str(full / "b"), "--out", str(out)]) == 0
+    header, rows = _table(out.read_text())
+    m = _metrics(full / "b")
+    assert m["lpips"]["net"] == "alexnet"
+    for key in KEYS:
+        row = m["lpips"]["rows"][key]
+        assert rows[f"LPIPS {row['label']}"][-1] == f"{row['mean']:.4f} ± {row['se']:.4f}"
+    assert "LPIPS (alexnet, v0.1)" in out.read_text()
+
+
+# ---------------------------------------------------------------------------------------------- refusals
+
+
+def _set_metric(run, path, value):
+    m = _metrics(run)
+    d = m
+    for k in path[:-1]:
+        d = d[k]
+    d[path[-1]] = value
+    (run / "metrics.json").write_text(json.dumps(m))
+
+
+@pytest.mark.parametrize("case", ["net", "pairs", "no_metrics", "no_run", "missing", "no_args", "out_folder",
+                                  "out_is_csv", "bad_option"])
+def test_refusals_are_one_line_exit_2_and_write_nothing(work, tmp_path, capsys, case):
+    a, b = work / "a", work / "b"
+    out = tmp_path / "r.md"
+    argv = ["--report", a, b, "--out", out]
+    expect = {}
+    if case == "net":
+        _set_metric(b, ("lpips", "net"), "vgg16")
+        expect = ["different LPIPS nets", "a (test_slfr) (squared-difference (test))", "b (vgg16)"]
+    elif case == "pairs":
+        _set_metric(b, ("pairs",), 50000)
+        expect = ["different pair counts", "a (test_slfr) (16)", "b (50,000)"]
+    elif case == "no_metrics":
+        (b / "metrics.json").unlink()
+        expect = [f"{b} has no evaluation: run python main.py --evaluate {b}"]
+    elif case == "no_run":
+        (tmp_path / "empty").mkdir()
+        argv = ["--report", a, tmp_path / "empty", "--out", out]
+        expect = ["holds no run (config.json missing)"]
+    elif case == "missing":
+        argv = ["--report", a, tmp_path / "nope", "--out", out]
+        expect = ["nope: no such run folder"]
+    elif case == "no_args":
+        argv = ["--report", "--out", out]
+        expect = ["at least one run folder"]
+    elif case == "out_folder":
+        out = tmp_path / "no_such_dir" / "r.md"
+        argv = ["--report", a, b, "--out", out]
+        expect = ["does not exist"]
+    elif case == "out_is_csv":
+        out = tmp_path / "r.csv"
+        argv = ["--report", a, b, "--out", out]
+        expect = ["the CSV goes beside it"]
+    elif case == "bad_option":
+        argv = ["--report", a, "--outt", out]
+        expect = ["unrecognized arguments"]
+    err = exits_2(capsys, *argv)
+    for part in expect:
+        assert part in err, err
+    assert not out.exists() and not out.with_suffix(".csv").exists()
+    assert not capsys.readouterr().out
+
+
+def test_never_overwrites_without_overwrite(work, tmp_path, capsys):
+    out = tmp_path / "r.md"
+    for existing in (out, out.with_suffix(".csv")):
+        existing.write_text("keep me")
+        err = exits_2(capsys, "--report", work / "a", "--out", out)
+        assert f"{existing} exists: pass --overwrite" in err
+        assert existing.read_text() == "keep me"
+        existing.unlink()
+    out.write_text("keep me")
+    assert main.main(["--report", str(work / "a"), "--out", str(out), "--overwrite"]) == 0
+    assert out.read_text().startswith("# Evaluation report") and out.with_suffix(".csv").is_file()
+
+
+def test_report_module_does_not_import_tensorflow(work, tmp_path):
+    code = ("import sys, report; report.report_main(['--report', 'runs/a', 'runs/b', '--out', 'nt.md']); "
+            "assert 'tensorflow' not in sys.modules, 'report imported tensorflow'")
+    res = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True,
+                         env={**__import__("os").environ, "PYTHONPATH": str(REPO)}, timeout=120)
+    assert res.returncode == 0, res.stderr
+    assert (tmp_path / "nt.md").is_file() and (tmp_path / "nt.csv").is_file()
