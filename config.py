@@ -39,6 +39,24 @@ PRESETS = {
                 iterations=2000),
 }
 DEFAULT_NOISE_DIM = 100
+# Where the thesis trained a data set with other settings than sec. 5.1's, coupled runs on it default to them
+# (any given option wins; the named experiments carry each experiment's own): sec. 5.2 trains MNIST2SVHN for
+# 25,000 iterations (line 1048); sec. 5.3 CelebA with N(0, 0.02) weights, WGAN-GP with Gulrajani et al.'s
+# settings and 35,000 iterations (line 1103); sec. 5.4 the CycleGAN sets at 128x128 with sec. 5.3's settings
+# and 20,000 iterations (line 1160).
+DATA_SETTINGS = (
+    (("mnist2svhn",), dict(iterations=25000)),
+    (("celeba_",), dict(preset="wgan-gp", w_init="normal", iterations=35000)),
+    (("apple2orange", "horse2zebra"), dict(preset="wgan-gp", w_init="normal", iterations=20000)),
+)
+
+
+def data_settings(cfg) -> dict:
+    """The thesis's settings for cfg's data where they differ from sec. 5.1 (coupled runs only)."""
+    name = (cfg.cogan_data or "").strip().lower()
+    if cfg.gan_type not in ("cogan", "scogan") or not name:
+        return {}
+    return next((dict(v) for prefixes, v in DATA_SETTINGS if name.startswith(prefixes)), {})
 
 
 def default_preset(cfg) -> str:
@@ -90,7 +108,7 @@ class Config:
     noise_dim: Optional[int] = None        # 100 (sec. 5.1); the toy preset 10
     shared_layers_g: Optional[int] = None
     shared_layers_d: Optional[int] = None
-    w_init: str = "xavier"
+    w_init: Optional[str] = None           # xavier (sec. 5.1); normal = N(0, 0.02) for CelebA / CycleGAN (5.3, 5.4)
     b_init: str = "constant"               # 0.1, as the CoGAN code and the thesis code
     prelu_init: float = 0.25
     d_norm: Optional[str] = None
@@ -109,6 +127,7 @@ class Config:
     fr_norm: str = "sum"                   # sum over the K maps (Listing 6.10) or mean (Eq. 4.1's 1/K)
     semantic_loss: bool = False
     sl_weight: float = 10.0
+    sl_form: str = "listing"               # mean over classes (Listing 6.15) or Eq. 4.2's sum over classes / 2
     classifier_path: Optional[str] = None  # None with SL or pruning: trained once and cached (see main.load_data)
     classifier_steps: Optional[int] = None  # steps of that auto-trained classifier (None: CLASSIFIER_ITERATIONS)
     prune_threshold: float = 0.4           # mnist2svhn_prune: drop SVHN images of top softmax <= this (sec. 2.7)
@@ -161,7 +180,7 @@ class Config:
 
     # Options added after runs were saved without them: a config.json that lacks one ran with the old behaviour,
     # so --resume / --evaluate / --config keep it (a missing key never silently changes what a run computes).
-    LEGACY = {"fr_maps": "hidden", "fr_norm": "mean", "celeba_crop": "square"}
+    LEGACY = {"fr_maps": "hidden", "fr_norm": "mean", "celeba_crop": "square", "pl_form": "snapshot"}
 
     @classmethod
     def load(cls, path) -> "Config":
@@ -209,6 +228,10 @@ def build_parser(gan_types) -> argparse.ArgumentParser:
     g = p.add_argument_group("what to train")
     g.add_argument("--experiment", help="a named experiment of the thesis with all its settings (any of them "
                    "overridable by a flag); list them with --list_experiments")
+    g.add_argument("--list_experiments", action="store_true", help="print every named experiment with the table or "
+                   "figure it reproduces, and exit")
+    g.add_argument("--report", nargs="+", metavar="RUN", help="compare the evaluations of runs in one table like "
+                   "Table 5.2 (with --out FILE: Markdown + CSV); see README 'Comparing runs'")
     g.add_argument("--gan_type", choices=sorted(gan_types), help=f"model (default {d.gan_type})")
     g.add_argument("--cogan_data", help="pair of domains, e.g. mnist2edge, mnist2svhn, celeba_Smiling, "
                    "apple2orange (default digits2edge: offline)")
@@ -228,7 +251,8 @@ def build_parser(gan_types) -> argparse.ArgumentParser:
                    f"demo sets {DEMO_ITERATIONS['digits']}, toy preset {PRESETS['toy']['iterations']})")
     g.add_argument("--batch_size", type=int, help=f"default {DEFAULT_BATCH_SIZE} (demo sets "
                    f"{DEMO_BATCH_SIZE['digits']}, toy preset {PRESETS['toy']['batch_size']})")
-    g.add_argument("--disc_iters", type=int, help="critic steps per generator step (default 1; wgan-gp 5)")
+    g.add_argument("--disc_iters", type=int, help="critic steps per generator step (default from --preset: 5 for "
+                   "thesis and wgan-gp, 1 for dcgan and toy)")
     g.add_argument("--seed", type=int, help=f"default {d.seed}")
     g.add_argument("--deterministic", action="store_true", help="enable TF op determinism")
     g.add_argument("--xla", action="store_true", help="compile the step with XLA (jit_compile)")
@@ -237,7 +261,8 @@ def build_parser(gan_types) -> argparse.ArgumentParser:
     g.add_argument("--noise_dim", type=int, help=f"default {DEFAULT_NOISE_DIM} (toy preset 10)")
     g.add_argument("--shared_layers_g", type=int, help="generator layers shared from the input side (0: none)")
     g.add_argument("--shared_layers_d", type=int, help="discriminator layers shared from the output side")
-    g.add_argument("--w_init", choices=["xavier", "xavier_normal", "he", "normal"], help="default xavier")
+    g.add_argument("--w_init", choices=["xavier", "xavier_normal", "he", "normal"], help="xavier (default, sec. "
+                   "5.1) or normal = N(0, 0.02) (default for CelebA and the CycleGAN sets, secs. 5.3/5.4)")
     g.add_argument("--b_init", choices=["zeros", "constant"], help="constant = 0.1 (default, as the CoGAN and "
                    "thesis code) or zeros")
     g.add_argument("--prelu_init", type=float, help="default 0.25")
@@ -264,6 +289,8 @@ def build_parser(gan_types) -> argparse.ArgumentParser:
     g.add_argument("--semantic_loss", action="store_true", help="SL, Eq. 4.2 (without --classifier_path, "
                    "trains the classifier of the data once and caches it)")
     g.add_argument("--sl_weight", type=float, help=f"alpha_SL (default {d.sl_weight})")
+    g.add_argument("--sl_form", choices=["listing", "equation"], help="listing (default, Listing 6.15: mean over "
+                   "batch and classes, for which alpha_SL was tuned) or equation (Eq. 4.2: sum over classes / 2)")
     g.add_argument("--classifier_path", help="classifier.keras saved by --gan_type classifier (for SL and pruning; "
                    "default: trained once per data and cached in $COUPLED_GAN_CACHE/classifiers, "
                    "~/.cache/coupled_gan/classifiers)")
@@ -311,6 +338,9 @@ def build_parser(gan_types) -> argparse.ArgumentParser:
 def parse_config(argv, gan_types, data_defaults) -> Config:
     """argv -> resolved, validated Config. `data_defaults(cfg)` gives (image_size) for the chosen data."""
     args = vars(build_parser(gan_types).parse_args(argv))
+    for mode in ("list_experiments", "report"):  # main.main dispatches these by their full spelling
+        if mode in args:
+            raise ConfigError(f"spell --{mode} out in full: it is a mode of its own")
     config_file = args.pop("config", None)
     if args.get("resume") and not config_file and args.get("dir"):
         saved = Path(args["dir"]) / "config.json"
@@ -417,7 +447,11 @@ def resolve(cfg: Config, data_defaults) -> Config:
         if not cfg.cogan_data and not cfg.domain_a:
             cfg.cogan_data = "digits2edge"
 
+    for k, v in data_settings(cfg).items():
+        if getattr(cfg, k) is None:
+            setattr(cfg, k, v)
     cfg.preset = cfg.preset or default_preset(cfg)
+    cfg.w_init = cfg.w_init or "xavier"
     if cfg.preset not in PRESETS:
         raise ConfigError(f"unknown --preset '{cfg.preset}' (choose from {', '.join(sorted(PRESETS))})")
     for k, v in PRESETS[cfg.preset].items():
@@ -461,6 +495,10 @@ def resolve(cfg: Config, data_defaults) -> Config:
             data.classifier_data_for(cfg.cogan_data)
         except data.DataError as e:
             raise ConfigError(f"--semantic_loss without --classifier_path: {e}") from None
+    if cfg.perceptual_loss and cfg.pl_form not in ("listing", "equation"):
+        raise ConfigError(f"this run's perceptual loss used the normalisation of a later snapshot of the authors' code "
+                          f"(--pl_form {cfg.pl_form}: Gram / (H*W*C), content / layer size), which is no longer "
+                          f"computed; continue with --pl_form listing (the thesis's listings) or equation")
     if cfg.perceptual_loss and (cfg.image_size or 0) < 32:
         raise ConfigError("--perceptual_loss needs images of at least 32x32 (VGG19)")
     n_g, n_d = nets.num_blocks(cfg.arch)

@@ -47,7 +47,7 @@ COUPLED = ("cogan", "scogan")
 EVAL_SEED = 0          # fixed: every run is scored on the same z stream and the same real images
 FIGURE_PAIRS = 8
 # Pairs per table in the thesis (ch. 3 and 5); other data: DEFAULT_PAIRS.
-# Sec. 5.4: "1000 samples for horse2zebra, and 995 samples for apple2orange" (the smaller domain of each).
+# Sec. 5.4 (line 1160): "1000 samples for horse2zebra, and 995 samples for apple2orange", the thesis's counts.
 THESIS_PAIRS = {"derived": 30000, "mnist2svhn": 50000, "celeba": 50000, "apple2orange": 995, "horse2zebra": 1000}
 DEFAULT_PAIRS = 10000
 NATIVE_SIZE = {"digits": 8, "mnist": 28}   # resolution data.py transforms the derived domains at

@@ -78,7 +78,7 @@ _PRUNE = ("Data: mnist2svhn_prune, SVHN pruned as in sec. 2.7 (line 546: images 
 _NORMAL = ("w_init normal = N(0, 0.02) with 0.02 the standard deviation, as DCGAN and the CoGAN code; sec. 5.3 "
            "(line 1103) writes 'variance 0.02'.")
 _PL = ("PL weights alpha 0.001, beta 1e-11 as secs. 5.2 and 5.3 state them (lines 1092, 1147); the chapter 5 "
-       "introduction (line 988) writes beta 1e-13.")
+       "introduction (line 988) writes beta 1e-13 and sec. 7.4.1 (line 1749) 1e-12.")
 _CELEBA_DOMAINS = ("Domain 1 = faces with the attribute, domain 2 = without (data.py); the thesis's figures show "
                    "the no-attribute domain first (lines 710, 1121), so its 'Smile' rows are our domain 1.")
 _CH5_COGAN = ("CoGAN column: trained with the section's settings and the table's hard sharing. The numbers differ "

@@ -8,13 +8,13 @@ Where an equation and the authors' listing (ch. 6) disagree, the listing is the 
 published numbers and the published weights were tuned with it. The equation's form is an option.
 - FR (Listing 6.10): the SUM over the K compared maps of mean((h1 - h2)^2); Eq. 4.1's 1/K is `reduce="mean"`.
 - SL (Listing 6.15): mean over batch and classes of the squared difference; Eq. 4.2's sum over classes / 2
-  is num_classes / 2 times that (5x for 10 classes): `--sl_weight 50` reproduces it for digits.
+  (num_classes / 2 times that: 5x for 10 classes) is `form="equation"`.
 - CC (Listing 6.16): "l1", the mean absolute error per domain, summed over the two domains; Eq. 4.3's
   squared L2 norm (sum over the latent dimensions, mean over the batch) is "l2".
 - PL (Listings 6.17, 6.18): Gram matrices divided by H*W; content = plain mean of the squared difference;
   style = sum over the style layers of the mean squared Gram difference, divided by the number of layers
   (the listing's weight / num_style_layers). Eq. 4.5's form (Gram / (H*W*C), style as the squared Frobenius
-  norm per image) is `form="equation"`.
+  norm per image, summed over the layers) is `form="equation"`.
 """
 from __future__ import annotations
 
@@ -70,15 +70,22 @@ def classifier_probabilities(logits, multilabel: bool):
     return tf.sigmoid(logits) if multilabel else tf.nn.softmax(logits, axis=-1)
 
 
-def semantic_loss(outputs_1, outputs_2):
-    """SL (Eq. 4.2): squared difference of C(G1(z)) and C(G2(z)), probabilities of shape (B, classes),
-    averaged over the batch AND the classes, as the thesis code computed it (Eq. 4.2 writes a sum over
-    classes). alpha_SL = 10 was tuned with this mean; the sum is num_classes times larger and, with alpha 10,
-    collapses both generators onto one class (benchmarks/RESULTS.md, "SL class agreement")."""
+def semantic_loss(outputs_1, outputs_2, form: str = "listing"):
+    """SL: squared difference of C(G1(z)) and C(G2(z)), probabilities of shape (B, classes).
+
+    listing (default, Listing 6.15): the mean over the batch AND the classes; alpha_SL = 10 was tuned with it.
+    equation (Eq. 4.2): the sum over the classes / 2, averaged over the batch -- classes / 2 times the mean
+    (5x for 10 digits, 6.5x for the 13 CelebA attributes); with alpha 10 the sum over classes collapsed both
+    generators onto one digit in our runs (benchmarks/RESULTS.md, "SL class agreement")."""
     outputs_1, outputs_2 = _f32(outputs_1), _f32(outputs_2)
     if outputs_1.shape != outputs_2.shape:
         raise ValueError(f"classifier outputs differ in shape: {outputs_1.shape} vs {outputs_2.shape}")
-    return tf.reduce_mean(tf.math.squared_difference(outputs_1, outputs_2))
+    sq = tf.math.squared_difference(outputs_1, outputs_2)
+    if form == "listing":
+        return tf.reduce_mean(sq)
+    if form == "equation":
+        return tf.reduce_mean(tf.reduce_sum(sq, axis=-1)) / 2.0
+    raise ValueError(f"form must be 'listing' (Listing 6.15) or 'equation' (Eq. 4.2), got {form!r}")
 
 
 # ---------------------------------------------------------------- Eq. 4.3 latent cycle consistency
@@ -187,9 +194,9 @@ def perceptual_style(grams_fake: Sequence, grams_real: Sequence, form: str = "li
     """Style part of PL (SRL of Eq. 4.5) over L style layers.
 
     listing (6.18, default): sum_l mean_{b,c,d}((Gram_l(fake_b) - Gram_l(real_b))^2) / L -- the listing's
-    weight / num_style_layers. equation: the squared Frobenius norm per image, sum_{c,d}, averaged over the
-    batch and the layers. As the authors' code, the b-th generated image is compared with the b-th (unrelated)
-    real image of its own domain."""
+    weight / num_style_layers. equation (Eq. 4.5, per layer j; summed over the layers as Johnson et al.): the
+    squared Frobenius norm per image, sum_{c,d}, averaged over the batch, summed over the layers. As the authors'
+    code, the b-th generated image is compared with the b-th (unrelated) real image of its own domain."""
     if len(grams_fake) != len(grams_real) or not grams_fake:
         raise ValueError(f"need the same non-zero number of style layers, got {len(grams_fake)} and "
                          f"{len(grams_real)}")
@@ -202,7 +209,7 @@ def perceptual_style(grams_fake: Sequence, grams_real: Sequence, form: str = "li
     for f, r in zip(grams_fake, grams_real):
         sq = tf.math.squared_difference(_f32(f), _f32(r))
         terms.append(tf.reduce_mean(sq) if form == "listing" else tf.reduce_mean(tf.reduce_sum(sq, axis=[1, 2])))
-    return tf.add_n(terms) / len(terms)
+    return tf.add_n(terms) / len(terms) if form == "listing" else tf.add_n(terms)
 
 
 def perceptual_terms(vgg_features, fakes: Sequence, reals: Sequence, content_weight: float, style_weight: float,

@@ -36,6 +36,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 os.environ.setdefault("NO_GCE_CHECK", "true")
 
 import numpy as np  # noqa: E402
+import results_md  # noqa: E402
 import tensorflow as tf  # noqa: E402
 import keras  # noqa: E402
 
@@ -81,18 +82,6 @@ def vgg16_imagenet_features(arrays, content_layer, style_layers):
     model = keras.Model(inp, taps(x), name="vgg16_imagenet_features")
     model.trainable = False
     return model
-
-
-def commit():
-    import subprocess
-    try:
-        head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True,
-                              check=True).stdout.strip()
-        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=ROOT,
-                               capture_output=True, text=True).stdout.strip()
-        return head + ("+" if dirty else "")
-    except (OSError, subprocess.CalledProcessError):
-        return "unknown"
 
 
 def old_normalisation_factors(vgg, images, content_layer, style_layers):
@@ -151,14 +140,13 @@ def main():
           f"term by {min(shrink_style):,.0f}..{max(shrink_style):,.0f}")
     command = "python benchmarks/pl_scale.py " + " ".join(
         f"--{k} {shlex.quote(str(getattr(a, k)))}" for k in ("iterations", "batch_size", "preset", "seed"))
-    row = (f"| {datetime.date.today().isoformat()} | {commit()} | {os.cpu_count()}-core CPU, TF {tf.__version__} | "
+    row = (f"| {datetime.date.today().isoformat()} | {results_md.commit()} | {os.cpu_count()}-core CPU, TF {tf.__version__} | "
            f"`{command}` | {len(rows)} | {med['g_loss_1']:.3g} / {med['g_loss_2']:.3g} | {med['pl_content']:.3g} | "
            f"{med['pl_style_1']:.3g} / {med['pl_style_2']:.3g} | {shrink_content:,.0f} | "
            f"{min(shrink_style):,.0f}..{max(shrink_style):,.0f} | {minutes:.1f} |")
     print(row)
     if not a.no_results:
-        from results_md import add_row
-        add_row(SECTION, row, PREAMBLE)
+        results_md.add_row(SECTION, row, PREAMBLE)
         print(f"added to {RESULTS}")
 
 if __name__ == "__main__":

@@ -35,6 +35,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 os.environ.setdefault("NO_GCE_CHECK", "true")
 
 import numpy as np  # noqa: E402
+import results_md  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
 RESULTS = ROOT / "benchmarks" / "RESULTS.md"
@@ -69,19 +70,6 @@ def parse():
     p.add_argument("--reuse", nargs="*", default=[], choices=["uncoupled", "sl"],
                    help="keep these finished runs already in --out (same options) instead of training them again")
     return p.parse_args()
-
-
-def commit():
-    """The code that produced a row: the git commit, '+' when the working tree had changes."""
-    import subprocess
-    try:
-        head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True,
-                              check=True).stdout.strip()
-        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=ROOT,
-                               capture_output=True, text=True).stdout.strip()
-        return head + ("+" if dirty else "")
-    except (OSError, subprocess.CalledProcessError):
-        return "unknown"
 
 
 def machine():
@@ -179,7 +167,7 @@ def main():
         f"--{k} {shlex.quote(str(getattr(a, k)))}" for k in ("iterations", "batch_size", "transform",
                                                               "classifier_steps", "sl_weight", "preset", "pairs",
                                                               "seed"))
-    row = (f"| {datetime.date.today().isoformat()} | {commit()} | {machine()} | `{command}` | {pair}, "
+    row = (f"| {datetime.date.today().isoformat()} | {results_md.commit()} | {machine()} | `{command}` | {pair}, "
            f"{a.iterations} it x {a.batch_size} | {a.pairs} | {results['uncoupled'][0]:.3f} "
            f"({results['uncoupled'][1]:.3f}) | {results['sl'][0]:.3f} ({results['sl'][1]:.3f}) | "
            f"{own['uncoupled']:.3f} / {own['sl']:.3f} | "
@@ -187,8 +175,7 @@ def main():
            f"{timings['sl'] / 60:.1f} / {minutes:.1f} |")
     log(row)
     if not a.no_results:
-        from results_md import add_row
-        add_row(SECTION, row, PREAMBLE)
+        results_md.add_row(SECTION, row, PREAMBLE)
         log(f"appended to {RESULTS}")
 
 if __name__ == "__main__":

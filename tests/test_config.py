@@ -45,6 +45,37 @@ def test_dcgan_setting_is_one_flag_away():
     assert parse("--cogan_data", "mnist2edge", "--weight_decay", "0.0005").weight_decay == 0.0005
 
 
+def test_celeba_cyclegan_and_mnist2svhn_get_their_sections_settings():
+    """Sec. 5.3 (line 1103): N(0, 0.02), WGAN-GP with Gulrajani et al.'s settings, 35,000 iterations; sec. 5.4
+    (line 1160): the same, 20,000 iterations; sec. 5.2 (line 1048): 25,000 iterations. Options still win."""
+    for data, iterations in (("celeba_Smiling", 35000), ("apple2orange", 20000), ("horse2zebra", 20000)):
+        cfg = parse("--gan_type", "scogan", "--cogan_data", data, size=128)
+        assert (cfg.preset, cfg.w_init, cfg.iterations, cfg.arch) == ("wgan-gp", "normal", iterations, "cogan128")
+        assert (cfg.loss, cfg.disc_penalty, cfg.disc_iters, cfg.g_lr, cfg.g_beta1, cfg.g_beta2, cfg.d_norm) == (
+            "wgan", "wgan-gp", 5, 1e-4, 0.0, 0.9, "layer")
+    cfg = parse("--cogan_data", "celeba_Smiling", "--w_init", "xavier", "--iterations", "7", "--preset", "thesis",
+                size=128)
+    assert (cfg.w_init, cfg.iterations, cfg.preset, cfg.g_lr) == ("xavier", 7, "thesis", 2e-4)
+    cfg = parse("--gan_type", "scogan", "--cogan_data", "mnist2svhn")
+    assert (cfg.preset, cfg.iterations, cfg.w_init) == ("thesis", 25000, "xavier")
+
+
+def test_resuming_a_run_of_the_earlier_pl_normalisation_is_refused(tmp_path):
+    """Runs saved before the listing's PL: their config.json has no pl_form. Resuming one would silently change its
+    loss by factors of 2,048 (content) and 4,096+ (style): refused, with the way forward."""
+    cfg = parse("--gan_type", "scogan", "--cogan_data", "mnist2edge", "--perceptual_loss", "--dir", str(tmp_path))
+    saved = cfg.to_dict()
+    for k in ("pl_form", "fr_maps", "fr_norm", "celeba_crop", "sl_form", "experiment"):
+        saved.pop(k)
+    (tmp_path / "config.json").write_text(json.dumps(saved))
+    with pytest.raises(ConfigError, match="--pl_form listing"):
+        parse("--dir", str(tmp_path), "--resume")
+    resumed = parse("--dir", str(tmp_path), "--resume", "--pl_form", "listing")
+    # what the old run computed for FR and the crop is kept
+    assert (resumed.fr_maps, resumed.fr_norm, resumed.celeba_crop, resumed.sl_form) == ("hidden", "mean", "square",
+                                                                                        "listing")
+
+
 def test_toy_preset_is_sec_2_3_2():
     """Line 390: gen_lr = disc_lr = 0.0001, z_size = 10, k = 1, ADAM, batch_size = 100, iterations = 2000."""
     cfg = parse("--gan_type", "gan", "--dataset", "toy")

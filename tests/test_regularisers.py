@@ -103,9 +103,12 @@ def test_semantic_loss_is_the_listings_mean_on_random_outputs():
     p1, p2 = (rng.dirichlet(np.ones(10), size=16).astype(np.float32) for _ in range(2))
     # Listing 6.15: tf.reduce_mean(tf.math.squared_difference(pred1, pred2)), over batch and classes.
     assert float(R.semantic_loss(p1, p2)) == pytest.approx(np.mean((p1.astype(float) - p2) ** 2), rel=1e-5)
-    # Eq. 4.2 as written (sum over classes / 2) is 10 / 2 = 5 times that for 10 classes (README).
+    # Eq. 4.2 as written: the sum over classes / 2, averaged over the batch -- 10 / 2 = 5 times the mean here.
     eq = np.mean(np.sum((p1.astype(float) - p2) ** 2, axis=1) / 2)
+    assert float(R.semantic_loss(p1, p2, form="equation")) == pytest.approx(eq, rel=1e-5)
     assert eq == pytest.approx(5 * float(R.semantic_loss(p1, p2)), rel=1e-5)
+    with pytest.raises(ValueError, match="form"):
+        R.semantic_loss(p1, p2, form="sum")
 
 
 def test_semantic_loss_zero_for_equal_classifier_outputs(z):
@@ -184,8 +187,9 @@ def test_perceptual_content_and_style_hand_values():
     fake = tf.stack([tf.fill((2, 2), 1.0), tf.fill((2, 2), 3.0)])
     real = tf.zeros((2, 2, 2))
     assert float(R.perceptual_style([fake, fake], [real, real])) == pytest.approx(5.0)
-    # Eq. 4.5's form: squared Frobenius norm per image (4 elements): 4 and 36 -> mean 20.
-    assert float(R.perceptual_style([fake, fake], [real, real], "equation")) == pytest.approx(20.0)
+    # Eq. 4.5's form: squared Frobenius norm per image (4 elements): 4 and 36 -> mean 20 per layer, summed over
+    # the 2 layers.
+    assert float(R.perceptual_style([fake, fake], [real, real], "equation")) == pytest.approx(40.0)
     with pytest.raises(ValueError, match="style layers"):
         R.perceptual_style([fake], [real, real])
     with pytest.raises(ValueError, match="equally large"):

@@ -69,7 +69,7 @@ class SCoGANTrainer(AdversarialTrainer):
         if cfg.semantic_loss:
             probs = [regularisers.classifier_probabilities(self.classifier(x, training=False), self.multilabel)
                      for x in fakes]
-            terms["sl"] = cfg.sl_weight * regularisers.semantic_loss(probs[0], probs[1])
+            terms["sl"] = cfg.sl_weight * regularisers.semantic_loss(probs[0], probs[1], form=cfg.sl_form)
         if cfg.cycle_consistency:
             # Inference mode, as the thesis code called F: its dropout was never active there.
             z_rec = [self.encoder(x, training=False) for x in fakes]
