@@ -2,13 +2,18 @@
 
 Resolution order: dataclass defaults < `--config FILE` (or the run's own config.json with `--resume`) <
 options given on the command line < derived values (preset, image size, architecture, sharing, iterations).
-The resolved config is what `config.json` holds, so `--config RUN/config.json` repeats a run exactly.
+The resolved config is what `config.json` holds, so `--config RUN/config.json` repeats a run exactly (in a new
+folder: the saved `dir` is ignored unless `--dir` is given or with `--resume`). Every value, whatever its source,
+passes check_values (the field's type, the command line's choices).
 """
 from __future__ import annotations
 
 import argparse
 import dataclasses
 import json
+import os
+import math
+import typing
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Optional
@@ -168,7 +173,11 @@ class Config:
         return {f.name: getattr(self, f.name) for f in dataclasses.fields(self) if f.metadata.get("saved", True)}
 
     def save(self, path):
-        Path(path).write_text(json.dumps(self.to_dict(), indent=2, sort_keys=True) + "\n")
+        """Atomically (a new file, then rename): a kill never leaves a half-written config.json."""
+        path = Path(path)
+        tmp = path.with_name(path.name + ".tmp")
+        tmp.write_text(json.dumps(self.to_dict(), indent=2, sort_keys=True) + "\n")
+        os.replace(tmp, path)
 
     @classmethod
     def from_dict(cls, d: dict) -> "Config":
@@ -183,7 +192,9 @@ class Config:
     LEGACY = {"fr_maps": "hidden", "fr_norm": "mean", "celeba_crop": "square", "pl_form": "snapshot"}
 
     @classmethod
-    def load(cls, path) -> "Config":
+    def load(cls, path, gan_types=None) -> "Config":
+        """Read a saved or hand-written config; every value is checked (check_values) and errors name the file.
+        `gan_types`: the trainer registry (parse_config passes it); without it gan_type is checked as a string."""
         p = Path(path)
         if not p.is_file():
             raise ConfigError(f"config file not found: {p}")
@@ -195,7 +206,10 @@ class Config:
             raise ConfigError(f"config file {p} must hold a JSON object")
         if "keep_checkpoints" in d:  # a saved run: it holds every field of its day (a partial file gets today's)
             d = {**{k: v for k, v in cls.LEGACY.items() if k not in d}, **d}
-        return cls.from_dict(d)
+        unknown = sorted(set(d) - {f.name for f in dataclasses.fields(cls)})
+        if unknown:
+            raise ConfigError(f"config file {p}: unknown config keys: {', '.join(unknown)}")
+        return cls.from_dict(check_values(d, f"config file {p}", option_choices(gan_types)))
 
     # ------------------------------------------------------------------ derived values
     @property
@@ -320,7 +334,8 @@ def build_parser(gan_types) -> argparse.ArgumentParser:
     g.add_argument("--dir", help="run folder (default runs/<gan_type>_<data>_<time>)")
     g.add_argument("--resume", action="store_true", help="continue the run in --dir from its last checkpoint")
     g.add_argument("--overwrite", action="store_true", help="replace the run already in --dir")
-    g.add_argument("--config", help="JSON config of an earlier run to repeat (options given here override it)")
+    g.add_argument("--config", help="JSON config of an earlier run to repeat in a new folder (options given here override it; "
+                   "its saved dir is used only with --resume)")
     g.add_argument("--log_interval", type=int)
     g.add_argument("--sample_interval", type=int)
     g.add_argument("--checkpoint_interval", type=int)
@@ -335,29 +350,94 @@ def build_parser(gan_types) -> argparse.ArgumentParser:
     return p
 
 
+def option_choices(gan_types=None) -> dict:
+    """{Config field: allowed values} for every option with `choices` on the command line (build_parser is the one
+    list). Without `gan_types` (the trainer registry) gan_type is left out."""
+    p = build_parser(gan_types or ())
+    choices = {a.dest: list(a.choices) for a in p._actions if a.choices is not None}
+    if gan_types is None:
+        choices.pop("gan_type", None)
+    return choices
+
+
+_TYPE_WORDS = {bool: "true or false", int: "an integer", float: "a number", str: "a string"}
+
+
+def _typed(value, tp):
+    """-> value as a field of type `tp` holds it (ints accepted for floats), or None with ok=False."""
+    if typing.get_origin(tp) is typing.Union:
+        if value is None:
+            return True, None
+        (tp,) = [a for a in typing.get_args(tp) if a is not type(None)]
+    if tp is float and isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value):
+        return True, float(value)
+    if tp is int and isinstance(value, int) and not isinstance(value, bool):
+        return True, value
+    if tp in (bool, str) and isinstance(value, tp):
+        return True, value
+    return False, None
+
+
+def _describe(tp) -> str:
+    if typing.get_origin(tp) is typing.Union:
+        (inner,) = [a for a in typing.get_args(tp) if a is not type(None)]
+        return f"{_TYPE_WORDS[inner]} or null"
+    return _TYPE_WORDS[tp]
+
+
+def check_values(values: dict, where: str, choices: dict) -> dict:
+    """The one check of config values, whatever their source (command line, --config FILE, a run's config.json,
+    a named experiment): each value's type against the Config field's type, and every option with `choices` on
+    the command line against those choices. -> the values as the fields hold them; ConfigError names key and
+    source. Values of Config.LEGACY pass: resolve() decides what an old run may still do."""
+    hints = typing.get_type_hints(Config)
+    out = {}
+    for key, value in values.items():
+        if key not in hints:
+            raise ConfigError(f"{where}: unknown config key {key}")
+        ok, typed = _typed(value, hints[key])
+        shown = json.dumps(value) if not isinstance(value, (dict, list)) else type(value).__name__
+        if not ok:
+            raise ConfigError(f'{where}: "{key}" must be {_describe(hints[key])} (got {shown[:80]})')
+        allowed = choices.get(key)
+        if allowed is not None and typed is not None and typed not in allowed and typed != Config.LEGACY.get(key):
+            raise ConfigError(f'{where}: "{key}" must be one of {", ".join(map(str, allowed))} (got {shown[:80]})')
+        out[key] = typed
+    return out
+
+
 def parse_config(argv, gan_types, data_defaults) -> Config:
     """argv -> resolved, validated Config. `data_defaults(cfg)` gives (image_size) for the chosen data."""
     args = vars(build_parser(gan_types).parse_args(argv))
     for mode in ("list_experiments", "report"):  # main.main dispatches these by their full spelling
         if mode in args:
             raise ConfigError(f"spell --{mode} out in full: it is a mode of its own")
-    config_file = args.pop("config", None)
+    choices = option_choices(gan_types)
+    repeat = args.pop("config", None)
+    config_file = repeat
     if args.get("resume") and not config_file and args.get("dir"):
         saved = Path(args["dir"]) / "config.json"
         if saved.is_file():
             config_file = saved
-    cfg = Config.load(config_file) if config_file else Config()
+    cfg = Config.load(config_file, gan_types) if config_file else Config()
+    if repeat and not args.get("resume") and "dir" not in args:
+        # Repeating a run starts a new folder (main.run names it as for a fresh run): the saved `dir` is the run
+        # being repeated, which must never be refused as "already holds a run" nor deleted by --overwrite.
+        cfg.dir = None
     if args.get("experiment"):
         import experiments
         try:
-            for k, v in experiments.get(args["experiment"]).settings.items():
-                setattr(cfg, k, v)
+            settings = experiments.get(args["experiment"]).settings
         except experiments.ExperimentError as e:
             raise ConfigError(str(e)) from None
-    for k, v in args.items():
+        for k, v in check_values(settings, f"experiment {args['experiment']}", choices).items():
+            setattr(cfg, k, v)
+    for k, v in check_values(args, "command line", choices).items():
         setattr(cfg, k, v)
     if cfg.resume and cfg.overwrite:
         raise ConfigError("--resume and --overwrite contradict each other: choose one")
+    if cfg.resume and not cfg.dir:
+        raise ConfigError("--resume continues the run in a folder: give --dir RUN")
     return resolve(cfg, data_defaults)
 
 

@@ -68,9 +68,53 @@ def load_data(cfg, log=print):
     return [a, b], info
 
 
+def _new_run_dir(cfg) -> str:
+    """runs/<gan_type>_<data>_<time>, never an existing folder (a repeat in the same second gets a suffix)."""
+    base = os.path.join("runs", f"{cfg.gan_type}_{cfg.data_name}_{time.strftime('%Y%m%d-%H%M%S')}")
+    path, n = base, 1
+    while os.path.lexists(path):
+        n += 1
+        path = f"{base}-{n}"
+    return path
+
+
+def _one_line(e, limit=300) -> str:
+    text = " ".join(str(e).split()) or type(e).__name__
+    return text if len(text) <= limit else text[:limit - 3] + "..."
+
+
+def _start_of_a_resume(cfg):
+    """`--resume` on a folder that holds no run yet starts it there, so one command serves the first start and
+    every requeue; a folder holding other files is not a run to continue nor one to fill."""
+    d = cfg.dir
+    if os.path.exists(d) and (not os.path.isdir(d) or os.listdir(d)):
+        raise RunDirError(f"nothing to resume: {d} holds no run (config.json missing) but is not empty; "
+                          f"give an empty or new --dir")
+    cfg.resume = False
+
+
+def _restore_for_resume(trainer, run_dir):
+    """Check, before anything is written, that the run's checkpoint restores into the trainer these options build."""
+    import tensorflow as tf
+    try:
+        return trainer.restore()
+    except (ConfigError, RunDirError):  # already one line (e.g. no readable checkpoint)
+        raise
+    except (OSError, EOFError, tf.errors.OpError) as e:  # missing or damaged files, not other options
+        raise RunDirError(f"the checkpoint in {run_dir} cannot be read ({_one_line(e)})") from None
+    except Exception as e:  # shape mismatch (ValueError), unmatched variables (AssertionError), ...
+        raise ConfigError(f"the checkpoint in {run_dir} does not match these options ({_one_line(e)}): resume "
+                          f"without changing the architecture/sharing options") from None
+
+
 def run(argv=None, log=print):
     from trainers import get_trainer, TRAINERS
     cfg = parse_config(sys.argv[1:] if argv is None else argv, TRAINERS, _data_defaults)
+    out = (lambda m: log(m, flush=True)) if log is print else log
+    resuming = cfg.resume and os.path.isfile(os.path.join(cfg.dir, "config.json"))
+    starting = cfg.resume and not resuming
+    if starting:
+        _start_of_a_resume(cfg)
     import keras
     keras.utils.set_random_seed(cfg.seed)  # before the data pipelines: their shuffles use the global seed
     if cfg.deterministic:
@@ -80,19 +124,33 @@ def run(argv=None, log=print):
     if info.skipped:
         log(f"warning: skipped {info.skipped} unreadable file(s) in the image folders")
     if cfg.dir is None:
-        cfg.dir = os.path.join("runs", f"{cfg.gan_type}_{cfg.data_name}_{time.strftime('%Y%m%d-%H%M%S')}")
-    fresh = not os.path.exists(cfg.dir)
-    run_dir = prepare_run_dir(cfg.dir, resume=cfg.resume, overwrite=cfg.overwrite)
-    try:
-        cfg.save(run_dir / "config.json")
+        cfg.dir = _new_run_dir(cfg)
+    if resuming:
+        # Everything a resume uses is checked before config.json is rewritten: a refused resume leaves the run
+        # exactly as it was, so a plain `--resume` still continues it.
+        run_dir = prepare_run_dir(cfg.dir, resume=True, overwrite=False)
         trainer = get_trainer(cfg.gan_type)(cfg, info, datasets, run_dir)
-    except BaseException:
-        if fresh:  # a run that never started leaves no folder behind to block the corrected command
-            shutil.rmtree(run_dir, ignore_errors=True)
-        raise
-    trainer.fit(log=lambda m: log(m, flush=True) if log is print else log(m))
+        _restore_for_resume(trainer, run_dir)  # fit restores it again (trainers/base.py): same state, no harm
+        cfg.save(run_dir / "config.json")
+    else:
+        if starting:
+            out(f"nothing to resume in {cfg.dir} yet: starting the run there")
+        fresh = not os.path.exists(cfg.dir)
+        run_dir = prepare_run_dir(cfg.dir, resume=False, overwrite=cfg.overwrite)
+        try:
+            cfg.save(run_dir / "config.json")
+            trainer = get_trainer(cfg.gan_type)(cfg, info, datasets, run_dir)
+        except BaseException:
+            # A run that never started leaves nothing behind to block (or be resumed by) the corrected command.
+            if fresh:
+                shutil.rmtree(run_dir, ignore_errors=True)
+            elif starting:  # the folder was empty
+                for p in run_dir.iterdir():
+                    shutil.rmtree(p) if p.is_dir() else p.unlink()
+            raise
+    trainer.fit(log=out)
     import evaluation
-    evaluation.evaluate_after_training(cfg, run_dir, log=lambda m: log(m, flush=True) if log is print else log(m))
+    evaluation.evaluate_after_training(cfg, run_dir, log=out)
     return run_dir
 
 
@@ -120,9 +178,12 @@ def main(argv=None):
     except (ConfigError, RunDirError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
-    except KeyboardInterrupt:
-        print("interrupted: continue with --resume from the last checkpoint", file=sys.stderr)
-        return 130
+    except KeyboardInterrupt as e:
+        # trainers.base.TrainingInterrupted: a signal during training, checkpoint saved and the resume line
+        # printed; 143 for SIGTERM / SIGUSR1 (what SLURM requeues expect), 130 for SIGINT.
+        if not hasattr(e, "exit_status"):
+            print("interrupted: continue with --resume from the last checkpoint", file=sys.stderr)
+        return getattr(e, "exit_status", 130)
     except Exception as e:
         # data.DataError, without importing data (and TensorFlow) for the modes that need neither.
         data = sys.modules.get("data")

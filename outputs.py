@@ -12,6 +12,8 @@ Layout of a run folder:
 from __future__ import annotations
 
 import csv
+import io
+import os
 import shutil
 import time
 from pathlib import Path
@@ -44,29 +46,66 @@ def prepare_run_dir(path, *, resume: bool, overwrite: bool) -> Path:
     return d
 
 
+def atomic_write_text(path, text: str):
+    """Write `path` so that a reader (or a resume after kill -9 / power loss) sees the old file or the new one,
+    never a mix: write a temporary file beside it, fsync, then os.replace."""
+    path = Path(path)
+    tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
+    try:
+        with tmp.open("w", newline="") as f:
+            f.write(text)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    _fsync_dir(path.parent)
+
+
+def _fsync_dir(folder):
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
 class LossLog:
-    """losses.csv: a header naming the step and every logged term, then one row per iteration."""
+    """losses.csv: a header naming the step and every logged term, then one row per iteration.
+
+    Rows are appended as they are logged; `append(rows, durable=True)` (before every checkpoint) also fsyncs,
+    so the rows up to a checkpoint are on disk before the checkpoint is. A resume rewrites the file through a
+    temporary file and os.replace: a kill during the rewrite leaves the old file whole."""
 
     def __init__(self, path, resume_step=None):
         self.path = Path(path)
         self.columns = None
         if resume_step is not None and self.path.is_file():
-            # Rows written after the checkpoint we resume from would be logged again: drop them.
+            # Rows written after the checkpoint we resume from would be logged again: drop them. So is a row
+            # torn by a kill in the middle of its write (too few fields or an unreadable step).
             with self.path.open(newline="") as f:
                 rows = list(csv.reader(f))
             if rows:
                 self.columns = rows[0][1:]
-                kept = [r for r in rows[1:] if r and int(r[0]) <= resume_step]
+                kept = [r for r in rows[1:] if len(r) == len(rows[0]) and _step_of(r) is not None
+                        and _step_of(r) <= resume_step]
                 self._write_all([rows[0]] + kept)
         elif self.path.exists():
             self.path.unlink()
 
     def _write_all(self, rows):
-        with self.path.open("w", newline="") as f:
-            csv.writer(f).writerows(rows)
+        buf = io.StringIO()
+        csv.writer(buf).writerows(rows)
+        atomic_write_text(self.path, buf.getvalue())
 
-    def append(self, rows):
-        """rows: list of (step, {name: float})."""
+    def append(self, rows, durable=False):
+        """rows: list of (step, {name: float}). durable: fsync before returning."""
         if not rows:
             return
         if self.columns is None:
@@ -76,6 +115,9 @@ class LossLog:
             w = csv.writer(f)
             for step, values in rows:
                 w.writerow([step] + [f"{values[c]:.6g}" for c in self.columns])
+            if durable:
+                f.flush()
+                os.fsync(f.fileno())
 
     def read(self):
         """{column: np.ndarray} of everything logged so far."""
@@ -87,6 +129,13 @@ class LossLog:
             return {}
         data = np.array(rows[1:], dtype=np.float64)
         return {name: data[:, i] for i, name in enumerate(rows[0])}
+
+
+def _step_of(row):
+    try:
+        return int(row[0])
+    except (ValueError, IndexError):
+        return None
 
 
 def to_uint8(images):

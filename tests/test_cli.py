@@ -244,3 +244,84 @@ def test_sample_and_evaluate_refuse_a_classifier_run(tmp_path, capsys):
     config.Config(gan_type="classifier", dataset="digits").save(tmp_path / "config.json")
     assert "classifier run" in exits_2(capsys, "--sample", tmp_path, "--num", "2", "--out", tmp_path / "x.npz")
     assert "classifier" in exits_2(capsys, "--evaluate", tmp_path)
+
+
+# ------------------------------------------------------------------------------------------ reliability of --config / --resume
+def snapshot(folder):
+    """{relative path: (bytes, mtime_ns)} of every file under folder."""
+    return {str(p.relative_to(folder)): (p.read_bytes(), p.stat().st_mtime_ns)
+            for p in sorted(Path(folder).rglob("*")) if p.is_file()}
+
+
+@pytest.mark.parametrize("saved, says", [
+    ({"iterations": "ten"}, '"iterations" must be an integer or null (got "ten")'),
+    ({"gan_type": "nosuch"}, '"gan_type" must be one of classifier, cogan, gan, scogan (got "nosuch")'),
+    ({"loss": "nosuch"}, '"loss" must be one of minimax, nonsat, wgan (got "nosuch")'),
+    ({"disc_penalty": "nosuch"}, '"disc_penalty" must be one of none, wgan-gp, clip (got "nosuch")'),
+])
+def test_bad_config_file_values_are_one_line_and_exit_2(tmp_path, capsys, saved, says):
+    path = tmp_path / "c.json"
+    path.write_text(json.dumps(saved))
+    err = exits_2(capsys, "--config", path, "--dir", tmp_path / "never", *FAST)
+    assert err == f"error: config file {path}: {says}"
+    assert not (tmp_path / "never").exists()
+
+
+def test_refused_resume_leaves_the_run_as_it_was(tmp_path, capsys):
+    out = tmp_path / "c"
+    run_ok("--dir", out, *FAST)
+    before = snapshot(out)
+    err = exits_2(capsys, "--dir", out, "--resume", "--shared_layers_g", "2", "--iterations", "5")
+    assert f"the checkpoint in {out} does not match these options (" in err
+    assert "resume without changing the architecture/sharing options" in err
+    assert snapshot(out) == before  # config.json byte-identical, nothing else touched
+    run_ok("--dir", out, "--resume", "--iterations", "5")  # a plain resume still continues it
+    assert [int(x["step"]) for x in rows(out)] == [1, 2, 3, 4, 5]
+    assert json.loads((out / "config.json").read_text())["shared_layers_g"] == 4
+
+
+def test_resume_failing_while_building_does_not_rewrite_config(tmp_path, capsys):
+    out = tmp_path / "s"
+    run_ok("--gan_type", "scogan", "--perceptual_loss", "--vgg_weights", "none", "--dir", out, *FAST,
+           "--iterations", "2")
+    before = (out / "config.json").read_bytes()
+    err = exits_2(capsys, "--dir", out, "--resume", "--vgg_weights", tmp_path / "no.h5", "--iterations", "3")
+    assert "VGG19 weights file not found" in err
+    assert (out / "config.json").read_bytes() == before
+    run_ok("--dir", out, "--resume", "--iterations", "3")
+    assert [int(x["step"]) for x in rows(out)] == [1, 2, 3]
+
+
+def test_repeating_a_run_with_its_config_starts_a_new_folder(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    first = tmp_path / "first"
+    run_ok("--dir", first, "--seed", "3", *FAST)
+    saved = json.loads((first / "config.json").read_text())
+    before = snapshot(first)
+    run_ok("--config", first / "config.json")                   # as the README says
+    run_ok("--config", first / "config.json", "--overwrite")    # never deletes the run it came from
+    assert snapshot(first) == before
+    repeats = sorted((tmp_path / "runs").iterdir())
+    assert len(repeats) == 2
+    for r in repeats:
+        cfg = json.loads((r / "config.json").read_text())
+        assert cfg["dir"] == str(Path("runs") / r.name)
+        assert {k: v for k, v in cfg.items() if k != "dir"} == {k: v for k, v in saved.items() if k != "dir"}
+        assert [int(x["step"]) for x in rows(r)] == [1, 2, 3]
+
+
+def test_resume_starts_a_run_in_a_missing_or_empty_folder(tmp_path, capsys):
+    new = tmp_path / "new"
+    run_ok("--dir", new, "--resume", *FAST)  # first start of a job that is requeued with the same command
+    assert [int(x["step"]) for x in rows(new)] == [1, 2, 3]
+    run_ok("--dir", new, "--resume", *FAST, "--iterations", "5")  # the requeue continues it
+    assert [int(x["step"]) for x in rows(new)] == [1, 2, 3, 4, 5]
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    run_ok("--dir", empty, "--resume", *FAST)
+    assert (empty / "config.json").is_file() and len(rows(empty)) == 3
+    other = tmp_path / "other"
+    other.mkdir()
+    (other / "notes.txt").write_text("mine")
+    assert "not empty" in exits_2(capsys, "--dir", other, "--resume", *FAST)
+    assert [p.name for p in other.iterdir()] == ["notes.txt"]

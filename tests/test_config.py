@@ -174,3 +174,55 @@ def test_bad_config_files(tmp_path):
     with pytest.raises(ConfigError, match="unknown config keys: nonsense"):
         parse("--config", str(tmp_path / "keys.json"))
 
+
+
+# ------------------------------------------------------------------------------------------ config values checked
+@pytest.mark.parametrize("saved, says", [
+    ({"iterations": "ten"}, '"iterations" must be an integer or null (got "ten")'),
+    ({"gan_type": "nosuch"}, '"gan_type" must be one of cogan, gan, scogan (got "nosuch")'),
+    ({"loss": "nosuch"}, '"loss" must be one of minimax, nonsat, wgan (got "nosuch")'),
+    ({"disc_penalty": "nosuch"}, '"disc_penalty" must be one of none, wgan-gp, clip (got "nosuch")'),
+    ({"seed": None}, '"seed" must be an integer (got null)'),
+    ({"seed": 1.5}, '"seed" must be an integer (got 1.5)'),
+    ({"deterministic": "yes"}, '"deterministic" must be true or false (got "yes")'),
+    ({"gp_weight": "10"}, '"gp_weight" must be a number (got "10")'),
+    ({"cogan_data": 7}, '"cogan_data" must be a string or null (got 7)'),
+    ({"celeba_crop": "round"}, '"celeba_crop" must be one of thesis, square (got "round")'),
+])
+def test_config_file_values_are_checked_like_options(tmp_path, saved, says):
+    path = tmp_path / "c.json"
+    path.write_text(json.dumps(saved))
+    with pytest.raises(ConfigError) as e:
+        parse("--config", str(path))
+    assert str(e.value) == f"config file {path}: {says}"
+
+
+def test_config_file_numbers_take_their_fields_types(tmp_path):
+    (tmp_path / "c.json").write_text(json.dumps({"g_lr": 1, "gp_weight": 5, "iterations": 7, "xla": False}))
+    cfg = parse("--config", str(tmp_path / "c.json"))
+    assert (cfg.g_lr, cfg.gp_weight, cfg.iterations) == (1.0, 5.0, 7)
+    assert isinstance(cfg.g_lr, float) and isinstance(cfg.gp_weight, float)
+
+
+def test_a_resumed_runs_config_json_is_checked_too(tmp_path):
+    cfg = parse("--dir", str(tmp_path))
+    saved = cfg.to_dict()
+    saved["loss"] = "hinge"
+    (tmp_path / "config.json").write_text(json.dumps(saved))
+    with pytest.raises(ConfigError, match=r'config file .*config.json: "loss" must be one of minimax, nonsat, wgan'):
+        parse("--dir", str(tmp_path), "--resume")
+
+
+def test_repeating_a_config_ignores_its_saved_dir_unless_resuming(tmp_path):
+    cfg = parse("--dir", str(tmp_path / "a"), "--seed", "5")
+    cfg.save(tmp_path / "config.json")
+    again = parse("--config", str(tmp_path / "config.json"))
+    assert again.dir is None and again.seed == 5  # main.run names a new folder, as for a fresh run
+    assert parse("--config", str(tmp_path / "config.json"), "--overwrite").dir is None
+    assert parse("--config", str(tmp_path / "config.json"), "--dir", str(tmp_path / "b")).dir == str(tmp_path / "b")
+    assert parse("--config", str(tmp_path / "config.json"), "--resume").dir == str(tmp_path / "a")
+
+
+def test_resume_needs_a_folder():
+    with pytest.raises(ConfigError, match="--dir"):
+        parse("--resume")
