@@ -117,9 +117,12 @@ def _correct(labels, logits, multilabel):
     return tf.equal(tf.argmax(logits, axis=-1, output_type=tf.int64), labels)
 
 
-def make_train_step(model, optimizer, multilabel):
-    """-> a compiled step (images, labels) -> (loss, batch accuracy): one Adam update of `model` on softmax
-    cross-entropy over class ids, or sigmoid cross-entropy per attribute on {0, 1} labels (multi-label)."""
+def make_train_step(model, optimizer, multilabel, skip_nonfinite=False):
+    """-> a compiled step (images, labels) -> {"loss", "batch_accuracy"}: one Adam update of `model` on softmax
+    cross-entropy over class ids, or sigmoid cross-entropy per attribute on {0, 1} labels (multi-label).
+    skip_nonfinite (--nonfinite skip): an update with a NaN/inf loss or gradient is not applied, and
+    "skipped_updates" (0 or 1) is returned too."""
+    from trainers.loop import SKIPPED_KEY, apply_if_finite
     loss_fn = _loss_fn(multilabel)
     variables = model.trainable_variables
 
@@ -128,8 +131,11 @@ def make_train_step(model, optimizer, multilabel):
         with tf.GradientTape() as tape:
             logits = tf.cast(model(tf.cast(images, tf.float32), training=True), tf.float32)
             loss = loss_fn(labels, logits)
-        optimizer.apply_gradients(zip(tape.gradient(loss, variables), variables))
-        return loss, tf.reduce_mean(tf.cast(_correct(labels, logits, multilabel), tf.float32))
+        skipped = apply_if_finite(optimizer, tape.gradient(loss, variables), variables, [loss], skip_nonfinite)
+        out = {"loss": loss, "batch_accuracy": tf.reduce_mean(tf.cast(_correct(labels, logits, multilabel), tf.float32))}
+        if skip_nonfinite:
+            out[SKIPPED_KEY] = skipped
+        return out
 
     return step
 
@@ -154,9 +160,9 @@ def train_classifier(model, train_ds, *, steps, multilabel, learning_rate=LEARNI
     iterator = iter(train_ds.repeat())
     for i in range(1, steps + 1):
         images, labels = next(iterator)
-        loss, acc = step(images, labels)
-        losses.append(float(loss))
-        accs.append(float(acc))
+        out = step(images, labels)
+        losses.append(float(out["loss"]))
+        accs.append(float(out["batch_accuracy"]))
         losses, accs = losses[-window:], accs[-window:]
         if log is not None and log_every and (i % int(log_every) == 0 or i == steps):
             log(f"classifier step {i}/{steps}: loss {np.mean(losses):.4f}, batch accuracy {np.mean(accs):.4f}")

@@ -11,7 +11,6 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import json
-import os
 import math
 import typing
 from dataclasses import dataclass, field
@@ -87,86 +86,149 @@ CLASSIFIER_ITERATIONS = {"digits": 200, "mnist": 4700, "mnist_svhn": 10400, "cel
 CLASSIFIER_BATCH_SIZE = {"digits": 64}
 
 
-@dataclass
+def _option(group, default, help=None, *, choices=None, flag=None, metavar=None, saved=True, cli=True):
+    """A Config field and its command-line option in one declaration: build_parser generates `--<name>` (or
+    `flag`) from the field's type, `help` and `choices`; a bool field is a switch (`flag` for one that turns a
+    default True off). `saved=False`: how this invocation treats its folder, never written to config.json."""
+    return field(default=default, metadata=dict(group=group, help=help, choices=choices, flag=flag,
+                                                metavar=metavar, saved=saved, cli=cli))
+
+
+def _group(title):
+    return lambda default, help=None, **kw: _option(title, default, help, **kw)
+
+
+WHAT, DATA, SCHEDULE, NETS, LOSSES, COUPLING, OPTIMISERS, OUTPUTS, EVALUATION = (
+    "what to train", "data", "schedule", "networks", "losses and penalties",
+    "SCoGAN soft coupling (--gan_type scogan; any combination)", "optimisers", "outputs", "evaluation")
+_what, _data, _schedule, _nets, _losses, _coupling, _optimisers, _outputs, _evaluation = map(
+    _group, (WHAT, DATA, SCHEDULE, NETS, LOSSES, COUPLING, OPTIMISERS, OUTPUTS, EVALUATION))
+# The models (trainers.TRAINERS, imported lazily: the parser answers before TensorFlow is imported).
+GAN_TYPES = ("gan", "cogan", "scogan", "classifier")
+
+
+@dataclass(frozen=True)
 class Config:
+    """Every option of a run, declared once: the field (type, default), its help and its choices. Frozen: built
+    by parse_config / resolve, never written afterwards (derive a new one with dataclasses.replace)."""
     # what to train
-    gan_type: str = "cogan"
-    experiment: Optional[str] = None       # a named experiment of the thesis (experiments.py); its settings
-                                           # sit under the options given on the command line
-    cogan_data: Optional[str] = None       # default digits2edge (offline) when no folders are given
-    dataset: Optional[str] = None          # single GAN; default digits
-    domain_a: Optional[str] = None
-    domain_b: Optional[str] = None
-    data_dir: Optional[str] = None
-    download: bool = True
-    image_size: Optional[int] = None
-    celeba_crop: str = "thesis"            # thesis: central crop of 0.7 (the authors' runs); square: 178x178
+    gan_type: str = _what("cogan", "model (default cogan)", choices=GAN_TYPES)
+    experiment: Optional[str] = _what(None, "a named experiment of the thesis with all its settings (any of "
+                                      "them overridable by a flag); list them with --list_experiments")
+    # data
+    cogan_data: Optional[str] = _data(None, "pair of domains, e.g. mnist2edge, mnist2svhn, celeba_Smiling, "
+                                      "apple2orange (default digits2edge: offline)")
+    dataset: Optional[str] = _data(None, "single-GAN data: toy, digits, mnist, svhn, celeba, ... (default digits); "
+                                   "classifier data: digits, mnist, mnist_svhn, celeba")
+    domain_a: Optional[str] = _data(None, "local image folder for domain 1 (or the single GAN; for --gan_type "
+                                    "classifier a folder with one subfolder of images per class)")
+    domain_b: Optional[str] = _data(None, "local image folder for domain 2")
+    data_dir: Optional[str] = _data(None, "tensorflow-datasets data_dir / folder holding prepared data")
+    download: bool = _data(True, "never download; fail with a hint to run `tfds build` on a login node",
+                           flag="--no_download")
+    image_size: Optional[int] = _data(None, "32, 64, 128 or 256 (default from the data)")
+    celeba_crop: str = _data("thesis", "CelebA: thesis = central crop of 0.7 of the aligned face, as the "
+                             "authors' runs (default); square = the largest central square",
+                             choices=("thesis", "square"))
     # schedule
-    iterations: Optional[int] = None
-    batch_size: Optional[int] = None      # 128 (thesis sec. 5.1) except on the offline demo sets
-    disc_iters: Optional[int] = None
-    seed: int = 0
-    deterministic: bool = False
-    xla: bool = False
-    # nets (thesis sec. 5.1)
-    arch: Optional[str] = None
-    noise_dim: Optional[int] = None        # 100 (sec. 5.1); the toy preset 10
-    shared_layers_g: Optional[int] = None
-    shared_layers_d: Optional[int] = None
-    w_init: Optional[str] = None           # xavier (sec. 5.1); normal = N(0, 0.02) for CelebA / CycleGAN (5.3, 5.4)
-    b_init: str = "constant"               # 0.1, as the CoGAN code and the thesis code
-    prelu_init: float = 0.25
-    d_norm: Optional[str] = None
+    iterations: Optional[int] = _schedule(None, f"generator steps (default {DEFAULT_ITERATIONS}; offline demo "
+                                          f"sets {DEMO_ITERATIONS['digits']}, toy preset "
+                                          f"{PRESETS['toy']['iterations']})")
+    batch_size: Optional[int] = _schedule(None, f"default {DEFAULT_BATCH_SIZE} (thesis sec. 5.1; demo sets "
+                                          f"{DEMO_BATCH_SIZE['digits']}, toy preset {PRESETS['toy']['batch_size']})")
+    disc_iters: Optional[int] = _schedule(None, "critic steps per generator step (default from --preset: 5 for "
+                                          "thesis and wgan-gp, 1 for dcgan and toy)")
+    seed: int = _schedule(0, "seeds weights, data order and noise (default 0)")
+    deterministic: bool = _schedule(False, "enable TF op determinism")
+    xla: bool = _schedule(False, "compile the step with XLA (jit_compile)")
+    nonfinite: str = _schedule("stop", "a NaN/inf loss: stop the run, keeping the last good checkpoint (default), "
+                               "or skip that update (weights and optimizer state unchanged; the column "
+                               "skipped_updates counts them; 100 iterations in a row with one stop the run)",
+                               choices=("stop", "skip"))
+    # networks (thesis sec. 5.1)
+    arch: Optional[str] = _nets(None, "cogan32, cogan128, cogan256, dcgan64, toy (default from image size)")
+    noise_dim: Optional[int] = _nets(None, f"default {DEFAULT_NOISE_DIM} (sec. 5.1; toy preset 10)")
+    shared_layers_g: Optional[int] = _nets(None, "generator layers shared from the input side (0: none)")
+    shared_layers_d: Optional[int] = _nets(None, "discriminator layers shared from the output side")
+    w_init: Optional[str] = _nets(None, "xavier (default, sec. 5.1) or normal = N(0, 0.02) (default for CelebA "
+                                  "and the CycleGAN sets, secs. 5.3/5.4)",
+                                  choices=("xavier", "xavier_normal", "he", "normal"))
+    b_init: str = _nets("constant", "constant = 0.1 (default, as the CoGAN and thesis code) or zeros",
+                        choices=("zeros", "constant"))
+    prelu_init: float = _nets(0.25, "default 0.25")
+    d_norm: Optional[str] = _nets(None, "discriminator normalisation (default layer with WGAN-GP, else batch)",
+                                  choices=("batch", "layer", "none"))
     # losses and penalties
-    preset: Optional[str] = None           # thesis (cogan/scogan), toy (toy ring), dcgan (other single GANs)
-    loss: Optional[str] = None
-    disc_penalty: Optional[str] = None
-    gp_weight: float = 10.0
-    clip_value: float = 0.01
-    weight_decay: float = 0.0              # the authors' code applied none (sec. 5.1's text: 0.0005)
+    preset: Optional[str] = _losses(None, "thesis (default for cogan/scogan: sec. 5.1, WGAN-GP lambda 10, 5 critic "
+                                    "steps, Adam 2e-4 (0.5, 0.999)); dcgan (non-saturating, 1 critic step); "
+                                    "wgan-gp (Gulrajani: Adam 1e-4 (0, 0.9)); toy (sec. 2.3.2, default for "
+                                    "--dataset toy)", choices=tuple(sorted(PRESETS)))
+    loss: Optional[str] = _losses(None, "adversarial loss (default from --preset)",
+                                  choices=("minimax", "nonsat", "wgan"))
+    disc_penalty: Optional[str] = _losses(None, "critic penalty (default from --preset)",
+                                          choices=("none", "wgan-gp", "clip"))
+    gp_weight: float = _losses(10.0, "WGAN-GP lambda (default 10)")
+    clip_value: float = _losses(0.01, "weight clipping bound (default 0.01)")
+    weight_decay: float = _losses(0.0, "L2 weight decay rate r: every kernel's gradient gains r*w, as Caffe/PyTorch "
+                                  "(default 0: the authors' code applied none; the thesis text says 0.0005)")
     # SCoGAN soft coupling (thesis ch. 4); weights as in the thesis experiments
-    feature_regulariser: bool = False
-    fr_weight: float = 10.0
-    fr_layers: int = 3
-    fr_maps: str = "thesis"                # which generator maps FR compares (nets.FR_MAPS)
-    fr_norm: str = "sum"                   # sum over the K maps (Listing 6.10) or mean (Eq. 4.1's 1/K)
-    semantic_loss: bool = False
-    sl_weight: float = 10.0
-    sl_form: str = "listing"               # mean over classes (Listing 6.15) or Eq. 4.2's sum over classes / 2
-    classifier_path: Optional[str] = None  # None with SL or pruning: trained once and cached (see main.load_data)
-    classifier_steps: Optional[int] = None  # steps of that auto-trained classifier (None: CLASSIFIER_ITERATIONS)
-    prune_threshold: float = 0.4           # mnist2svhn_prune: drop SVHN images of top softmax <= this (sec. 2.7)
-    cycle_consistency: bool = False
-    cc_weight: float = 10.0
-    cc_norm: str = "l1"
-    perceptual_loss: bool = False
-    pl_content_weight: float = 0.001
-    pl_style_weight: float = 1e-11
-    vgg_weights: str = "imagenet"
-    pl_form: str = "listing"               # Listings 6.17/6.18 (default) or Eq. 4.5 (regularisers.PL_FORMS)
-    log_weight_difference: bool = False
+    feature_regulariser: bool = _coupling(False, "FR, Eq. 4.1")
+    fr_weight: float = _coupling(10.0, "alpha_FR (default 10.0; the thesis also used 100)")
+    fr_layers: int = _coupling(3, "K: the first K maps of --fr_maps compared (default 3)")
+    fr_maps: str = _coupling("thesis", "FR's maps: thesis = the authors' multi-output generator (32x32: the 8x8 "
+                             "and 16x16 maps, then the image; default); hidden = every hidden block from the first "
+                             "(the 4x4 dense output first)", choices=("thesis", "hidden"))
+    fr_norm: str = _coupling("sum", "sum over the K maps (default, Listing 6.10, for which alpha_FR was tuned) or "
+                             "mean (Eq. 4.1's 1/K)", choices=("sum", "mean"))
+    semantic_loss: bool = _coupling(False, "SL, Eq. 4.2 (without --classifier_path, trains the classifier of the "
+                                    "data once and caches it)")
+    sl_weight: float = _coupling(10.0, "alpha_SL (default 10.0)")
+    sl_form: str = _coupling("listing", "listing (default, Listing 6.15: mean over batch and classes, for which "
+                             "alpha_SL was tuned) or equation (Eq. 4.2: sum over classes / 2)",
+                             choices=("listing", "equation"))
+    classifier_path: Optional[str] = _coupling(
+        None, "classifier.keras saved by --gan_type classifier (for SL and pruning; default: trained once per data "
+        "and cached in $COUPLED_GAN_CACHE/classifiers, ~/.cache/coupled_gan/classifiers)")
+    classifier_steps: Optional[int] = _coupling(None, "training steps of that auto-trained classifier (default: as "
+                                                f"--gan_type classifier, e.g. MNIST {CLASSIFIER_ITERATIONS['mnist']})")
+    prune_threshold: float = _coupling(0.4, "--cogan_data mnist2svhn_prune drops SVHN images whose top softmax is "
+                                       "<= this (thesis sec. 2.7; default 0.4)")
+    cycle_consistency: bool = _coupling(False, "CC, Eq. 4.3 (trains an encoder)")
+    cc_weight: float = _coupling(10.0, "default 10.0")
+    cc_norm: str = _coupling("l1", "l1: mean absolute error (default, Listing 6.16); l2: Eq. 4.3's squared L2 "
+                             "norm, summed over the latent dimensions, averaged over the batch", choices=("l1", "l2"))
+    perceptual_loss: bool = _coupling(False, "PL, Eq. 4.5 (VGG19)")
+    pl_content_weight: float = _coupling(0.001, "alpha_PL (default 0.001)")
+    pl_style_weight: float = _coupling(1e-11, "beta_PL (default 1e-11)")
+    vgg_weights: str = _coupling("imagenet", "imagenet (default; keras.applications), none, or a local .h5 file")
+    pl_form: str = _coupling("listing", "listing (default, Listings 6.17/6.18: Gram / (H*W), style = mean squared "
+                             "Gram difference) or equation (Eq. 4.5: Gram / (H*W*C), squared Frobenius norm per "
+                             "image)", choices=("listing", "equation"))
+    log_weight_difference: bool = _coupling(False, "log G1/G2 weight drift (Fig. 4.1)")
     # optimisers
-    optimizer: str = "adam"
-    g_lr: Optional[float] = None
-    d_lr: Optional[float] = None
-    g_beta1: Optional[float] = None
-    g_beta2: Optional[float] = None
-    d_beta1: Optional[float] = None
-    d_beta2: Optional[float] = None
+    optimizer: str = _optimisers("adam", "default adam", choices=("adam", "rmsprop"))
+    g_lr: Optional[float] = _optimisers(None, "generator learning rate (default from --preset)")
+    d_lr: Optional[float] = _optimisers(None, "critic learning rate (default from --preset)")
+    g_beta1: Optional[float] = _optimisers(None, "generator Adam beta1 (default from --preset)")
+    g_beta2: Optional[float] = _optimisers(None, "generator Adam beta2 (default from --preset)")
+    d_beta1: Optional[float] = _optimisers(None, "critic Adam beta1 (default from --preset)")
+    d_beta2: Optional[float] = _optimisers(None, "critic Adam beta2 (default from --preset)")
     # outputs
-    dir: Optional[str] = None
-    log_interval: int = 25
-    sample_interval: Optional[int] = None  # 500, demo sets 50
-    checkpoint_interval: int = 1000
-    sample_rows: int = 4
-    sample_cols: int = 8
-    keep_checkpoints: int = 3
+    dir: Optional[str] = _outputs(None, "run folder (default runs/<gan_type>_<data>_<time>)")
+    log_interval: int = _outputs(25, "iterations between log lines and losses.csv writes (default 25)")
+    sample_interval: Optional[int] = _outputs(None, "iterations between sample grids (default 500, demo sets 50)")
+    checkpoint_interval: int = _outputs(1000, "iterations between checkpoints (default 1000)")
+    sample_rows: int = _outputs(4, "rows of pairs in a sample grid (default 4)")
+    sample_cols: int = _outputs(8, "columns of a sample grid (default 8)")
+    keep_checkpoints: int = _outputs(3, "checkpoints kept (default 3)")
     # evaluation (metrics at the end of training; `--evaluate RUN` on demand)
-    final_eval: bool = True
-    eval_pairs: Optional[int] = None       # None: the thesis's count for the data (30,000 / 50,000 / 1,000)
+    final_eval: bool = _evaluation(True, "skip the LPIPS table written at the end of training",
+                                   flag="--no_final_eval")
+    eval_pairs: Optional[int] = _evaluation(None, "pairs for the LPIPS tables (default: the thesis's count)")
     # not part of what a run *is*: how this invocation treats its folder (never saved)
-    resume: bool = field(default=False, metadata={"saved": False})
-    overwrite: bool = field(default=False, metadata={"saved": False})
+    resume: bool = _outputs(False, "continue the run in --dir from its last checkpoint (a folder with no run yet: "
+                            "start it there)", saved=False)
+    overwrite: bool = _outputs(False, "replace the run already in --dir", saved=False)
 
     # ------------------------------------------------------------------ persistence
     def to_dict(self) -> dict:
@@ -174,10 +236,10 @@ class Config:
 
     def save(self, path):
         """Atomically (a new file, then rename): a kill never leaves a half-written config.json."""
-        path = Path(path)
-        tmp = path.with_name(path.name + ".tmp")
-        tmp.write_text(json.dumps(self.to_dict(), indent=2, sort_keys=True) + "\n")
-        os.replace(tmp, path)
+        import outputs
+        with outputs.writing(path):
+            # In declaration order: the keys of a group (data, schedule, networks, ...) stand together.
+            outputs.atomic_write_text(path, json.dumps(self.to_dict(), indent=2) + "\n")
 
     @classmethod
     def from_dict(cls, d: dict) -> "Config":
@@ -192,9 +254,8 @@ class Config:
     LEGACY = {"fr_maps": "hidden", "fr_norm": "mean", "celeba_crop": "square", "pl_form": "snapshot"}
 
     @classmethod
-    def load(cls, path, gan_types=None) -> "Config":
-        """Read a saved or hand-written config; every value is checked (check_values) and errors name the file.
-        `gan_types`: the trainer registry (parse_config passes it); without it gan_type is checked as a string."""
+    def load(cls, path) -> "Config":
+        """Read a saved or hand-written config; every value is checked (check_values) and errors name the file."""
         p = Path(path)
         if not p.is_file():
             raise ConfigError(f"config file not found: {p}")
@@ -209,21 +270,49 @@ class Config:
         unknown = sorted(set(d) - {f.name for f in dataclasses.fields(cls)})
         if unknown:
             raise ConfigError(f"config file {p}: unknown config keys: {', '.join(unknown)}")
-        return cls.from_dict(check_values(d, f"config file {p}", option_choices(gan_types)))
+        return cls.from_dict(check_values(d, f"config file {p}", option_choices()))
 
     # ------------------------------------------------------------------ derived values
     @property
     def data_name(self) -> str:
         """What the run trains on, for folder names and logs."""
-        if self.gan_type == "gan":
-            return self.dataset or "folder"
-        if self.gan_type == "classifier":
-            return self.dataset or self.cogan_data or "folder"
-        return self.cogan_data or "folders"
+        return _data_name(self)
 
     @property
     def is_toy(self) -> bool:
-        return self.gan_type == "gan" and self.dataset == "toy"
+        return _is_toy(self)
+
+
+def _data_name(c) -> str:
+    if c.gan_type == "gan":
+        return c.dataset or "folder"
+    if c.gan_type == "classifier":
+        return c.dataset or c.cogan_data or "folder"
+    return c.cogan_data or "folders"
+
+
+def _is_toy(c) -> bool:
+    return c.gan_type == "gan" and c.dataset == "toy"
+
+
+class _Draft:
+    """The mutable values resolve() fills in, before they become a frozen Config."""
+
+    def __init__(self, values: dict):
+        self.__dict__.update(values)
+
+    @classmethod
+    def of(cls, cfg):
+        return cls({f.name: getattr(cfg, f.name) for f in dataclasses.fields(Config)})
+
+    def replace(self, **changes):
+        return _Draft({**self.__dict__, **changes})
+
+    def freeze(self) -> Config:
+        return Config(**self.__dict__)
+
+    data_name = property(_data_name)
+    is_toy = property(_is_toy)
 
 
 def _one_line_parser(**kw):
@@ -233,131 +322,64 @@ def _one_line_parser(**kw):
     return P(**kw)
 
 
-def build_parser(gan_types) -> argparse.ArgumentParser:
-    """Every option defaults to SUPPRESS so that only what the user typed overrides a loaded config."""
+# Modes of main.py besides training (main._dispatch picks them by their full spelling; each has its own parser
+# for its further options): listed in --help so that users find them.
+MODES = (
+    ("--sample", "RUN", "generate pairs from a trained run: --sample RUN --num N --out pairs.npz [--step S] "
+                        "[--latent_walk] (sampling.py)"),
+    ("--evaluate", "RUN", "score a run: LPIPS tables, pixel and class agreement, FID; writes RUN/metrics.json and "
+                          ".md (evaluation.py; --evaluate RUN --help for its options)"),
+    ("--report", "RUN", "compare the evaluations of runs in one table like Table 5.2 (with --out FILE: Markdown + "
+                        "CSV); see README 'Comparing runs'"),
+    ("--list_experiments", None, "print every named experiment with the table or figure it reproduces, and exit"),
+)
+
+
+def _option_flag(f) -> str:
+    return f.metadata.get("flag") or f"--{f.name}"
+
+
+def _field_type(f):
+    tp = typing.get_type_hints(Config)[f.name]
+    if typing.get_origin(tp) is typing.Union:
+        (tp,) = [a for a in typing.get_args(tp) if a is not type(None)]
+    return tp
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The command line, generated from Config's declarations (one option per field, in its group), plus
+    --config and the modes. Every option defaults to SUPPRESS so that only what the user typed overrides a
+    loaded config."""
     p = _one_line_parser(prog="main.py", description="Train coupled GANs (CoGAN, SCoGAN) and single GANs.",
                          argument_default=argparse.SUPPRESS)
-    d = Config()
-    a = p.add_argument
-    g = p.add_argument_group("what to train")
-    g.add_argument("--experiment", help="a named experiment of the thesis with all its settings (any of them "
-                   "overridable by a flag); list them with --list_experiments")
-    g.add_argument("--list_experiments", action="store_true", help="print every named experiment with the table or "
-                   "figure it reproduces, and exit")
-    g.add_argument("--report", nargs="+", metavar="RUN", help="compare the evaluations of runs in one table like "
-                   "Table 5.2 (with --out FILE: Markdown + CSV); see README 'Comparing runs'")
-    g.add_argument("--gan_type", choices=sorted(gan_types), help=f"model (default {d.gan_type})")
-    g.add_argument("--cogan_data", help="pair of domains, e.g. mnist2edge, mnist2svhn, celeba_Smiling, "
-                   "apple2orange (default digits2edge: offline)")
-    g.add_argument("--dataset", help="single-GAN data: toy, digits, mnist, svhn, celeba, ... (default digits); "
-                   "classifier data: digits, mnist, mnist_svhn, celeba")
-    g.add_argument("--domain_a", help="local image folder for domain 1 (or the single GAN; for --gan_type "
-                   "classifier a folder with one subfolder of images per class)")
-    g.add_argument("--domain_b", help="local image folder for domain 2")
-    g.add_argument("--data_dir", help="tensorflow-datasets data_dir / folder holding prepared data")
-    g.add_argument("--no_download", dest="download", action="store_false",
-                   help="never download; fail with a hint to run `tfds build` on a login node")
-    g.add_argument("--image_size", type=int, help="32, 64, 128 or 256 (default from the data)")
-    g.add_argument("--celeba_crop", choices=["thesis", "square"], help="CelebA: thesis = central crop of 0.7 of "
-                   "the aligned face, as the authors' runs (default); square = the largest central square")
-    g = p.add_argument_group("schedule")
-    g.add_argument("--iterations", type=int, help=f"generator steps (default {DEFAULT_ITERATIONS}; offline "
-                   f"demo sets {DEMO_ITERATIONS['digits']}, toy preset {PRESETS['toy']['iterations']})")
-    g.add_argument("--batch_size", type=int, help=f"default {DEFAULT_BATCH_SIZE} (demo sets "
-                   f"{DEMO_BATCH_SIZE['digits']}, toy preset {PRESETS['toy']['batch_size']})")
-    g.add_argument("--disc_iters", type=int, help="critic steps per generator step (default from --preset: 5 for "
-                   "thesis and wgan-gp, 1 for dcgan and toy)")
-    g.add_argument("--seed", type=int, help=f"default {d.seed}")
-    g.add_argument("--deterministic", action="store_true", help="enable TF op determinism")
-    g.add_argument("--xla", action="store_true", help="compile the step with XLA (jit_compile)")
-    g = p.add_argument_group("networks")
-    g.add_argument("--arch", help="cogan32, cogan128, cogan256, dcgan64, toy (default from image size)")
-    g.add_argument("--noise_dim", type=int, help=f"default {DEFAULT_NOISE_DIM} (toy preset 10)")
-    g.add_argument("--shared_layers_g", type=int, help="generator layers shared from the input side (0: none)")
-    g.add_argument("--shared_layers_d", type=int, help="discriminator layers shared from the output side")
-    g.add_argument("--w_init", choices=["xavier", "xavier_normal", "he", "normal"], help="xavier (default, sec. "
-                   "5.1) or normal = N(0, 0.02) (default for CelebA and the CycleGAN sets, secs. 5.3/5.4)")
-    g.add_argument("--b_init", choices=["zeros", "constant"], help="constant = 0.1 (default, as the CoGAN and "
-                   "thesis code) or zeros")
-    g.add_argument("--prelu_init", type=float, help="default 0.25")
-    g.add_argument("--d_norm", choices=["batch", "layer", "none"], help="discriminator normalisation")
-    g = p.add_argument_group("losses and penalties")
-    g.add_argument("--preset", choices=sorted(PRESETS), help="thesis (default for cogan/scogan: sec. 5.1, WGAN-GP "
-                   "lambda 10, 5 critic steps, Adam 2e-4 (0.5, 0.999)); dcgan (non-saturating, 1 critic step); "
-                   "wgan-gp (Gulrajani: Adam 1e-4 (0, 0.9)); toy (sec. 2.3.2, default for --dataset toy)")
-    g.add_argument("--loss", choices=["minimax", "nonsat", "wgan"])
-    g.add_argument("--disc_penalty", choices=["none", "wgan-gp", "clip"])
-    g.add_argument("--gp_weight", type=float, help="WGAN-GP lambda (default 10)")
-    g.add_argument("--clip_value", type=float, help="weight clipping bound (default 0.01)")
-    g.add_argument("--weight_decay", type=float, help="L2 weight decay rate r: every kernel's gradient gains r*w, "
-                   "as Caffe/PyTorch (default 0: the authors' code applied none; the thesis text says 0.0005)")
-    g = p.add_argument_group("SCoGAN soft coupling (--gan_type scogan; any combination)")
-    g.add_argument("--feature_regulariser", action="store_true", help="FR, Eq. 4.1")
-    g.add_argument("--fr_weight", type=float, help=f"alpha_FR (default {d.fr_weight}; the thesis also used 100)")
-    g.add_argument("--fr_layers", type=int, help=f"K: the first K maps of --fr_maps compared (default {d.fr_layers})")
-    g.add_argument("--fr_norm", choices=["sum", "mean"], help="sum over the K maps (default, Listing 6.10, for "
-                   "which alpha_FR was tuned) or mean (Eq. 4.1's 1/K)")
-    g.add_argument("--fr_maps", choices=["thesis", "hidden"], help="FR's maps: thesis = the authors' multi-output "
-                   "generator (32x32: the 8x8 and 16x16 maps, then the image; default); hidden = every hidden "
-                   "block from the first (the 4x4 dense output first)")
-    g.add_argument("--semantic_loss", action="store_true", help="SL, Eq. 4.2 (without --classifier_path, "
-                   "trains the classifier of the data once and caches it)")
-    g.add_argument("--sl_weight", type=float, help=f"alpha_SL (default {d.sl_weight})")
-    g.add_argument("--sl_form", choices=["listing", "equation"], help="listing (default, Listing 6.15: mean over "
-                   "batch and classes, for which alpha_SL was tuned) or equation (Eq. 4.2: sum over classes / 2)")
-    g.add_argument("--classifier_path", help="classifier.keras saved by --gan_type classifier (for SL and pruning; "
-                   "default: trained once per data and cached in $COUPLED_GAN_CACHE/classifiers, "
-                   "~/.cache/coupled_gan/classifiers)")
-    g.add_argument("--classifier_steps", type=int, help="training steps of that auto-trained classifier "
-                   f"(default: as --gan_type classifier, e.g. MNIST {CLASSIFIER_ITERATIONS['mnist']})")
-    g.add_argument("--prune_threshold", type=float, help=f"--cogan_data mnist2svhn_prune drops SVHN images whose "
-                   f"top softmax is <= this (thesis sec. 2.7; default {d.prune_threshold})")
-    g.add_argument("--cycle_consistency", action="store_true", help="CC, Eq. 4.3 (trains an encoder)")
-    g.add_argument("--cc_weight", type=float, help=f"default {d.cc_weight}")
-    g.add_argument("--cc_norm", choices=["l1", "l2"], help="l1: mean absolute error (default, Listing 6.16); "
-                   "l2: Eq. 4.3's squared L2 norm, summed over the latent dimensions, averaged over the batch")
-    g.add_argument("--perceptual_loss", action="store_true", help="PL, Eq. 4.5 (VGG19)")
-    g.add_argument("--pl_content_weight", type=float, help=f"alpha_PL (default {d.pl_content_weight})")
-    g.add_argument("--pl_style_weight", type=float, help=f"beta_PL (default {d.pl_style_weight})")
-    g.add_argument("--pl_form", choices=["listing", "equation"], help="listing (default, Listings 6.17/6.18: "
-                   "Gram / (H*W), style = mean squared Gram difference) or equation (Eq. 4.5: Gram / (H*W*C), "
-                   "squared Frobenius norm per image)")
-    g.add_argument("--vgg_weights", help="imagenet (default; keras.applications), none, or a local .h5 file")
-    g.add_argument("--log_weight_difference", action="store_true", help="log G1/G2 weight drift (Fig. 4.1)")
-    g = p.add_argument_group("optimisers")
-    g.add_argument("--optimizer", choices=["adam", "rmsprop"])
-    for who in ("g", "d"):
-        g.add_argument(f"--{who}_lr", type=float)
-        g.add_argument(f"--{who}_beta1", type=float)
-        g.add_argument(f"--{who}_beta2", type=float)
-    g = p.add_argument_group("outputs")
-    g.add_argument("--dir", help="run folder (default runs/<gan_type>_<data>_<time>)")
-    g.add_argument("--resume", action="store_true", help="continue the run in --dir from its last checkpoint")
-    g.add_argument("--overwrite", action="store_true", help="replace the run already in --dir")
-    g.add_argument("--config", help="JSON config of an earlier run to repeat in a new folder (options given here override it; "
-                   "its saved dir is used only with --resume)")
-    g.add_argument("--log_interval", type=int)
-    g.add_argument("--sample_interval", type=int)
-    g.add_argument("--checkpoint_interval", type=int)
-    g.add_argument("--sample_rows", type=int)
-    g.add_argument("--sample_cols", type=int)
-    g.add_argument("--keep_checkpoints", type=int)
-    g = p.add_argument_group("evaluation")
-    g.add_argument("--no_final_eval", dest="final_eval", action="store_false",
-                   help="skip the LPIPS table written at the end of training")
-    g.add_argument("--eval_pairs", type=int, help="pairs for the LPIPS tables (default: the thesis's count)")
-    del a
+    modes = p.add_argument_group("modes (instead of training)")
+    for flag, metavar, text in MODES:
+        if metavar is None:
+            modes.add_argument(flag, action="store_true", help=text)
+        else:
+            modes.add_argument(flag, nargs="+" if flag == "--report" else None, metavar=metavar, help=text)
+    groups = {}
+    for f in dataclasses.fields(Config):
+        m = f.metadata
+        if not m.get("cli", True):
+            continue
+        g = groups.get(m["group"]) or groups.setdefault(m["group"], p.add_argument_group(m["group"]))
+        tp = _field_type(f)
+        if tp is bool:
+            g.add_argument(_option_flag(f), dest=f.name, action="store_false" if f.default else "store_true",
+                           help=m["help"])
+        else:
+            g.add_argument(_option_flag(f), dest=f.name, type=tp, choices=m["choices"], metavar=m["metavar"],
+                           help=m["help"])
+        if f.name == "dir":
+            g.add_argument("--config", metavar="FILE", help="JSON config of an earlier run to repeat in a new folder "
+                           "(options given here override it; its saved dir is used only with --resume)")
     return p
 
 
-def option_choices(gan_types=None) -> dict:
-    """{Config field: allowed values} for every option with `choices` on the command line (build_parser is the one
-    list). Without `gan_types` (the trainer registry) gan_type is left out."""
-    p = build_parser(gan_types or ())
-    choices = {a.dest: list(a.choices) for a in p._actions if a.choices is not None}
-    if gan_types is None:
-        choices.pop("gan_type", None)
-    return choices
+def option_choices() -> dict:
+    """{Config field: allowed values} for every option declared with choices."""
+    return {f.name: list(f.metadata["choices"]) for f in dataclasses.fields(Config) if f.metadata.get("choices")}
 
 
 _TYPE_WORDS = {bool: "true or false", int: "an integer", float: "a number", str: "a string"}
@@ -406,34 +428,33 @@ def check_values(values: dict, where: str, choices: dict) -> dict:
     return out
 
 
-def parse_config(argv, gan_types, data_defaults) -> Config:
-    """argv -> resolved, validated Config. `data_defaults(cfg)` gives (image_size) for the chosen data."""
-    args = vars(build_parser(gan_types).parse_args(argv))
-    for mode in ("list_experiments", "report"):  # main.main dispatches these by their full spelling
-        if mode in args:
-            raise ConfigError(f"spell --{mode} out in full: it is a mode of its own")
-    choices = option_choices(gan_types)
+def parse_config(argv, data_defaults) -> Config:
+    """argv -> resolved, validated, frozen Config. `data_defaults(cfg)` gives (image_size) for the chosen data."""
+    args = vars(build_parser().parse_args(argv))
+    for flag, _, _ in MODES:  # main.main dispatches these by their full spelling
+        if flag[2:] in args:
+            raise ConfigError(f"spell {flag} out in full: it is a mode of its own")
+    choices = option_choices()
     repeat = args.pop("config", None)
     config_file = repeat
     if args.get("resume") and not config_file and args.get("dir"):
         saved = Path(args["dir"]) / "config.json"
         if saved.is_file():
             config_file = saved
-    cfg = Config.load(config_file, gan_types) if config_file else Config()
+    values = Config.load(config_file).to_dict() if config_file else {}
     if repeat and not args.get("resume") and "dir" not in args:
         # Repeating a run starts a new folder (main.run names it as for a fresh run): the saved `dir` is the run
         # being repeated, which must never be refused as "already holds a run" nor deleted by --overwrite.
-        cfg.dir = None
+        values["dir"] = None
     if args.get("experiment"):
         import experiments
         try:
             settings = experiments.get(args["experiment"]).settings
         except experiments.ExperimentError as e:
             raise ConfigError(str(e)) from None
-        for k, v in check_values(settings, f"experiment {args['experiment']}", choices).items():
-            setattr(cfg, k, v)
-    for k, v in check_values(args, "command line", choices).items():
-        setattr(cfg, k, v)
+        values.update(check_values(settings, f"experiment {args['experiment']}", choices))
+    values.update(check_values(args, "command line", choices))
+    cfg = Config(**values)
     if cfg.resume and cfg.overwrite:
         raise ConfigError("--resume and --overwrite contradict each other: choose one")
     if cfg.resume and not cfg.dir:
@@ -476,7 +497,7 @@ def _check_classifier_options(cfg):
                           f"(got {cfg.prune_threshold})")
 
 
-def _resolve_classifier(cfg: Config, data_defaults) -> Config:
+def _resolve_classifier(cfg: _Draft, data_defaults) -> Config:
     """--gan_type classifier (thesis Appendix B): one labelled source, no GAN options."""
     sources = [f"--{k}" for k in ("dataset", "cogan_data", "domain_a") if getattr(cfg, k)]
     if len(sources) > 1:
@@ -494,7 +515,7 @@ def _resolve_classifier(cfg: Config, data_defaults) -> Config:
     name = cfg.dataset or cfg.cogan_data
     if cfg.image_size is None:
         # main's data_defaults reads .dataset for single-domain runs.
-        cfg.image_size = data_defaults(dataclasses.replace(cfg, gan_type="gan", dataset=name, cogan_data=None))
+        cfg.image_size = data_defaults(cfg.replace(gan_type="gan", dataset=name, cogan_data=None))
     if cfg.image_size not in (32, 64, 128, 256):
         raise ConfigError(f"--image_size {cfg.image_size} is not supported: choose 32, 64, 128 or 256")
     steps, batch = classifier_defaults(None if cfg.domain_a else name)
@@ -503,13 +524,14 @@ def _resolve_classifier(cfg: Config, data_defaults) -> Config:
     for k in ("iterations", "batch_size", "log_interval", "checkpoint_interval", "keep_checkpoints"):
         if getattr(cfg, k) < 1:
             raise ConfigError(f"--{k} must be at least 1 (got {getattr(cfg, k)})")
-    return cfg
+    return cfg.freeze()
 
 
 def resolve(cfg: Config, data_defaults) -> Config:
-    """Fill derived values and check that the options fit together."""
+    """Fill derived values and check that the options fit together -> a new, frozen Config."""
     import nets  # local: keeps `python main.py --help` fast
 
+    cfg = _Draft.of(cfg)
     if cfg.gan_type == "classifier":
         return _resolve_classifier(cfg, data_defaults)
     if cfg.gan_type == "gan":
@@ -619,5 +641,5 @@ def resolve(cfg: Config, data_defaults) -> Config:
             raise ConfigError(f"--{name} must be positive (got {getattr(cfg, name)})")
     if cfg.weight_decay < 0:
         raise ConfigError(f"--weight_decay must be >= 0 (got {cfg.weight_decay})")
-    return cfg
+    return cfg.freeze()
 

@@ -398,6 +398,20 @@ def _first_line(e):
     return f"{type(e).__name__}: {text[0]}" if text else type(e).__name__
 
 
+# Where tfds and keras.applications download from: probed once before a download, so that an offline machine
+# gets its one-line answer in seconds instead of minutes of retries.
+DOWNLOAD_HOST = "storage.googleapis.com"
+
+
+def network_reachable(host=DOWNLOAD_HOST, port=443, timeout=3.0) -> bool:
+    import socket
+    try:
+        socket.create_connection((host, port), timeout=timeout).close()
+        return True
+    except OSError:
+        return False
+
+
 def _tfds_builder(name, data_dir, download, hint=""):
     """A prepared tfds builder for `name` (e.g. 'mnist', 'cycle_gan/apple2orange'), or a one-line DataError."""
     tfds = _import_tfds()
@@ -413,6 +427,9 @@ def _tfds_builder(name, data_dir, download, hint=""):
         return builder
     if not download:
         raise DataError(f"'{name}' is not prepared in {where} and downloading is off: {build}{hint}")
+    if not network_reachable():
+        raise DataError(f"'{name}' is not prepared in {where} and this machine is offline ({DOWNLOAD_HOST} "
+                        f"unreachable): {build}, then pass --data_dir{hint}")
     try:
         builder.download_and_prepare()
     except Exception as e:

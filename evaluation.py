@@ -32,7 +32,6 @@ from __future__ import annotations
 
 import argparse
 import hashlib
-import json
 import math
 import os
 import re
@@ -41,6 +40,7 @@ from pathlib import Path
 
 import numpy as np
 
+import outputs
 from config import Config, ConfigError
 
 COUPLED = ("cogan", "scogan")
@@ -363,7 +363,6 @@ def _frechet_section(tally, fid, note, run_dir, n):
 
 def _save_figures(extremes, run_dir) -> dict:
     """The thesis's figures: the k generated pairs of lowest and highest LPIPS, domain 1 above domain 2."""
-    import outputs
 
     figures = {}
     for which, (scores, a, b) in (("lowest", extremes.low), ("highest", extremes.high)):
@@ -385,7 +384,6 @@ def evaluate(run_dir, *, num=None, step=None, net="alex", eval_classifier=None, 
     """
     import tensorflow as tf
 
-    import outputs
     import sampling
     from metrics import LPIPS
     from metrics import fid as fidlib
@@ -456,8 +454,7 @@ def evaluate(run_dir, *, num=None, step=None, net="alex", eval_classifier=None, 
         "figures": _save_figures(tally.extremes, run_dir),
     }
     result["seconds"] = round(time.time() - t0, 1)
-    (run_dir / "metrics.json").write_text(json.dumps(result, indent=2) + "\n")
-    (run_dir / "metrics.md").write_text(render_markdown(result))
+    _write_metrics(run_dir, result, render_markdown(result))
     log(f"wrote {run_dir / 'metrics.md'} and metrics.json ({outputs.format_duration(result['seconds'])})")
     return result
 
@@ -471,7 +468,6 @@ def evaluate_toy(run_dir, cfg, *, num=None, step=None, log=print) -> dict:
     import tensorflow as tf
 
     import data
-    import outputs
     import sampling
     from metrics.modes import mode_coverage
 
@@ -503,8 +499,7 @@ def evaluate_toy(run_dir, cfg, *, num=None, step=None, log=print) -> dict:
               "ring": {"modes": int(len(centres)), "radius": float(data.TOY_RADIUS), "std": float(data.TOY_STD)},
               "modes": coverage, "figures": {"scatter": figure.name}}
     result["seconds"] = round(time.time() - t0, 1)
-    (run_dir / "metrics.json").write_text(json.dumps(result, indent=2) + "\n")
-    (run_dir / "metrics.md").write_text(render_toy_markdown(result))
+    _write_metrics(run_dir, result, render_toy_markdown(result))
     log(f"{run_dir} (step {run.step}): {coverage['covered']} of {coverage['modes']} modes covered, "
         f"{coverage['high_quality']:.1%} high-quality points of {n:,}; wrote metrics.md and metrics.json")
     return result
@@ -515,6 +510,16 @@ def evaluate_toy(run_dir, cfg, *, num=None, step=None, log=print) -> dict:
 def _pm(s, digits=4) -> str:
     se = "n/a" if s["se"] is None else f"{s['se']:.{digits}f}"
     return f"{s['mean']:.{digits}f} ± {se}"
+
+
+def _write_metrics(run_dir, result, markdown):
+    """metrics.json (strict JSON: NaN/inf as null, listed under "non_finite") and metrics.md, which says so too."""
+    found = outputs.write_json(run_dir / "metrics.json", result)
+    if found:
+        markdown += (f"\n> **Non-finite values** (NaN or inf, null in metrics.json): {', '.join(found)}. "
+                     f"The run's weights or samples are not usable as they are.\n")
+    with outputs.writing(run_dir / "metrics.md"):
+        outputs.atomic_write_text(run_dir / "metrics.md", markdown)
 
 
 def render_markdown(r: dict) -> str:

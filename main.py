@@ -12,6 +12,7 @@ Bad input prints one line and exits with status 2.
 """
 from __future__ import annotations
 
+import dataclasses
 import os
 import shutil
 import sys
@@ -28,14 +29,23 @@ def _data_defaults(cfg):
     return data.default_image_size(cfg.dataset if cfg.gan_type == "gan" else cfg.cogan_data)
 
 
+def with_classifier(cfg, log=print):
+    """cfg, or a copy naming the classifier file that --semantic_loss or mnist2svhn_prune uses when no
+    --classifier_path was given: trained once and cached (trainers.classifier.ensure_classifier). main.run saves
+    the config after this, so a repeat or --resume reuses the same file."""
+    from trainers.classifier import ensure_classifier, needs_classifier
+    if not needs_classifier(cfg):
+        return cfg
+    import dataclasses
+    import keras
+    path = ensure_classifier(cfg, log=lambda m: log(m, flush=True) if log is print else log(m))
+    keras.utils.set_random_seed(cfg.seed)  # the same data and weights whether or not a classifier was trained
+    return dataclasses.replace(cfg, classifier_path=path)
+
+
 def load_data(cfg, log=print):
     """-> (list of datasets, one per domain; DataInfo). For --gan_type classifier: [training batches,
-    test batches] and a data.LabelledInfo.
-
-    A run with --semantic_loss or mnist2svhn_prune and no --classifier_path first gets its classifier here
-    (trained once and cached, trainers.classifier.ensure_classifier), and cfg.classifier_path records it:
-    main.run saves config.json after this call, so a repeat or --resume reuses the same file.
-    """
+    test batches] and a data.LabelledInfo. mnist2svhn_prune reads cfg.classifier_path (see with_classifier)."""
     import data
     # celeba_crop: how CelebA faces are cropped (data.CELEBA_CROPS); the other sets ignore it.
     common = dict(batch_size=cfg.batch_size, seed=cfg.seed, data_dir=cfg.data_dir, download=cfg.download,
@@ -47,21 +57,17 @@ def load_data(cfg, log=print):
     if cfg.gan_type == "gan":
         ds, info = data.load_single(cfg.dataset, domain_a=cfg.domain_a, image_size=cfg.image_size, **common)
         return [ds], info
-    from trainers.classifier import ensure_classifier, needs_classifier
     prune = None
-    if needs_classifier(cfg):
+    if (cfg.cogan_data or "").strip().lower() == data.PRUNED_SVHN:
         import classifiers
-        import keras
-        cfg.classifier_path = ensure_classifier(cfg, log=lambda m: log(m, flush=True) if log is print else log(m))
-        keras.utils.set_random_seed(cfg.seed)  # the same data and weights whether or not a classifier was trained
-        if (cfg.cogan_data or "").strip().lower() == data.PRUNED_SVHN:
-            try:
-                prune, meta = classifiers.load_classifier(cfg.classifier_path)
-            except ValueError as e:
-                raise data.DataError(str(e)) from None
-            if meta["multilabel"]:
-                raise data.DataError(f"{cfg.classifier_path} is a multi-label classifier: pruning SVHN needs the "
-                                     f"MNIST+SVHN digit classifier (softmax)")
+        cfg = with_classifier(cfg, log)
+        try:
+            prune, meta = classifiers.load_classifier(cfg.classifier_path)
+        except ValueError as e:
+            raise data.DataError(str(e)) from None
+        if meta["multilabel"]:
+            raise data.DataError(f"{cfg.classifier_path} is a multi-label classifier: pruning SVHN needs the "
+                                 f"MNIST+SVHN digit classifier (softmax)")
     a, b, info = data.load_pair(cfg.cogan_data, domain_a=cfg.domain_a, domain_b=cfg.domain_b,
                                 image_size=cfg.image_size, prune_classifier=prune,
                                 prune_threshold=cfg.prune_threshold, **common)
@@ -85,12 +91,12 @@ def _one_line(e, limit=300) -> str:
 
 def _start_of_a_resume(cfg):
     """`--resume` on a folder that holds no run yet starts it there, so one command serves the first start and
-    every requeue; a folder holding other files is not a run to continue nor one to fill."""
+    every requeue; a folder holding other files is not a run to continue nor one to fill. -> cfg as a start."""
     d = cfg.dir
     if os.path.exists(d) and (not os.path.isdir(d) or os.listdir(d)):
         raise RunDirError(f"nothing to resume: {d} holds no run (config.json missing) but is not empty; "
                           f"give an empty or new --dir")
-    cfg.resume = False
+    return dataclasses.replace(cfg, resume=False)
 
 
 def _restore_for_resume(trainer, run_dir):
@@ -108,27 +114,30 @@ def _restore_for_resume(trainer, run_dir):
 
 
 def run(argv=None, log=print):
-    from trainers import get_trainer, TRAINERS
-    cfg = parse_config(sys.argv[1:] if argv is None else argv, TRAINERS, _data_defaults)
+    from trainers import get_trainer
+    cfg = parse_config(sys.argv[1:] if argv is None else argv, _data_defaults)
     out = (lambda m: log(m, flush=True)) if log is print else log
     resuming = cfg.resume and os.path.isfile(os.path.join(cfg.dir, "config.json"))
     starting = cfg.resume and not resuming
     if starting:
-        _start_of_a_resume(cfg)
+        cfg = _start_of_a_resume(cfg)
     import keras
     keras.utils.set_random_seed(cfg.seed)  # before the data pipelines: their shuffles use the global seed
     if cfg.deterministic:
         import tensorflow as tf
         tf.config.experimental.enable_op_determinism()
+    cfg = with_classifier(cfg, log)
+    out(f"loading {cfg.data_name} ...")
     datasets, info = load_data(cfg)
     if info.skipped:
         log(f"warning: skipped {info.skipped} unreadable file(s) in the image folders")
     if cfg.dir is None:
-        cfg.dir = _new_run_dir(cfg)
+        cfg = dataclasses.replace(cfg, dir=_new_run_dir(cfg))
     if resuming:
         # Everything a resume uses is checked before config.json is rewritten: a refused resume leaves the run
         # exactly as it was, so a plain `--resume` still continues it.
         run_dir = prepare_run_dir(cfg.dir, resume=True, overwrite=False)
+        out("building the networks ...")
         trainer = get_trainer(cfg.gan_type)(cfg, info, datasets, run_dir)
         _restore_for_resume(trainer, run_dir)  # fit restores it again (trainers/base.py): same state, no harm
         cfg.save(run_dir / "config.json")
@@ -139,6 +148,7 @@ def run(argv=None, log=print):
         run_dir = prepare_run_dir(cfg.dir, resume=False, overwrite=cfg.overwrite)
         try:
             cfg.save(run_dir / "config.json")
+            out("building the networks ...")
             trainer = get_trainer(cfg.gan_type)(cfg, info, datasets, run_dir)
         except BaseException:
             # A run that never started leaves nothing behind to block (or be resumed by) the corrected command.

@@ -11,8 +11,11 @@ Layout of a run folder:
 """
 from __future__ import annotations
 
+import contextlib
 import csv
 import io
+import json
+import math
 import os
 import shutil
 import time
@@ -23,6 +26,53 @@ import numpy as np
 
 class RunDirError(ValueError):
     """A run folder problem (would overwrite, nothing to resume): one line, exit 2."""
+
+
+class WriteFailed(RunDirError):
+    """A file the run relies on could not be written (disk full, a file-size limit, ...): one line, exit 2."""
+
+
+def write_cause(error) -> str:
+    """The reason of a failed write in a few words: 'File too large', 'No space left on device', ..."""
+    if isinstance(error, OSError) and error.strerror:
+        return error.strerror
+    text = " ".join(str(getattr(error, "message", None) or error).split())
+    text = text.split(" [Op:")[0]
+    return (text.rsplit("; ", 1)[-1] or type(error).__name__)[:200]
+
+
+@contextlib.contextmanager
+def writing(path):
+    """Turn a failed write of `path` into WriteFailed naming it and the cause."""
+    try:
+        yield
+    except OSError as e:
+        raise WriteFailed(f"could not write {path} ({write_cause(e)})") from None
+
+
+def finite_for_json(value, where="", found=None):
+    """A copy of `value` (dicts, lists, numbers) with NaN/inf as None; their paths ('a.b[2]') appended to `found`."""
+    if isinstance(value, dict):
+        return {k: finite_for_json(v, f"{where}.{k}" if where else str(k), found) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [finite_for_json(v, f"{where}[{i}]", found) for i, v in enumerate(value)]
+    if isinstance(value, float) and not math.isfinite(value):
+        if found is not None:
+            found.append(where)
+        return None
+    return value
+
+
+def write_json(path, obj):
+    """Strict JSON, written atomically: a NaN/inf value becomes null and the key "non_finite" lists where
+    (bare NaN is not JSON, and a reader would take it for a number)."""
+    found = []
+    clean = finite_for_json(obj, found=found)
+    if found and isinstance(clean, dict):
+        clean["non_finite"] = {"keys": found, "note": "these values were NaN or infinite and are written as null"}
+    with writing(path):
+        atomic_write_text(path, json.dumps(clean, indent=2, allow_nan=False) + "\n")
+    return found
 
 
 def prepare_run_dir(path, *, resume: bool, overwrite: bool) -> Path:
@@ -102,7 +152,8 @@ class LossLog:
     def _write_all(self, rows):
         buf = io.StringIO()
         csv.writer(buf).writerows(rows)
-        atomic_write_text(self.path, buf.getvalue())
+        with writing(self.path):
+            atomic_write_text(self.path, buf.getvalue())
 
     def append(self, rows, durable=False):
         """rows: list of (step, {name: float}). durable: fsync before returning."""
@@ -111,7 +162,7 @@ class LossLog:
         if self.columns is None:
             self.columns = list(rows[0][1])
             self._write_all([["step"] + self.columns])
-        with self.path.open("a", newline="") as f:
+        with writing(self.path), self.path.open("a", newline="") as f:
             w = csv.writer(f)
             for step, values in rows:
                 w.writerow([step] + [f"{values[c]:.6g}" for c in self.columns])

@@ -26,7 +26,8 @@ class LoadedRun:
 
 
 def load_run(run_dir, step=None) -> LoadedRun:
-    """Rebuild a run's generators from its config and restore them from its latest (or `step`) checkpoint."""
+    """Rebuild a run's generators from its config and restore them from its latest readable (or `step`'s)
+    checkpoint."""
     run_dir = Path(run_dir)
     if not (run_dir / "config.json").is_file():
         raise ConfigError(f"{run_dir} holds no run (config.json missing)")
@@ -38,23 +39,13 @@ def load_run(run_dir, step=None) -> LoadedRun:
                         prelu_init=cfg.prelu_init, d_norm=cfg.d_norm)
     domains = 1 if cfg.gan_type == "gan" else 2
     gens = nets.build_generators(cfg.arch, o, domains=domains, shared=cfg.shared_layers_g)
-    ckpt_dir = run_dir / "checkpoints"
-    state = tf.train.get_checkpoint_state(str(ckpt_dir))
-    if state is None:
-        raise ConfigError(f"{run_dir} has no checkpoint yet")
-    paths = list(state.all_model_checkpoint_paths) or [state.model_checkpoint_path]
-    path = paths[-1]
-    if step is not None:
-        matches = [p for p in paths if p.endswith(f"-{step}")]
-        if not matches:
-            kept = ", ".join(p.rsplit("-", 1)[-1] for p in paths)
-            raise ConfigError(f"no checkpoint for step {step} in {ckpt_dir} (kept: {kept})")
-        path = matches[0]
-    if not Path(path).is_absolute():
-        path = str(ckpt_dir / Path(path).name)
+    from trainers.loop import restore_readable
     counter = tf.Variable(0, dtype=tf.int64)
     ckpt = tf.train.Checkpoint(step=counter, **{f"vars_{g.name}": [v.value for v in g.variables] for g in gens})
-    ckpt.restore(path).expect_partial()
+    # The newest readable checkpoint (a truncated latest one falls back, said in one line), whatever the
+    # `checkpoint` state file says.
+    if restore_readable(ckpt, run_dir / "checkpoints", step=step, partial=True) is None:
+        raise ConfigError(f"{run_dir} has no checkpoint yet")
     return LoadedRun(cfg, gens, int(counter.numpy()))
 
 

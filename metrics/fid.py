@@ -8,6 +8,7 @@ features of every image.
 """
 from __future__ import annotations
 
+import os
 import socket
 
 import numpy as np
@@ -15,6 +16,8 @@ import tensorflow as tf
 
 INCEPTION_SIZE = 299
 INCEPTION_NAME = "FID (Inception-v3 pool features)"
+# keras.applications.InceptionV3(include_top=False) caches its weights under this name in $KERAS_HOME/models.
+INCEPTION_WEIGHTS_FILE = "inception_v3_weights_tf_dim_ordering_tf_kernels_notop.h5"
 
 
 class FeaturesUnavailable(RuntimeError):
@@ -151,6 +154,13 @@ def inception_features(timeout_s: float = 60.0) -> FeatureExtractor:
     """
     import keras
 
+    cached = os.path.join(os.environ.get("KERAS_HOME") or os.path.join(os.path.expanduser("~"), ".keras"),
+                          "models", INCEPTION_WEIGHTS_FILE)
+    if not os.path.isfile(cached):
+        import data
+        if not data.network_reachable():  # say so at once, not after Keras' "Downloading ..." and its retries
+            raise FeaturesUnavailable(f"Inception-v3 ImageNet weights not available (not in {cached} and "
+                                      f"{data.DOWNLOAD_HOST} unreachable)")
     old = socket.getdefaulttimeout()
     socket.setdefaulttimeout(timeout_s)
     try:

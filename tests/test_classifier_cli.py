@@ -9,7 +9,6 @@ import classifiers
 import main
 from config import parse_config
 from test_data import celeba_manual, fake_svhn, mnist_dir, solid, use_fake_svhn  # noqa: F401 (fixtures)
-from trainers import TRAINERS
 
 
 @pytest.fixture(autouse=True)
@@ -26,7 +25,7 @@ def run(argv, capsys):
 
 
 def resolved(argv):
-    return parse_config([str(a) for a in argv], TRAINERS, main._data_defaults)
+    return parse_config([str(a) for a in argv], main._data_defaults)
 
 
 def test_classifier_run_on_digits_reports_accuracy_saves_and_resumes(tmp_path, capsys):
@@ -126,18 +125,18 @@ def test_semantic_loss_trains_caches_and_reuses_its_classifier(tmp_path, capsys,
     # A later run with the same data, size, seed and steps reuses it (no training); another seed trains its own.
     cfg = resolved(argv + ["--dir", tmp_path / "b"])
     logs = []
-    main.load_data(cfg, log=logs.append)
+    cfg = main.with_classifier(cfg, log=logs.append)
     assert cfg.classifier_path == str(cached) and cached.stat().st_mtime_ns == stamp
     assert logs == [f"no --classifier_path: using the cached Table B.1 classifier of digits2negative (5 steps) "
                     f"at {cached}"]
     other = resolved(argv + ["--seed", 3, "--classifier_steps", 2])
-    main.load_data(other, log=logs.append)
+    other = main.with_classifier(other, log=logs.append)
     assert other.classifier_path == str(cache / "digits2negative_32px_seed3_steps2_batch64.keras")
     assert "training a Table B.1 classifier on digits2negative for 2 steps" in logs[1]
     # An explicit --classifier_path is used as given, silently.
     given = resolved(argv + ["--classifier_path", cached])
     before = len(logs)
-    main.load_data(given, log=logs.append)
+    given = main.with_classifier(given, log=logs.append)
     assert given.classifier_path == str(cached) and len(logs) == before
 
 
@@ -201,6 +200,7 @@ def test_pruned_svhn_gets_the_cached_mnist_svhn_classifier(fake_svhn, mnist_dir,
     cfg = resolved(["--cogan_data", "mnist2svhn_prune", "--data_dir", mnist_dir, "--classifier_steps", 2,
                     "--prune_threshold", 0.0, "--batch_size", 4])
     logs = []
+    cfg = main.with_classifier(cfg, log=logs.append)
     (a, b), info = main.load_data(cfg, log=logs.append)
     assert logs[0].startswith("no --classifier_path: training a Table B.1 classifier on mnist_svhn for 2 steps")
     assert cfg.classifier_path.startswith(str(cache / "mnist_svhn_32px_seed0_steps2_batch128_"))

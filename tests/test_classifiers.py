@@ -208,6 +208,6 @@ def test_make_train_step_updates_and_reports():
     optimizer.build(model.trainable_variables)
     step = C.make_train_step(model, optimizer, multilabel=False)
     before = [w.copy() for w in model.get_weights()]
-    losses = [float(step(x, y)[0]) for _ in range(15)]
+    losses = [float(step(x, y)["loss"]) for _ in range(15)]
     assert losses[-1] < losses[0]
     assert any(not np.allclose(a, b) for a, b in zip(before, model.get_weights()))

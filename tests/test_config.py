@@ -5,11 +5,10 @@ import pytest
 
 from config import Config, ConfigError, parse_config
 
-TYPES = ("gan", "cogan", "scogan")
 
 
 def parse(*argv, size=32):
-    return parse_config(list(argv), TYPES, lambda cfg: size)
+    return parse_config(list(argv), lambda cfg: size)
 
 
 def test_defaults_are_the_offline_cogan_demo():
@@ -179,7 +178,7 @@ def test_bad_config_files(tmp_path):
 # ------------------------------------------------------------------------------------------ config values checked
 @pytest.mark.parametrize("saved, says", [
     ({"iterations": "ten"}, '"iterations" must be an integer or null (got "ten")'),
-    ({"gan_type": "nosuch"}, '"gan_type" must be one of cogan, gan, scogan (got "nosuch")'),
+    ({"gan_type": "nosuch"}, '"gan_type" must be one of gan, cogan, scogan, classifier (got "nosuch")'),
     ({"loss": "nosuch"}, '"loss" must be one of minimax, nonsat, wgan (got "nosuch")'),
     ({"disc_penalty": "nosuch"}, '"disc_penalty" must be one of none, wgan-gp, clip (got "nosuch")'),
     ({"seed": None}, '"seed" must be an integer (got null)'),
@@ -226,3 +225,65 @@ def test_repeating_a_config_ignores_its_saved_dir_unless_resuming(tmp_path):
 def test_resume_needs_a_folder():
     with pytest.raises(ConfigError, match="--dir"):
         parse("--resume")
+
+
+# ---------------------------------------------------------------- one declaration per option (issue 10)
+def test_the_parser_is_generated_from_the_config_fields():
+    """Every Config field is exactly one option (its dest the field's name, its help the field's), in its
+    field's group; the only other options are --config and the modes; no option lacks help."""
+    import argparse
+    import dataclasses
+    import config
+    p = config.build_parser()
+    actions = [a for a in p._actions if not isinstance(a, argparse._HelpAction)]
+    by_dest = {}
+    for a in actions:
+        assert a.help, a.option_strings
+        by_dest.setdefault(a.dest, []).append(a)
+    fields = {f.name: f for f in dataclasses.fields(Config)}
+    extras = {"config"} | {flag[2:] for flag, _, _ in config.MODES}
+    assert set(by_dest) == set(fields) | extras
+    assert all(len(v) == 1 for v in by_dest.values())
+    titles = {a.dest: g.title for g in p._action_groups for a in g._group_actions}
+    for name, f in fields.items():
+        (a,) = by_dest[name]
+        assert a.help == f.metadata["help"] and titles[name] == f.metadata["group"]
+        assert (list(a.choices) if a.choices else None) == (list(f.metadata["choices"]) if f.metadata["choices"]
+                                                             else None)
+    # bool fields are switches: on for a default False, "--no_..." for a default True
+    assert by_dest["download"][0].option_strings == ["--no_download"] and by_dest["download"][0].const is False
+    assert by_dest["xla"][0].const is True
+
+
+def test_trainer_registry_and_gan_type_choices_agree():
+    import config
+    from trainers import TRAINERS, get_trainer
+    assert set(TRAINERS) == set(config.GAN_TYPES)
+    assert {get_trainer(n).__name__ for n in TRAINERS} == {"GANTrainer", "CoGANTrainer", "SCoGANTrainer",
+                                                           "ClassifierTrainer"}
+
+
+def test_help_lists_the_modes_and_answers_without_tensorflow(tmp_path):
+    """`python main.py --help` and a bad option answer before TensorFlow is imported (README: under a second)."""
+    import subprocess
+    import sys
+    from pathlib import Path
+    repo = Path(__file__).resolve().parents[1]
+    probe = ("import sys, runpy; sys.argv = ['main.py'] + sys.argv[1:]\n"
+             "try:\n    runpy.run_path('main.py', run_name='__main__')\n"
+             "except SystemExit as e:\n    code = e.code\n"
+             "print('TF_IMPORTED' if 'tensorflow' in sys.modules else 'NO_TF', code, file=sys.stderr)\n")
+    for argv, code in ((["--help"], 0), (["--loss", "nosuch"], 2), (["--iterations", "ten"], 2)):
+        r = subprocess.run([sys.executable, "-c", probe, *argv], cwd=repo, capture_output=True, text=True, timeout=60)
+        assert r.stderr.strip().endswith(f"NO_TF {code}"), r.stderr
+    help_text = subprocess.run([sys.executable, "main.py", "--help"], cwd=repo, capture_output=True, text=True).stdout
+    for mode in ("--sample RUN", "--evaluate RUN", "--report RUN", "--list_experiments"):
+        assert mode in help_text
+
+
+def test_a_resolved_config_is_frozen():
+    import dataclasses
+    cfg = parse()
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        cfg.iterations = 3
+    assert dataclasses.replace(cfg, iterations=3).iterations == 3 and cfg.iterations != 3

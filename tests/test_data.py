@@ -454,6 +454,7 @@ def test_tfds_failed_download_is_one_line_error(tmp_path, monkeypatch):
             raise ConnectionError("Failed to resolve 'storage.googleapis.com'\nlong traceback text")
 
     monkeypatch.setattr(tfds, "builder", lambda name, data_dir=None: Offline())
+    monkeypatch.setattr(data, "network_reachable", lambda *a, **k: True)  # the download itself fails
     expected = r"could not download 'svhn_cropped'.*ConnectionError.*tfds build svhn_cropped"
     with pytest.raises(DataError, match=expected) as e:
         data.load_single("svhn", batch_size=2, seed=0, data_dir=str(tmp_path))
@@ -465,6 +466,27 @@ def test_tfds_failed_download_is_one_line_error(tmp_path, monkeypatch):
     monkeypatch.setattr(Offline, "download_and_prepare", lambda self: missing_module())
     with pytest.raises(DataError, match="pip install importlib_resources, or run `tfds build svhn_cropped"):
         data.load_single("svhn", batch_size=2, seed=0, data_dir=str(tmp_path))
+
+
+def test_tfds_download_on_an_offline_machine_answers_at_once(tmp_path, monkeypatch):
+    """No network: one line in seconds (not minutes of tfds retries), download_and_prepare never called."""
+    tfds = data._import_tfds()
+    probed = []
+
+    class NeverCalled:
+        def is_prepared(self):
+            return False
+
+        def download_and_prepare(self):
+            raise AssertionError("download attempted offline")
+
+    monkeypatch.setattr(tfds, "builder", lambda name, data_dir=None: NeverCalled())
+    monkeypatch.setattr(data, "network_reachable", lambda *a, **k: probed.append(1) or False)
+    with pytest.raises(DataError) as e:
+        data.load_single("svhn", batch_size=2, seed=0, data_dir=str(tmp_path))
+    msg = str(e.value)
+    assert probed == [1] and "\n" not in msg
+    assert "offline (storage.googleapis.com unreachable)" in msg and "tfds build svhn_cropped" in msg
 
 
 @pytest.fixture(scope="module")

@@ -5,6 +5,7 @@ LPIPS table on a tiny real run, on demand and at the end of training.
 Tests that score a run need the real LPIPS weights ($LPIPS_WEIGHTS_DIR, else ~/.cache/coupled_gan/lpips) and
 skip without them (`python -m metrics.weights --fetch DIR`). Inception-v3 is never downloaded here.
 """
+import dataclasses
 import json
 import shutil
 
@@ -247,7 +248,7 @@ def test_default_pair_counts_follow_the_thesis_and_are_capped():
     cfg = Config(cogan_data="digits2edge")
     num, source, notes = evaluation.resolve_num(None, cfg, (898, 899))
     assert num == 898 and "capped at 898" in notes[0]
-    cfg.eval_pairs = 100
+    cfg = dataclasses.replace(cfg, eval_pairs=100)
     assert evaluation.resolve_num(None, cfg, (898, 899))[:2] == (100, "eval_pairs in the run's config")
     assert evaluation.resolve_num(64, cfg, (898, 899))[:2] == (64, "--num")
     assert evaluation.domain_names(Config(cogan_data="celeba_Smiling")) == ("Smiling", "not Smiling")
@@ -313,7 +314,7 @@ def test_end_of_training_without_lpips_weights_logs_one_line(tiny_run, tmp_path,
     assert evaluation.evaluate_after_training(cfg, tiny_run[0], log=lines.append) is None
     assert len(lines) == 1 and "\n" not in lines[0]
     assert "python -m metrics.weights --fetch" in lines[0] and "--evaluate" in lines[0]
-    cfg.final_eval = False
+    cfg = dataclasses.replace(cfg, final_eval=False)
     assert evaluation.evaluate_after_training(cfg, tiny_run[0], log=lines.append) is None and len(lines) == 1
 
 
@@ -343,6 +344,8 @@ def test_fid_branch_with_an_inception_of_random_weights(tiny_run, tmp_path, monk
         return real(weights=None, **kw)
 
     monkeypatch.setattr(keras.applications, "InceptionV3", random_inception)
+    import data
+    monkeypatch.setattr(data, "network_reachable", lambda *a, **k: True)  # past the offline check
     monkeypatch.setattr(fidlib, "INCEPTION_SIZE", 75)   # its smallest input: the path, not the numbers, is tested
     run_copy = tmp_path / "run"
     shutil.copytree(tiny_run[0], run_copy)
@@ -518,3 +521,19 @@ def test_single_gan_on_images_is_refused(tmp_path, capsys):
     assert main.main(["--evaluate", str(run_dir)]) == 2
     err = capsys.readouterr().err.strip()
     assert "toy" in err and "'gan' run on digits" in err and "\n" not in err
+
+
+def test_inception_offline_is_unavailable_at_once_without_a_download(tmp_path, monkeypatch):
+    """No cached weights and no network: FeaturesUnavailable says why, and Keras never starts its download
+    (which printed "Downloading ..." and retried before the fallback)."""
+    import data
+    monkeypatch.setenv("KERAS_HOME", str(tmp_path))
+    monkeypatch.setattr(data, "network_reachable", lambda *a, **k: False)
+
+    def no_download(*a, **k):
+        raise AssertionError("InceptionV3 built offline")
+
+    monkeypatch.setattr(keras.applications, "InceptionV3", no_download)
+    with pytest.raises(fidlib.FeaturesUnavailable, match=r"not in .*inception_v3_weights_tf_dim_ordering_tf_kernels"
+                                                         r"_notop\.h5 and storage\.googleapis\.com unreachable"):
+        fidlib.inception_features()

@@ -15,7 +15,6 @@ import config
 import evaluation
 import experiments
 import main
-from trainers import TRAINERS
 
 REPO = Path(__file__).resolve().parents[1]
 THESIS = REPO.parent / "shared" / "reference" / "scogan-thesis-2020.txt"
@@ -33,7 +32,7 @@ def resolve(name, tmp_path_factory=None, *extra):
     """parse_config for `--experiment name` (cached when no extra flags); never reads data."""
     if extra or name not in _resolved:
         out = Path(tmp_path_factory.mktemp("exp")) / "run"
-        cfg = config.parse_config(["--experiment", name, "--dir", str(out), *extra], TRAINERS, main._data_defaults)
+        cfg = config.parse_config(["--experiment", name, "--dir", str(out), *extra], main._data_defaults)
         if extra:
             return cfg
         _resolved[name] = cfg

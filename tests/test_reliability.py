@@ -209,3 +209,127 @@ def test_blown_up_learning_rate_stops_with_one_line_and_keeps_the_last_good_chec
     assert all(np.isfinite(float(v)) for r in rows[:-1] for v in r.values())
     assert not np.isfinite(float(rows[-1][m.group(2)]))
     assert not (run / "models").exists()
+
+
+def test_classifier_runs_stop_on_a_signal_with_a_checkpoint_too(tmp_path, capsys):
+    """--gan_type classifier trains on the same loop: a signal checkpoints the current step, --resume continues."""
+    from trainers.base import TrainingInterrupted
+    run = tmp_path / "clf"
+    argv = ["--gan_type", "classifier", "--dataset", "digits", "--dir", str(run), "--iterations", "30",
+            "--batch_size", "16", "--log_interval", "2", "--checkpoint_interval", "25"]
+
+    def log(message):
+        if message.startswith("[4/"):
+            os.kill(os.getpid(), signal.SIGTERM)
+
+    with pytest.raises(TrainingInterrupted) as e:
+        main.run(argv, log=log)
+    n = e.value.step
+    assert e.value.exit_status == 143 and n in (4, 5)
+    assert checkpoints(run) == [n] and steps(run) == list(range(1, n + 1))
+    assert not (run / "classifier.keras").exists()
+    assert main.main(["--dir", str(run), "--resume"]) == 0, capsys.readouterr().err
+    assert steps(run) == list(range(1, 31)) and (run / "classifier.keras").is_file()
+
+
+# ---------------------------------------------------------------- 5b. --nonfinite skip
+def test_nonfinite_skip_leaves_weights_and_optimizer_state_untouched():
+    """A NaN real batch makes the critic's objective NaN: with --nonfinite skip the critics and their Adam state
+    stay exactly as they were while the generators (whose objective does not see the reals) still move; without
+    it the NaN reaches the critics' weights."""
+    import tensorflow as tf
+    nan = [tf.fill((1, 2, 32, 32, 3), float("nan"))] * 2
+    for mode in ("skip", "stop"):
+        t = make(preset="dcgan", nonfinite=mode)
+        t._compiled_step([next(it) for it in t.iterators])  # one good step: Adam moments are non-zero
+        d0, g0 = [v.numpy().copy() for v in t.d_vars], [v.numpy().copy() for v in t.g_vars]
+        d_opt0 = [v.numpy().copy() for v in t.d_opt.variables]
+        logs = t._compiled_step(nan)
+        if mode == "skip":
+            assert float(logs["skipped_updates"]) == 1.0  # one critic update skipped, the generator's applied
+            assert all(np.array_equal(a, v.numpy()) for a, v in zip(d0, t.d_vars))
+            assert all(np.array_equal(a, v.numpy()) for a, v in zip(d_opt0, t.d_opt.variables))
+            assert any(not np.array_equal(a, v.numpy()) for a, v in zip(g0, t.g_vars))
+            assert float(t._compiled_step([next(it) for it in t.iterators])["skipped_updates"]) == 0.0
+            assert any(not np.array_equal(a, v.numpy()) for a, v in zip(d0, t.d_vars))
+        else:
+            assert "skipped_updates" not in logs  # losses.csv keeps its columns without the option
+            assert not all(np.isfinite(v.numpy()).all() for v in t.d_vars)
+
+
+def test_nonfinite_skip_stops_after_too_many_skipped_iterations_in_a_row(tmp_path, capsys, monkeypatch):
+    import trainers.loop
+    monkeypatch.setattr(trainers.loop, "SKIP_PATIENCE", 3)
+    run = tmp_path / "skip"
+    code = main.main(["--dir", str(run), *TINY, "--iterations", "40", "--log_interval", "5",
+                      "--checkpoint_interval", "1", "--g_lr", "1e6", "--d_lr", "1e6", "--nonfinite", "skip"])
+    err = capsys.readouterr().err.strip()
+    assert code == 2 and "\n" not in err, err
+    m = re.match(r"error: 3 iterations in a row up to step (\d+) had a non-finite update \(--nonfinite skip\); "
+                 r"training stopped, the last good checkpoint is step (\d+)", err)
+    assert m, err
+    with open(run / "losses.csv") as f:
+        rows = list(csv.DictReader(f))
+    skipped = [float(r["skipped_updates"]) > 0 for r in rows]
+    assert skipped[-3:] == [True] * 3 and len(rows) == int(m.group(1))
+    assert int(m.group(2)) == latest(run) == len(rows) - 1  # checkpoints of skipped steps hold finite weights
+
+
+# ---------------------------------------------------------------- 8. failed writes
+def _limit_file_size(limit):
+    import resource
+    return lambda: resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
+
+
+def test_a_file_size_limit_is_one_line_and_keeps_the_last_good_checkpoint(six_steps, tmp_path, capsys):
+    """`ulimit -f 4` (4 KiB): config.json and losses.csv fit, a sample PNG (a warning) and the checkpoint of step
+    9 do not. One line names the checkpoint and the cause, exit 2; ckpt-6 stays the latest, no temp folder."""
+    run = tmp_path / "run"
+    shutil.copytree(six_steps, run)
+    proc = subprocess.run([sys.executable, str(REPO / "main.py"), "--dir", str(run), "--resume", "--iterations", "9",
+                           "--sample_interval", "1", "--checkpoint_interval", "3"], cwd=tmp_path,
+                          capture_output=True, text=True, preexec_fn=_limit_file_size(4096), timeout=300)
+    errors = [x for x in proc.stderr.splitlines() if x.startswith("error:")]
+    assert proc.returncode == 2 and "Traceback" not in proc.stderr, proc.stderr
+    assert errors == [f"error: could not write checkpoint {run}/checkpoints/ckpt-9 (File too large): training "
+                      f"stopped, the last good checkpoint is step 6"], proc.stderr
+    warned = [x for x in proc.stdout.splitlines() if x.startswith("warning: could not write samples")]
+    assert len(warned) == 1 and "File too large" in warned[0], proc.stdout
+    assert checkpoints(run) == [3, 6] and latest(run) == 6
+    assert not list((run / "checkpoints").glob("*_temp*"))
+    resume(capsys, run, 9)
+    assert steps(run) == list(range(1, 10)) and latest(run) == 9
+
+
+def test_a_failed_sample_write_warns_once_and_the_run_ends_with_its_checkpoint(tmp_path, capsys, monkeypatch):
+    import errno
+    import outputs as out_module
+
+    def full(path, image):
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(path))
+
+    monkeypatch.setattr(out_module, "save_png", full)
+    run = tmp_path / "nospace"
+    assert main.main(["--dir", str(run), *TINY, "--iterations", "4", "--sample_interval", "1",
+                      "--checkpoint_interval", "2"]) == 0
+    out = capsys.readouterr().out
+    warned = [x for x in out.splitlines() if x.startswith("warning:")]
+    assert warned == [f"warning: could not write samples to {run}/samples (No space left on device); training goes "
+                      f"on (checkpoints are what a resume needs)"], out
+    assert latest(run) == 4 and (run / "models").is_dir()
+
+
+def test_metrics_json_is_strict_json_with_nonfinite_values_as_null(tmp_path):
+    import json
+    path = tmp_path / "metrics.json"
+    found = outputs.write_json(path, {"a": float("nan"), "b": {"c": [1.5, float("inf")], "d": "x"}, "e": 2})
+
+    def refuse(name):
+        raise ValueError(f"bare {name} in metrics.json")
+
+    back = json.loads(path.read_text(), parse_constant=refuse)
+    assert found == ["a", "b.c[1]"]
+    assert back["a"] is None and back["b"] == {"c": [1.5, None], "d": "x"} and back["e"] == 2
+    assert back["non_finite"]["keys"] == ["a", "b.c[1]"] and "null" in back["non_finite"]["note"]
+    outputs.write_json(path, {"a": 1.0})
+    assert json.loads(path.read_text()) == {"a": 1.0}

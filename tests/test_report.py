@@ -5,6 +5,7 @@ The run folders are two genuinely trained tiny runs whose metrics.json come from
 (with a NumPy stand-in for LPIPS, so no weights are needed; with the real AlexNet LPIPS too when its weights are
 present), so the report cannot drift from the layout evaluate writes.
 """
+import dataclasses
 import csv
 import json
 import shutil
@@ -47,8 +48,7 @@ def runs(tmp_path_factory):
     root = tmp_path_factory.mktemp("report_runs")
     _train(root / "a")
     _train(root / "b", "--gan_type", "scogan", "--seed", "3")
-    cfg = Config.load(root / "a" / "config.json")
-    cfg.experiment = "test_slfr"
+    cfg = dataclasses.replace(Config.load(root / "a" / "config.json"), experiment="test_slfr")
     cfg.save(root / "a" / "config.json")
     for name in ("a", "b"):
         evaluation.evaluate(root / name, num=16, lpips=SquaredDifferenceLPIPS(), fid=False, log=lambda m: None)
@@ -155,8 +155,7 @@ def test_report_csv_has_one_row_per_column_and_measure(work, tmp_path):
 
 def test_report_to_stdout_and_experiments_without_numbers(work, monkeypatch, capsys):
     # Unknown experiment and one without published numbers: no thesis column, a note instead.
-    cfg = Config.load(work / "b" / "config.json")
-    cfg.experiment = "not_registered"
+    cfg = dataclasses.replace(Config.load(work / "b" / "config.json"), experiment="not_registered")
     cfg.save(work / "b" / "config.json")
     monkeypatch.setattr(experiments, "EXPERIMENTS", {"test_slfr": experiments.Experiment(
         name="test_slfr", description="test", reproduces="Fig. 3.8a", settings={}, published=None)})

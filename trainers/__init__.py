@@ -1,19 +1,21 @@
-"""Trainers selected by `--gan_type`; each file holds only what its model does differently."""
-from trainers.classifier import ClassifierTrainer
-from trainers.cogan import CoGANTrainer
-from trainers.gan import GANTrainer
-from trainers.scogan import SCoGANTrainer
+"""Trainers selected by `--gan_type`; each file holds only what its model does differently.
+
+The registry names each trainer's module and class and imports it on demand, so that the command line
+(`--help`, a wrong option) answers before TensorFlow is imported.
+"""
+import importlib
 
 TRAINERS = {
-    "gan": GANTrainer,
-    "cogan": CoGANTrainer,
-    "scogan": SCoGANTrainer,
-    "classifier": ClassifierTrainer,   # thesis Appendix B, for SL (Eq. 4.2) and SVHN pruning (sec. 2.7)
+    "gan": "trainers.gan:GANTrainer",
+    "cogan": "trainers.cogan:CoGANTrainer",
+    "scogan": "trainers.scogan:SCoGANTrainer",
+    "classifier": "trainers.classifier:ClassifierTrainer",  # thesis Appendix B, for SL (Eq. 4.2) and pruning (sec. 2.7)
 }
 
 
 def get_trainer(gan_type):
     try:
-        return TRAINERS[gan_type]
+        module, name = TRAINERS[gan_type].split(":")
     except KeyError:
         raise ValueError(f"unknown --gan_type '{gan_type}' (choose from {', '.join(TRAINERS)})") from None
+    return getattr(importlib.import_module(module), name)

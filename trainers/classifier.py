@@ -14,7 +14,6 @@ import json
 import os
 import shutil
 import tempfile
-import time
 from pathlib import Path
 
 import keras
@@ -24,6 +23,7 @@ import classifiers
 import config
 import data
 import outputs
+from trainers.loop import TrainingLoop
 
 CLASSIFIER_FILE = "classifier.keras"
 METRICS_FILE = "metrics.json"
@@ -49,8 +49,9 @@ def _accuracy_line(m):
             f"{m['data']}, {m['steps']} steps)")
 
 
-class ClassifierTrainer:
-    """Trains one Appendix B classifier; same constructor and `fit` as the GAN trainers (trainers.TRAINERS).
+class ClassifierTrainer(TrainingLoop):
+    """Trains one Appendix B classifier on the shared loop (trainers/loop.py: logs, checkpoints, signals,
+    non-finite values and failed writes as for the GANs); same constructor as the GAN trainers.
 
     `datasets` = [training batches (infinite), test batches (one pass)] and `info` a data.LabelledInfo, as
     main.load_data gives them for --gan_type classifier.
@@ -66,76 +67,53 @@ class ClassifierTrainer:
         self.optimizer.build(self.model.trainable_variables)  # before any restore (keras#19389)
         self.step = tf.Variable(0, dtype=tf.int64, trainable=False, name="step")
         self.iterator = iter(self.train_ds)
-        self._train_step = classifiers.make_train_step(self.model, self.optimizer, info.multilabel)
+        self.skip_nonfinite = cfg.nonfinite == "skip"
+        self._train_step = classifiers.make_train_step(self.model, self.optimizer, info.multilabel,
+                                                       skip_nonfinite=self.skip_nonfinite)
         # Keras 3 models are not in tf.train.Checkpoint's graph: track every variable (dropout seeds too).
-        self.checkpoint = tf.train.Checkpoint(step=self.step, optimizer=self.optimizer, it=self.iterator,
-                                              vars=[v.value for v in self.model.variables])
-        self.manager = None
-        if self.run_dir is not None:
-            self.manager = tf.train.CheckpointManager(self.checkpoint, str(self.run_dir / "checkpoints"),
-                                                      max_to_keep=cfg.keep_checkpoints)
-
-    def restore(self):
-        """Restore the latest checkpoint -> its step, or None."""
-        if self.manager is None or not self.manager.latest_checkpoint:
-            return None
-        self.checkpoint.restore(self.manager.latest_checkpoint).assert_existing_objects_matched()
-        return int(self.step.numpy())
+        self._init_checkpoints(tf.train.Checkpoint(step=self.step, optimizer=self.optimizer, it=self.iterator,
+                                                   vars=[v.value for v in self.model.variables]),
+                               keep=cfg.keep_checkpoints)
 
     def evaluate(self):
         """Test accuracy on the held-out split -> the metrics dict written to metrics.json."""
         acc, per_attribute, n = classifiers.classifier_accuracies(self.model, self.test_ds, self.info.multilabel)
         return _metrics(self.info, int(self.step.numpy()), acc, per_attribute, n)
 
-    def finish(self, log):
-        metrics = self.evaluate()
-        (self.run_dir / METRICS_FILE).write_text(json.dumps(metrics, indent=2) + "\n")
-        path = classifiers.save_classifier(self.model, self.run_dir / CLASSIFIER_FILE,
-                                           multilabel=self.info.multilabel, names=self.info.names,
-                                           extra={k: metrics[k] for k in ("data", "steps", "test_accuracy",
-                                                                           "celeba_crop") if k in metrics})
-        log(_accuracy_line(metrics))
-        log(f"saved {path} (use it with --semantic_loss --classifier_path {path})")
-        return metrics
-
-    def fit(self, log=print):
-        cfg = self.cfg
+    # ------------------------------------------------------------------ the loop's hooks (trainers/loop.py)
+    def describe(self, first):
         samples = self.run_dir / "samples"
         if samples.is_dir() and not any(samples.iterdir()):
             samples.rmdir()  # prepare_run_dir makes it for GAN samples; a classifier draws none
-        start = self.restore() if cfg.resume else None
-        if start is None and cfg.resume:
-            log(f"no checkpoint in {self.run_dir / 'checkpoints'}: starting from step 0")
-        first = start or 0
-        loss_log = outputs.LossLog(self.run_dir / "losses.csv", resume_step=first if cfg.resume else None)
-        if first >= cfg.iterations:
-            log(f"nothing to do: the run is at step {first} and --iterations is {cfg.iterations}")
-            if not (self.run_dir / CLASSIFIER_FILE).is_file():
-                self.finish(log)
-            return first
-        log(f"training the {_table(self.info.multilabel)} classifier on {self.info.name} "
-            f"({self.info.sizes[0]} training / {self.info.sizes[1]} test images, {self.info.shape}, "
-            f"{len(self.info.names)} {'attributes' if self.info.multilabel else 'classes'}) "
-            f"from step {first} to {cfg.iterations} in {self.run_dir}")
-        pending, t0, step = [], time.time(), first
-        while step < cfg.iterations:
-            images, labels = next(self.iterator)
-            loss, accuracy = self._train_step(images, labels)
-            self.step.assign_add(1)
-            step += 1
-            pending.append((step, {"loss": loss, "batch_accuracy": accuracy}))  # tensors: no sync per step
-            last = step == cfg.iterations
-            if step % cfg.log_interval == 0 or last:
-                rows = [(s, {k: float(v) for k, v in values.items()}) for s, values in pending]
-                loss_log.append(rows)
-                pending = []
-                log(outputs.progress_line(step, cfg.iterations, first, t0, rows[-1][1]))
-            if step % cfg.checkpoint_interval == 0 or last:
-                self.manager.save(checkpoint_number=step)
-                outputs.plot_losses(loss_log, self.run_dir / "losses.png")
-        self.finish(log)
-        log(f"done: {step} steps in {outputs.format_duration(time.time() - t0)}; outputs in {self.run_dir}")
-        return step
+        return (f"training the {_table(self.info.multilabel)} classifier on {self.info.name} "
+                f"({self.info.sizes[0]} training / {self.info.sizes[1]} test images, {self.info.shape}, "
+                f"{len(self.info.names)} {'attributes' if self.info.multilabel else 'classes'}) "
+                f"from step {first} to {self.cfg.iterations} in {self.run_dir}")
+
+    def next_inputs(self):
+        return next(self.iterator)
+
+    def run_step(self, inputs):
+        logs = self._train_step(*inputs)
+        self.step.assign_add(1)
+        return logs
+
+    def checked_variables(self):
+        return list(self.model.trainable_variables)
+
+    def finish(self, step, log, trained):
+        if not trained and (self.run_dir / CLASSIFIER_FILE).is_file():
+            return None
+        metrics = self.evaluate()
+        outputs.write_json(self.run_dir / METRICS_FILE, metrics)
+        with outputs.writing(self.run_dir / CLASSIFIER_FILE):
+            path = classifiers.save_classifier(self.model, self.run_dir / CLASSIFIER_FILE,
+                                               multilabel=self.info.multilabel, names=self.info.names,
+                                               extra={k: metrics[k] for k in ("data", "steps", "test_accuracy",
+                                                                               "celeba_crop") if k in metrics})
+        log(_accuracy_line(metrics))
+        log(f"saved {path} (use it with --semantic_loss --classifier_path {path})")
+        return metrics
 
 
 # ---------------------------------------------------------------- the classifier SL and pruning train for themselves

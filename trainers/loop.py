@@ -1,0 +1,366 @@
+"""The one training loop every trainer runs (the GANs and the Appendix B classifier), and its checkpoints.
+
+A trainer provides `self.cfg`, `self.run_dir`, `self.step` (a tf.Variable), `self.checkpoint` and the hooks of
+`TrainingLoop`; the loop owns iterations, logging, checkpoint and sample steps, signals, non-finite values
+and failed writes (README, Reproducibility):
+- the logged rows up to a checkpoint are on disk before the checkpoint is;
+- SIGTERM / SIGINT / SIGUSR1 checkpoint the current step, print how to resume and exit 143 / 130;
+- an unreadable latest checkpoint falls back to the newest readable one; leftovers of killed saves go;
+- a non-finite loss stops the run naming the term and the step (`--nonfinite skip`: such updates are
+  skipped in the compiled step and counted); a checkpoint is never written from non-finite weights;
+- a failed checkpoint / losses.csv / model write is one line naming the file and the cause, the last good
+  checkpoint kept; a failed sample or plot is a warning and training goes on.
+"""
+from __future__ import annotations
+
+import math
+import os
+import re
+import shutil
+import signal
+import sys
+import threading
+import time
+from pathlib import Path
+
+import tensorflow as tf
+
+import outputs
+
+# What a stop by signal exits with (README, Reproducibility): 128 + the signal number, as a shell reports a
+# process killed by it; SIGUSR1 (SLURM's --signal=B:USR1@T before the time limit) exits like SIGTERM.
+STOP_SIGNALS = ("SIGTERM", "SIGINT", "SIGUSR1")
+EXIT_STATUS = {"SIGINT": 130, "SIGTERM": 143, "SIGUSR1": 143}
+CHECKPOINT_RE = re.compile(r"^ckpt-(\d+)\.index$")
+# Errors that mean "these checkpoint files cannot be read" (truncated data: IndexError; truncated or garbled
+# index: tf.errors.DataLossError / NotFoundError...), as opposed to a checkpoint of other options (ValueError,
+# AssertionError), which no older checkpoint would cure.
+UNREADABLE = (IndexError, EOFError, OSError, tf.errors.OpError)
+# --nonfinite skip: this many consecutive iterations with a skipped update stop the run all the same.
+SKIP_PATIENCE = 100
+SKIPPED_KEY = "skipped_updates"
+
+
+class TrainingInterrupted(KeyboardInterrupt):
+    """fit stopped on SIGTERM / SIGINT / SIGUSR1 after checkpointing the current step. A KeyboardInterrupt, so
+    main.main reports it as an interruption; `exit_status` is the status the process should exit with."""
+
+    def __init__(self, message, signal_name, step):
+        super().__init__(message)
+        self.signal_name, self.step = signal_name, step
+        self.exit_status = EXIT_STATUS.get(signal_name, 130)
+
+
+class NonFiniteLoss(outputs.RunDirError):
+    """A logged term or the weights became NaN/inf: training stops (one line, exit 2), no checkpoint of it kept."""
+
+
+def checkpoint_files(ckpt_dir):
+    """[(step, path prefix)] of the checkpoints in `ckpt_dir`, newest first: every `ckpt-N.index` on disk,
+    whatever the `checkpoint` state file says (it may be empty, or lag behind a save that was interrupted)."""
+    d = Path(ckpt_dir)
+    if not d.is_dir():
+        return []
+    found = [(int(m.group(1)), str(d / f"ckpt-{m.group(1)}")) for m in map(CHECKPOINT_RE.match, os.listdir(d)) if m]
+    return sorted(found, reverse=True)
+
+
+def restore_readable(checkpoint, ckpt_dir, step=None, partial=False, log=print):
+    """Restore the newest readable checkpoint of `ckpt_dir` (or `step`'s) into `checkpoint`.
+
+    -> (step, path, unreadable) where unreadable lists (path, error) of the newer checkpoints skipped, or None when
+    the folder holds none. A fallback is said in one log line; no readable checkpoint at all is an
+    outputs.RunDirError. Errors other than unreadable files (a checkpoint of other options) propagate."""
+    found = checkpoint_files(ckpt_dir)
+    if not found:
+        return None
+    if step is not None:
+        found = [(n, p) for n, p in found if n == step]
+        if not found:
+            kept = ", ".join(str(n) for n, _ in checkpoint_files(ckpt_dir))
+            raise outputs.RunDirError(f"no checkpoint for step {step} in {ckpt_dir} (kept: {kept})")
+    unreadable = []
+    for n, path in found:
+        try:
+            status = checkpoint.restore(path)
+            status.expect_partial() if partial else status.assert_existing_objects_matched()
+        except UNREADABLE as e:
+            unreadable.append((path, e))
+            continue
+        if unreadable:
+            log(f"checkpoint {_describe(unreadable)} unreadable: restored {Path(path).name} (step {n}) instead")
+        return n, path, unreadable
+    raise outputs.RunDirError(f"no readable checkpoint in {ckpt_dir}: {_describe(unreadable)}")
+
+
+def _describe(unreadable):
+    return "; ".join(f"{Path(p).name} ({type(e).__name__}: {' '.join(str(e).split())[:120]})" for p, e in unreadable)
+
+
+def write_checkpoint_state(ckpt_dir, paths):
+    """Rewrite `checkpoints/checkpoint` (atomically) to list `paths` (oldest first), the last the latest."""
+    state = Path(ckpt_dir) / "checkpoint"
+    if not paths:  # no checkpoint left to list: no state file, as in a folder never saved to
+        state.unlink(missing_ok=True)
+        return
+    names = [Path(p).name for p in paths]
+    stamps = [os.path.getmtime(f"{p}.index") for p in paths]
+    lines = [f'model_checkpoint_path: "{names[-1]}"']
+    lines += [f'all_model_checkpoint_paths: "{n}"' for n in names]
+    lines += [f"all_model_checkpoint_timestamps: {t!r}" for t in stamps]
+    lines.append(f"last_preserved_timestamp: {min(stamps) - 1.0!r}")
+    outputs.atomic_write_text(state, "\n".join(lines) + "\n")
+
+
+class _StopOnSignal:
+    """While active, SIGTERM / SIGINT / SIGUSR1 only record their name; the loop checks `requested` once per
+    step (no host sync). A second signal stops at once. The previous handlers are put back on exit."""
+
+    def __init__(self):
+        self.requested = None
+        self._previous = {}
+
+    def _handle(self, signum, frame):
+        name = signal.Signals(signum).name
+        if self.requested is not None:
+            self.__exit__()
+            raise TrainingInterrupted(f"stopped by a second {name} before the checkpoint was written", name, None)
+        self.requested = name
+
+    def __enter__(self):
+        if threading.current_thread() is threading.main_thread():
+            for name in STOP_SIGNALS:
+                sig = getattr(signal, name, None)
+                if sig is not None:
+                    self._previous[sig] = signal.signal(sig, self._handle)
+        return self
+
+    def __exit__(self, *exc):
+        while self._previous:
+            sig, previous = self._previous.popitem()
+            signal.signal(sig, previous)
+        return False
+
+
+def apply_if_finite(optimizer, grads, variables, values=(), skip=False):
+    """optimizer.apply_gradients, or (skip=True, `--nonfinite skip`) nothing when a gradient or one of `values`
+    (the objective) is NaN/inf: the weights and the optimizer state stay as they were. -> 1.0 if skipped."""
+    if not skip:
+        optimizer.apply_gradients(zip(grads, variables))
+        return tf.constant(0.0)
+    finite = tf.reduce_all([tf.reduce_all(tf.math.is_finite(tf.cast(t, tf.float32)))
+                            for t in list(values) + [g for g in grads if g is not None]])
+
+    def apply():
+        optimizer.apply_gradients(zip(grads, variables))
+        return tf.constant(0.0)
+
+    return tf.cond(finite, apply, lambda: tf.constant(1.0))
+
+
+class TrainingLoop:
+    """Iterations, logs, samples, checkpoints and their failure modes, shared by every trainer.
+
+    Hooks: `describe(first)` (the opening line), `next_inputs()` (host side: the next batches),
+    `run_step(inputs)` (the compiled step; it increments self.step and returns {name: scalar tensor}),
+    `save_samples(step)` (optional: None = the trainer draws none), `finish(step, log, trained)` (after the
+    last step, or at once when the run is already done: final weights, evaluation) and `checked_variables()`
+    (what must be finite before a checkpoint is written)."""
+
+    skip_nonfinite = False
+
+    # ------------------------------------------------------------------ hooks
+    def describe(self, first):
+        raise NotImplementedError
+
+    def next_inputs(self):
+        raise NotImplementedError
+
+    def run_step(self, inputs):
+        raise NotImplementedError
+
+    def save_samples(self, step):
+        return None
+
+    def finish(self, step, log, trained):
+        pass
+
+    def checked_variables(self):
+        raise NotImplementedError
+
+    # ------------------------------------------------------------------ checkpoints
+    def _init_checkpoints(self, checkpoint, keep):
+        self.checkpoint = checkpoint
+        self._keep = keep
+        self.manager = None
+        self._saved_step = None
+        self._finite_fn = None
+        if self.run_dir is not None:
+            self.manager = self._open_manager()
+
+    def _open_manager(self):
+        ckpt_dir = self.run_dir / "checkpoints"
+        try:
+            return tf.train.CheckpointManager(self.checkpoint, str(ckpt_dir), max_to_keep=self._keep)
+        except ValueError:  # an empty or invalid `checkpoint` state file (a save interrupted at the worst time)
+            write_checkpoint_state(ckpt_dir, [p for _, p in reversed(checkpoint_files(ckpt_dir))])
+            return tf.train.CheckpointManager(self.checkpoint, str(ckpt_dir), max_to_keep=self._keep)
+
+    def restore(self, step=None, log=print):
+        """Restore the latest (or a given step's) checkpoint; returns the restored step or None.
+
+        An unreadable latest checkpoint (truncated or garbled files) falls back to the newest readable one, said
+        in one log line; the unreadable files are moved to checkpoints/unreadable/ and the state file lists the
+        readable ones, so later saves and --sample see a consistent folder."""
+        if self.manager is None:
+            return None
+        ckpt_dir = self.run_dir / "checkpoints"
+        found = restore_readable(self.checkpoint, ckpt_dir, step=step, log=log)
+        if found is None:
+            return None
+        n, path, unreadable = found
+        if unreadable or step is None and self.manager.latest_checkpoint != path:
+            aside = ckpt_dir / "unreadable"
+            for bad, _ in unreadable:
+                aside.mkdir(exist_ok=True)
+                for f in Path(ckpt_dir).glob(Path(bad).name + ".*"):
+                    os.replace(f, aside / f.name)
+            write_checkpoint_state(ckpt_dir, [p for m, p in reversed(checkpoint_files(ckpt_dir)) if m <= n])
+            self.manager = self._open_manager()
+        self._saved_step = int(self.step.numpy())
+        return self._saved_step
+
+    def remove_partial_saves(self, log=print):
+        """Delete the `ckpt-N_temp*` leftovers of saves that were killed (or failed) before they finished."""
+        ckpt_dir = self.run_dir / "checkpoints"
+        if not ckpt_dir.is_dir():
+            return
+        for p in ckpt_dir.glob("ckpt-*_temp*"):
+            shutil.rmtree(p, ignore_errors=True) if p.is_dir() else p.unlink(missing_ok=True)
+            log(f"removed {p.name}: the leftover of an interrupted checkpoint save")
+
+    def _kept(self):
+        return (f"the last good checkpoint is step {self._saved_step}" if self._saved_step is not None
+                else "no checkpoint was saved")
+
+    def _weights_finite(self):
+        if self._finite_fn is None:
+            variables = [v for v in self.checked_variables() if tf.as_dtype(v.dtype).is_floating]
+            self._finite_fn = tf.function(lambda: tf.reduce_all(
+                [tf.reduce_all(tf.math.is_finite(v)) for v in variables]))
+        return bool(self._finite_fn())
+
+    def save_checkpoint(self):
+        """Checkpoint the current step, unless the weights went non-finite (NonFiniteLoss) or the write fails
+        (outputs.WriteFailed, the partial save removed): either way the last good checkpoint stays the latest."""
+        step = int(self.step.numpy())
+        if not self._weights_finite():
+            raise NonFiniteLoss(f"non-finite weights after step {step}: training stopped, {self._kept()} "
+                                f"(continue from it with --dir {self.run_dir} --resume and, e.g., lower learning rates)")
+        try:
+            self.manager.save(checkpoint_number=step)
+        except (OSError, tf.errors.OpError) as e:
+            self.remove_partial_saves(log=lambda m: None)
+            raise outputs.WriteFailed(f"could not write checkpoint {self.run_dir / 'checkpoints'}/ckpt-{step} "
+                                      f"({outputs.write_cause(e)}): training stopped, {self._kept()}") from None
+        self._saved_step = step
+
+    # ------------------------------------------------------------------ logs
+    def _flush(self, pending, loss_log, tb, durable=False):
+        """Pending (step, tensor logs) -> floats, appended to losses.csv and TensorBoard. A non-finite value
+        stops the run (the rows up to it written, then NonFiniteLoss names the term and the step); under
+        --nonfinite skip, only SKIP_PATIENCE iterations in a row with a skipped update do."""
+        rows = [(s, {k: float(v) for k, v in lg.items()}) for s, lg in pending]
+        bad = None
+        for i, (s, values) in enumerate(rows):
+            if self.skip_nonfinite:
+                self._skipping = self._skipping + 1 if values.get(SKIPPED_KEY, 0) > 0 else 0
+                if self._skipping >= SKIP_PATIENCE:
+                    bad = (i, s, None)
+                    break
+            elif not all(map(math.isfinite, values.values())):
+                bad = (i, s, [k for k, v in values.items() if not math.isfinite(v)])
+                break
+        if bad is not None:
+            rows = rows[:bad[0] + 1]
+        loss_log.append(rows, durable=durable or bad is not None)
+        try:
+            with tb.as_default():
+                for s, values in rows:
+                    for k, v in values.items():
+                        tf.summary.scalar(k, v, step=s)
+        except (OSError, tf.errors.OpError) as e:
+            self._warn("TensorBoard scalars", self.run_dir / "tb", e)
+        if bad is not None:
+            _, s, keys = bad
+            if keys is None:
+                what = f"{SKIP_PATIENCE} iterations in a row up to step {s} had a non-finite update (--nonfinite skip)"
+            else:
+                what = f"non-finite loss at step {s}: " + ", ".join(f"{k}={rows[-1][1][k]}" for k in keys)
+            raise NonFiniteLoss(f"{what}; training stopped, {self._kept()} (continue from it with --dir "
+                                f"{self.run_dir} --resume and, e.g., lower learning rates)")
+        return rows
+
+    def _warn(self, what, path, error):
+        """A write that a resume does not need failed: one warning per kind, and training goes on."""
+        if what not in self._warned:
+            self._warned.add(what)
+            self._log(f"warning: could not write {what} to {path} ({outputs.write_cause(error)}); training goes on "
+                      f"(checkpoints are what a resume needs)")
+
+    def _optional_write(self, what, write, path):
+        try:
+            return write()
+        except (OSError, ValueError, RuntimeError, tf.errors.OpError) as e:
+            self._warn(what, path, e)
+
+    # ------------------------------------------------------------------ the loop
+    def fit(self, log=print):
+        cfg = self.cfg
+        self._log, self._warned, self._skipping = log, set(), 0
+        self.remove_partial_saves(log)
+        start = self.restore(log=log) if cfg.resume else None
+        if start is None and cfg.resume:
+            log(f"no checkpoint in {self.run_dir / 'checkpoints'}: starting from step 0")
+        first = start or 0
+        loss_log = outputs.LossLog(self.run_dir / "losses.csv", resume_step=first if cfg.resume else None)
+        tb = tf.summary.create_file_writer(str(self.run_dir / "tb"))
+        if first >= cfg.iterations:
+            log(f"nothing to do: the run is at step {first} and --iterations is {cfg.iterations}")
+            self.finish(first, log, trained=False)
+            return first
+        log(self.describe(first))
+        log("compiling the training step: the first iteration takes longer (tens of seconds on a CPU)")
+        pending, t0, step = [], time.time(), first
+        with _StopOnSignal() as stop:
+            while step < cfg.iterations:
+                logs = self.run_step(self.next_inputs())
+                step += 1
+                pending.append((step, logs))  # tensors: no host sync until the next log point or checkpoint
+                stopping = stop.requested  # read once: a signal arriving later in this step is seen at the next
+                last = step == cfg.iterations
+                at_log = step % cfg.log_interval == 0 or last
+                at_checkpoint = step % cfg.checkpoint_interval == 0 or last or stopping is not None
+                if at_log or at_checkpoint:
+                    # The rows up to a checkpoint are on disk (and finite) before the checkpoint is.
+                    rows = self._flush(pending, loss_log, tb, durable=at_checkpoint)
+                    pending = []
+                    if at_log:
+                        log(outputs.progress_line(step, cfg.iterations, first, t0, rows[-1][1]))
+                if step % (cfg.sample_interval or cfg.iterations) == 0 or last:
+                    self._optional_write("samples", lambda: self.save_samples(step), self.run_dir / "samples")
+                if at_checkpoint:
+                    self._optional_write("TensorBoard scalars", tb.flush, self.run_dir / "tb")
+                    self.save_checkpoint()
+                    self._optional_write("the loss plot", lambda: outputs.plot_losses(
+                        loss_log, self.run_dir / "losses.png"), self.run_dir / "losses.png")
+                if stopping is not None:
+                    log(f"stopped by {stopping} at step {step}, checkpoint saved: continue with "
+                        f"python main.py --dir {self.run_dir} --resume")
+                    sys.stdout.flush()
+                    raise TrainingInterrupted(f"stopped by {stopping} at step {step}", stopping, step)
+        self._optional_write("TensorBoard scalars", tb.flush, self.run_dir / "tb")
+        self.finish(step, log, trained=True)
+        log(f"done: {step} iterations in {outputs.format_duration(time.time() - t0)}; outputs in {self.run_dir}")
+        sys.stdout.flush()
+        return step
