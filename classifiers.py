@@ -132,7 +132,8 @@ def make_train_step(model, optimizer, multilabel, skip_nonfinite=False):
             logits = tf.cast(model(tf.cast(images, tf.float32), training=True), tf.float32)
             loss = loss_fn(labels, logits)
         skipped = apply_if_finite(optimizer, tape.gradient(loss, variables), variables, [loss], skip_nonfinite)
-        out = {"loss": loss, "batch_accuracy": tf.reduce_mean(tf.cast(_correct(labels, logits, multilabel), tf.float32))}
+        accuracy = tf.reduce_mean(tf.cast(_correct(labels, logits, multilabel), tf.float32))
+        out = {"loss": loss, "batch_accuracy": accuracy}
         if skip_nonfinite:
             out[SKIPPED_KEY] = skipped
         return out

@@ -17,6 +17,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Optional
 
+from data_sources import specs  # the data registry: no TensorFlow
+
 
 class ConfigError(ValueError):
     """Bad or incompatible options: the CLI prints it as one line and exits 2."""
@@ -43,31 +45,17 @@ PRESETS = {
                 iterations=2000),
 }
 DEFAULT_NOISE_DIM = 100
-# Where the thesis trained a data set with other settings than sec. 5.1's, coupled runs on it default to them
-# (any given option wins; the named experiments carry each experiment's own): sec. 5.2 trains MNIST2SVHN for
-# 25,000 iterations (line 1048); sec. 5.3 CelebA with N(0, 0.02) weights, WGAN-GP with Gulrajani et al.'s
-# settings and 35,000 iterations (line 1103); sec. 5.4 the CycleGAN sets at 128x128 with sec. 5.3's settings
-# and 20,000 iterations (line 1160).
-DATA_SETTINGS = (
-    (("mnist2svhn",), dict(iterations=25000)),
-    (("celeba_",), dict(preset="wgan-gp", w_init="normal", iterations=35000)),
-    (("apple2orange", "horse2zebra"), dict(preset="wgan-gp", w_init="normal", iterations=20000)),
-)
-
-
 def data_settings(cfg) -> dict:
-    """The thesis's settings for cfg's data where they differ from sec. 5.1 (coupled runs only)."""
-    name = (cfg.cogan_data or "").strip().lower()
-    if cfg.gan_type not in ("cogan", "scogan") or not name:
-        return {}
-    return next((dict(v) for prefixes, v in DATA_SETTINGS if name.startswith(prefixes)), {})
+    """The thesis's settings for cfg's data where they differ from sec. 5.1 (coupled runs only; the data's
+    entry in data_sources.specs, e.g. sec. 5.3's WGAN-GP and 35,000 iterations for CelebA)."""
+    return specs.data_settings(cfg.cogan_data) if cfg.gan_type in ("cogan", "scogan") else {}
 
 
 def default_preset(cfg) -> str:
     """The thesis's setting for what is trained: sec. 5.1 for coupled GANs, sec. 2.3.2 for the toy ring."""
     if cfg.is_toy:
         return "toy"
-    demo = (cfg.dataset or cfg.cogan_data or "").startswith("digits")
+    demo = specs.is_demo(cfg.dataset or cfg.cogan_data)
     # The offline demo keeps the DCGAN setting of the thesis's CoGAN reproductions (ch. 3): 5 critic steps
     # would triple its minutes on a laptop CPU; `--preset thesis` gives sec. 5.1 there too.
     return "thesis" if cfg.gan_type in ("cogan", "scogan") and not demo else "dcgan"
@@ -79,11 +67,9 @@ DEMO_ITERATIONS = {"digits": 250}
 DEMO_BATCH_SIZE = {"digits": 64}
 DEFAULT_ITERATIONS = 20000   # sec. 5.1; the named experiments carry the thesis's other counts
 DEFAULT_BATCH_SIZE = 128
-# --gan_type classifier (thesis Appendix B): about 10 epochs at batch 128 (the thesis reports ~92 % on MNIST+SVHN
-# after 10 epochs): MNIST 60,000 -> 4,700 steps, MNIST+SVHN 133,257 -> 10,400, CelebA train+validation
-# 182,637 -> 14,300. The offline digits (1,617 training images) get 200 steps at batch 64 (~8 epochs, seconds).
-CLASSIFIER_ITERATIONS = {"digits": 200, "mnist": 4700, "mnist_svhn": 10400, "celeba": 14300, "folder": 2000}
-CLASSIFIER_BATCH_SIZE = {"digits": 64}
+# --gan_type classifier (thesis Appendix B): steps and batch by the data's classifier family (data_sources.specs).
+CLASSIFIER_ITERATIONS = specs.CLASSIFIER_ITERATIONS
+CLASSIFIER_BATCH_SIZE = specs.CLASSIFIER_BATCH_SIZE
 
 
 def _option(group, default, help=None, *, choices=None, flag=None, metavar=None, saved=True, cli=True):
@@ -464,27 +450,18 @@ def parse_config(argv, data_defaults) -> Config:
 
 def classifier_family(name) -> str:
     """Which CLASSIFIER_ITERATIONS / CLASSIFIER_BATCH_SIZE entry a labelled set (or pair) falls under."""
-    low = (name or "").lower()
-    if not low:
-        return "folder"
-    if low.startswith("digits"):
-        return "digits"
-    if low in ("mnist_svhn", "mnist2svhn", "mnist2svhn_prune"):
-        return "mnist_svhn"
-    if low.startswith("mnist"):
-        return "mnist"
-    return "celeba" if low.startswith("celeba") else "folder"
+    return specs.classifier_family(name)
 
 
 def classifier_defaults(name):
     """-> (steps, batch size) for training the classifier of labelled set `name` (Appendix B)."""
-    family = classifier_family(name)
-    return CLASSIFIER_ITERATIONS[family], CLASSIFIER_BATCH_SIZE.get(family, DEFAULT_BATCH_SIZE)
+    steps, batch = specs.spec_for((name or "").lower()).classifier_defaults
+    return steps, batch or DEFAULT_BATCH_SIZE
 
 
 def _check_classifier_options(cfg):
     """What SL and pruning need of --classifier_path / the auto-trained classifier (all gan_types)."""
-    used = cfg.semantic_loss or (cfg.cogan_data or "").strip().lower() == "mnist2svhn_prune"
+    used = cfg.semantic_loss or specs.uses_classifier(cfg.cogan_data)
     if cfg.classifier_path and used and cfg.gan_type != "classifier":
         path = cfg.classifier_path if cfg.classifier_path.endswith(".keras") else cfg.classifier_path + ".keras"
         if not Path(path).expanduser().is_file():
@@ -625,7 +602,7 @@ def resolve(cfg: Config, data_defaults) -> Config:
     if cfg.gan_type == "gan" and (cfg.shared_layers_g or cfg.shared_layers_d):
         raise ConfigError("--shared_layers_g/_d need two domains (--gan_type cogan)")
 
-    demo = "digits" if (cfg.dataset or cfg.cogan_data or "").startswith("digits") else None
+    demo = "digits" if specs.is_demo(cfg.dataset or cfg.cogan_data) else None
     if cfg.iterations is None:
         cfg.iterations = DEMO_ITERATIONS.get(demo, DEFAULT_ITERATIONS)
     if cfg.batch_size is None:

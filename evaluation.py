@@ -34,7 +34,6 @@ import argparse
 import hashlib
 import math
 import os
-import re
 import time
 from pathlib import Path
 
@@ -42,15 +41,15 @@ import numpy as np
 
 import outputs
 from config import Config, ConfigError
+from data_sources import specs
 
 COUPLED = ("cogan", "scogan")
 EVAL_SEED = 0          # fixed: every run is scored on the same z stream and the same real images
 FIGURE_PAIRS = 8
-# Pairs per table in the thesis (ch. 3 and 5); other data: DEFAULT_PAIRS.
-# Sec. 5.4 (line 1160): "1000 samples for horse2zebra, and 995 samples for apple2orange", the thesis's counts.
-THESIS_PAIRS = {"derived": 30000, "mnist2svhn": 50000, "celeba": 50000, "apple2orange": 995, "horse2zebra": 1000}
+# Pairs per table in the thesis (ch. 3 and 5; each data's entry in data_sources.specs); other data: DEFAULT_PAIRS.
+THESIS_PAIRS = specs.THESIS_PAIRS
 DEFAULT_PAIRS = 10000
-NATIVE_SIZE = {"digits": 8, "mnist": 28}   # resolution data.py transforms the derived domains at
+NATIVE_SIZE = specs.NATIVE_SIZE   # resolution data.py transforms the derived domains at
 EDGE_CEILING = (" for the transform as applied here; since the edge is taken at the native size and resized back, "
                 "the same real image through this and through data.py's path agrees on ~84% of pixels (digits) "
                 "and ~87% (MNIST), so about that is the practical ceiling")
@@ -74,49 +73,18 @@ HOW_TO_CLASSIFIER = ("train an evaluation classifier with `python main.py --gan_
 
 def derived_transform(cfg):
     """(transform, native resolution) for a derived pair (digits/mnist 2 edge|negative|rotate), else None."""
-    m = re.fullmatch(r"(digits|mnist)2(edge|negative|rotate)", (cfg.cogan_data or "").strip().lower())
-    return (m.group(2), NATIVE_SIZE[m.group(1)]) if m else None
+    return specs.derived_transform(cfg.cogan_data)
 
 
 def default_num_pairs(cfg) -> tuple:
     """(N, where it comes from): the thesis's count for the data, else DEFAULT_PAIRS."""
-    import data
-
-    name = (cfg.cogan_data or "").strip().lower()
-    if derived_transform(cfg):
-        return THESIS_PAIRS["derived"], "thesis count for derived MNIST pairs"
-    if name.startswith("celeba") or name in {a.lower() for a in data.CELEBA_ATTRIBUTES}:
-        return THESIS_PAIRS["celeba"], "thesis count for CelebA"
-    if name.startswith("mnist2svhn"):   # also mnist2svhn_prune
-        return THESIS_PAIRS["mnist2svhn"], "thesis count for mnist2svhn"
-    if name in THESIS_PAIRS:
-        return THESIS_PAIRS[name], f"thesis count for {name}"
-    return DEFAULT_PAIRS, "default (the thesis has no count for this data)"
+    n, source = specs.thesis_pairs(cfg.cogan_data)
+    return (n, source) if n else (DEFAULT_PAIRS, "default (the thesis has no count for this data)")
 
 
 def domain_names(cfg) -> tuple:
     """Readable names of domain 1 and domain 2 for the tables."""
-    import data
-
-    name = (cfg.cogan_data or "").strip()
-    low = name.lower()
-    derived = derived_transform(cfg)
-    if derived:
-        src = "MNIST" if low.startswith("mnist") else "digits"
-        return src, f"{src} {derived[0]}"
-    if low in ("mnist2svhn", "mnist2svhn_prune", "mnist2fashion"):
-        return "MNIST", {"mnist2svhn": "SVHN", "mnist2svhn_prune": "SVHN (pruned)"}.get(low, "Fashion-MNIST")
-    attributes = {a.lower(): a for a in data.CELEBA_ATTRIBUTES}
-    attribute = attributes.get(low[len("celeba_"):] if low.startswith("celeba_") else low)
-    if attribute:
-        return attribute, f"not {attribute}"
-    if "2" in name:
-        a, _, b = name.partition("2")
-        return a, b
-    if name:
-        return f"{name} A", f"{name} B"
-    return (Path(cfg.domain_a or "domain 1").name or "domain 1"), (Path(cfg.domain_b or "domain 2").name
-                                                                   or "domain 2")
+    return specs.domain_names(cfg.cogan_data, cfg.domain_a, cfg.domain_b)
 
 
 def resolve_num(requested, cfg, sizes) -> tuple:
@@ -184,7 +152,7 @@ def real_images(cfg, batch_size):
     import data
 
     extra = {}
-    if (cfg.cogan_data or "").strip().lower() == getattr(data, "PRUNED_SVHN", None):
+    if specs.uses_classifier(cfg.cogan_data):
         # The run trained on SVHN pruned by its classifier (sec. 2.7): score against those same real images.
         import classifiers
 
@@ -387,7 +355,7 @@ def evaluate(run_dir, *, num=None, step=None, net="alex", eval_classifier=None, 
     import sampling
     from metrics import LPIPS
     from metrics import fid as fidlib
-    from metrics import weights as W
+    from metrics import weights as lpips_weights
 
     t0 = time.time()
     run_dir = Path(run_dir)
@@ -410,7 +378,7 @@ def evaluate(run_dir, *, num=None, step=None, net="alex", eval_classifier=None, 
     if lpips is None:
         try:
             lpips = LPIPS(net)
-        except W.WeightsError as e:
+        except lpips_weights.WeightsError as e:
             raise ConfigError(" ".join(str(e).split())) from None
     probe, meta = load_probe(eval_classifier) if eval_classifier is not None else (None, None)
 
@@ -658,11 +626,11 @@ def evaluate_after_training(cfg, run_dir, log=print):
             log(f"final evaluation failed: {e} (retry with `python main.py --evaluate {run_dir}`)")
             return None
     from metrics import LPIPS
-    from metrics import weights as W
+    from metrics import weights as lpips_weights
 
     try:
         lpips = LPIPS("alex", download=False)
-    except W.WeightsError as e:
+    except lpips_weights.WeightsError as e:
         log(f"final evaluation skipped: {' '.join(str(e).split())}; then run `python main.py --evaluate "
             f"{run_dir}`")
         return None

@@ -23,6 +23,7 @@ os.environ.setdefault("NO_GCE_CHECK", "true")
 
 from config import ConfigError, parse_config  # noqa: E402
 from outputs import RunDirError, prepare_run_dir  # noqa: E402
+from data_sources import specs  # noqa: E402  (no TensorFlow)
 
 def _data_defaults(cfg):
     import data
@@ -58,7 +59,7 @@ def load_data(cfg, log=print):
         ds, info = data.load_single(cfg.dataset, domain_a=cfg.domain_a, image_size=cfg.image_size, **common)
         return [ds], info
     prune = None
-    if (cfg.cogan_data or "").strip().lower() == data.PRUNED_SVHN:
+    if specs.uses_classifier(cfg.cogan_data):  # SVHN pruning (sec. 2.7)
         import classifiers
         cfg = with_classifier(cfg, log)
         try:
@@ -139,7 +140,7 @@ def run(argv=None, log=print):
         run_dir = prepare_run_dir(cfg.dir, resume=True, overwrite=False)
         out("building the networks ...")
         trainer = get_trainer(cfg.gan_type)(cfg, info, datasets, run_dir)
-        _restore_for_resume(trainer, run_dir)  # fit restores it again (trainers/base.py): same state, no harm
+        _restore_for_resume(trainer, run_dir)  # fit restores it again (trainers/loop.py): same state, no harm
         cfg.save(run_dir / "config.json")
     else:
         if starting:
@@ -158,6 +159,8 @@ def run(argv=None, log=print):
                 for p in run_dir.iterdir():
                     shutil.rmtree(p) if p.is_dir() else p.unlink()
             raise
+    from outputs import provenance, record_provenance
+    record_provenance(run_dir, provenance(sys.argv[1:] if argv is None else argv))
     trainer.fit(log=out)
     import evaluation
     evaluation.evaluate_after_training(cfg, run_dir, log=out)
@@ -189,7 +192,7 @@ def main(argv=None):
         print(f"error: {e}", file=sys.stderr)
         return 2
     except KeyboardInterrupt as e:
-        # trainers.base.TrainingInterrupted: a signal during training, checkpoint saved and the resume line
+        # trainers.loop.TrainingInterrupted: a signal during training, checkpoint saved and the resume line
         # printed; 143 for SIGTERM / SIGUSR1 (what SLURM requeues expect), 130 for SIGINT.
         if not hasattr(e, "exit_status"):
             print("interrupted: continue with --resume from the last checkpoint", file=sys.stderr)

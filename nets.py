@@ -41,9 +41,9 @@ class NetOptions:
     d_norm: str = "batch"  # normalisation in the discriminator; WGAN-GP needs "layer" or "none"
 
 
-def _initialisers(o: NetOptions):
-    w = INITIALISERS[o.w_init]
-    b = BIAS_INITIALISERS[o.b_init]
+def _initialisers(net_options: NetOptions):
+    w = INITIALISERS[net_options.w_init]
+    b = BIAS_INITIALISERS[net_options.b_init]
     return (keras.initializers.get(w) if isinstance(w, str) else w.__class__.from_config(w.get_config()),
             keras.initializers.get(b) if isinstance(b, str) else b.__class__.from_config(b.get_config()))
 
@@ -56,18 +56,18 @@ def _norm(kind):
     return []
 
 
-def _prelu(o: NetOptions, conv: bool):
-    init = keras.initializers.Constant(o.prelu_init)
+def _prelu(net_options: NetOptions, conv: bool):
+    init = keras.initializers.Constant(net_options.prelu_init)
     return layers.PReLU(alpha_initializer=init, shared_axes=[1, 2] if conv else None)
 
 
-def _dense(units, o, **kw):
-    w, b = _initialisers(o)
+def _dense(units, net_options, **kw):
+    w, b = _initialisers(net_options)
     return layers.Dense(units, kernel_initializer=w, bias_initializer=b, **kw)
 
 
-def _conv(filters, kernel, stride, o, transpose=False, **kw):
-    w, b = _initialisers(o)
+def _conv(filters, kernel, stride, net_options, transpose=False, **kw):
+    w, b = _initialisers(net_options)
     cls = layers.Conv2DTranspose if transpose else layers.Conv2D
     return cls(filters, kernel, strides=stride, padding="same", kernel_initializer=w, bias_initializer=b, **kw)
 
@@ -78,70 +78,71 @@ def _block(block_layers, name):
 
 # ---------------------------------------------------------------- block tables (one entry = one table row)
 
-def _gen_upsampling(o, start_filters, ups, kernel, out_kernel, name):
+def _gen_upsampling(net_options, start_filters, ups, kernel, out_kernel, name):
     """Dense -> 4x4xF, then stride-2 transposed convs; BN before PReLU; tanh output (Tables 3.1, A.1, A.3)."""
-    blocks = [_block([_dense(4 * 4 * start_filters, o), layers.Reshape((4, 4, start_filters)),
-                      layers.BatchNormalization(), _prelu(o, True)], f"{name}_fc")]
+    blocks = [_block([_dense(4 * 4 * start_filters, net_options), layers.Reshape((4, 4, start_filters)),
+                      layers.BatchNormalization(), _prelu(net_options, True)], f"{name}_fc")]
     for i, f in enumerate(ups):
-        blocks.append(_block([_conv(f, kernel, 2, o, transpose=True), layers.BatchNormalization(),
-                              _prelu(o, True)], f"{name}_up{i + 1}"))
-    blocks.append(_block([_conv(o.channels, out_kernel, 1, o, transpose=True),
+        blocks.append(_block([_conv(f, kernel, 2, net_options, transpose=True), layers.BatchNormalization(),
+                              _prelu(net_options, True)], f"{name}_up{i + 1}"))
+    blocks.append(_block([_conv(net_options.channels, out_kernel, 1, net_options, transpose=True),
                           layers.Activation("tanh", dtype="float32")], f"{name}_out"))
     return blocks
 
 
-def gen_blocks(arch: str, o: NetOptions, name="G"):
+def gen_blocks(arch: str, net_options: NetOptions, name="G"):
     if arch == "cogan32":  # Table 3.1: 4 -> 8 -> 16 -> 32, output 6x6 conv
-        return _gen_upsampling(o, 1024, (512, 256, 128), 3, 6, name)
+        return _gen_upsampling(net_options, 1024, (512, 256, 128), 3, 6, name)
     if arch == "cogan128":  # Table A.1: 4 -> 128, output 3x3 conv
-        return _gen_upsampling(o, 1024, (512, 256, 128, 64, 32), 4, 3, name)
+        return _gen_upsampling(net_options, 1024, (512, 256, 128, 64, 32), 4, 3, name)
     if arch == "cogan256":  # Table A.3: 4 -> 256, output 3x3 conv
-        return _gen_upsampling(o, 2048, (1024, 512, 256, 128, 64, 32), 4, 3, name)
+        return _gen_upsampling(net_options, 2048, (1024, 512, 256, 128, 64, 32), 4, 3, name)
     if arch == "dcgan64":  # Radford et al. 2016, Fig. 1
-        blocks = [_block([_dense(4 * 4 * 1024, o), layers.Reshape((4, 4, 1024)), layers.BatchNormalization(),
-                          layers.ReLU()], f"{name}_fc")]
+        blocks = [_block([_dense(4 * 4 * 1024, net_options), layers.Reshape((4, 4, 1024)),
+                          layers.BatchNormalization(), layers.ReLU()], f"{name}_fc")]
         for i, f in enumerate((512, 256, 128)):
-            blocks.append(_block([_conv(f, 5, 2, o, transpose=True), layers.BatchNormalization(), layers.ReLU()],
-                                 f"{name}_up{i + 1}"))
-        blocks.append(_block([_conv(o.channels, 5, 2, o, transpose=True),
+            blocks.append(_block([_conv(f, 5, 2, net_options, transpose=True), layers.BatchNormalization(),
+                                  layers.ReLU()], f"{name}_up{i + 1}"))
+        blocks.append(_block([_conv(net_options.channels, 5, 2, net_options, transpose=True),
                               layers.Activation("tanh", dtype="float32")], f"{name}_out"))
         return blocks
     if arch == "toy":  # Table 2.1: three tanh layers of 128, linear 2-D output
-        return [_block([_dense(128, o, activation="tanh")], f"{name}_fc{i + 1}") for i in range(3)] + [
-            _block([_dense(2, o, dtype="float32")], f"{name}_out")]
+        return [_block([_dense(128, net_options, activation="tanh")], f"{name}_fc{i + 1}") for i in range(3)] + [
+            _block([_dense(2, net_options, dtype="float32")], f"{name}_out")]
     raise ValueError(f"unknown architecture '{arch}'")
 
 
-def disc_blocks(arch: str, o: NetOptions, name="D"):
+def disc_blocks(arch: str, net_options: NetOptions, name="D"):
     if arch == "cogan32":  # Table 3.2: conv20-pool, conv50-pool, fc500-PReLU-dropout, fc1
         return [
-            _block([_conv(20, 5, 1, o), layers.MaxPooling2D()], f"{name}_conv1"),
-            _block([_conv(50, 5, 1, o), layers.MaxPooling2D()], f"{name}_conv2"),
-            _block([layers.Flatten(), _dense(500, o), _prelu(o, False), layers.Dropout(0.5)], f"{name}_fc1"),
-            _block([_dense(1, o, dtype="float32")], f"{name}_out"),
+            _block([_conv(20, 5, 1, net_options), layers.MaxPooling2D()], f"{name}_conv1"),
+            _block([_conv(50, 5, 1, net_options), layers.MaxPooling2D()], f"{name}_conv2"),
+            _block([layers.Flatten(), _dense(500, net_options), _prelu(net_options, False), layers.Dropout(0.5)],
+                   f"{name}_fc1"),
+            _block([_dense(1, net_options, dtype="float32")], f"{name}_out"),
         ]
     if arch in ("cogan128", "cogan256"):  # Tables A.2 / A.4: the same kernels (5, 5, 5, 3, 3, 3) and dropouts
         spec = [(32, 5, 0.0), (64, 5, 0.0), (128, 5, 0.1), (256, 3, 0.3), (512, 3, 0.3), (1024, 3, 0.5)]
         blocks = []
         for i, (f, ks, drop) in enumerate(spec):
-            seq = [_conv(f, ks, 2, o)] + _norm(o.d_norm) + [_prelu(o, True)]
+            seq = [_conv(f, ks, 2, net_options)] + _norm(net_options.d_norm) + [_prelu(net_options, True)]
             if drop:
                 seq.append(layers.Dropout(drop))
             blocks.append(_block(seq, f"{name}_conv{i + 1}"))
-        blocks.append(_block([layers.Flatten(), _dense(2048, o)] + _norm(o.d_norm) +
-                             [_prelu(o, False), layers.Dropout(0.5)], f"{name}_fc1"))
-        blocks.append(_block([_dense(1, o, dtype="float32")], f"{name}_out"))
+        blocks.append(_block([layers.Flatten(), _dense(2048, net_options)] + _norm(net_options.d_norm) +
+                             [_prelu(net_options, False), layers.Dropout(0.5)], f"{name}_fc1"))
+        blocks.append(_block([_dense(1, net_options, dtype="float32")], f"{name}_out"))
         return blocks
     if arch == "dcgan64":
         blocks = []
         for i, f in enumerate((64, 128, 256, 512)):
-            seq = [_conv(f, 5, 2, o)] + (_norm(o.d_norm) if i else []) + [layers.LeakyReLU(0.2)]
+            seq = [_conv(f, 5, 2, net_options)] + (_norm(net_options.d_norm) if i else []) + [layers.LeakyReLU(0.2)]
             blocks.append(_block(seq, f"{name}_conv{i + 1}"))
-        blocks.append(_block([layers.Flatten(), _dense(1, o, dtype="float32")], f"{name}_out"))
+        blocks.append(_block([layers.Flatten(), _dense(1, net_options, dtype="float32")], f"{name}_out"))
         return blocks
     if arch == "toy":
-        return [_block([_dense(128, o, activation="tanh")], f"{name}_fc{i + 1}") for i in range(3)] + [
-            _block([_dense(1, o, dtype="float32")], f"{name}_out")]
+        return [_block([_dense(128, net_options, activation="tanh")], f"{name}_fc{i + 1}") for i in range(3)] + [
+            _block([_dense(1, net_options, dtype="float32")], f"{name}_out")]
     raise ValueError(f"unknown architecture '{arch}'")
 
 
@@ -174,8 +175,8 @@ def default_arch(image_size: int) -> str:
 
 def num_blocks(arch: str) -> tuple[int, int]:
     """(generator blocks, discriminator blocks): the bounds for --shared_layers_g/_d."""
-    o = NetOptions()
-    return len(gen_blocks(arch, o)), len(disc_blocks(arch, o))
+    net_options = NetOptions()
+    return len(gen_blocks(arch, net_options)), len(disc_blocks(arch, net_options))
 
 
 # ---------------------------------------------------------------- networks
@@ -213,27 +214,61 @@ def _check_shared(shared, total, what):
                          f"so at most {total - 1} can be shared")
 
 
-def build_generators(arch, o: NetOptions, domains=2, shared=0):
+def build_generators(arch, net_options: NetOptions, domains=2, shared=0):
     """One generator per domain; the first `shared` blocks are the same objects in all of them."""
-    first = gen_blocks(arch, o, "G1")
+    first = gen_blocks(arch, net_options, "G1")
     _check_shared(shared, len(first), "g")
-    nets = [BlockNet(first, (o.noise_dim,), name="G1")]
+    nets = [BlockNet(first, (net_options.noise_dim,), name="G1")]
     for d in range(2, domains + 1):
-        own = gen_blocks(arch, o, f"G{d}")
-        nets.append(BlockNet(first[:shared] + own[shared:], (o.noise_dim,), name=f"G{d}"))
+        own = gen_blocks(arch, net_options, f"G{d}")
+        nets.append(BlockNet(first[:shared] + own[shared:], (net_options.noise_dim,), name=f"G{d}"))
     return [n.build_now() for n in nets]
 
 
-def build_discriminators(arch, o: NetOptions, input_shape, domains=2, shared=0):
+def build_discriminators(arch, net_options: NetOptions, input_shape, domains=2, shared=0):
     """One discriminator per domain; the last `shared` blocks are the same objects in all of them."""
-    first = disc_blocks(arch, o, "D1")
+    first = disc_blocks(arch, net_options, "D1")
     _check_shared(shared, len(first), "d")
     cut = len(first) - shared
     nets = [BlockNet(first, input_shape, name="D1")]
     for d in range(2, domains + 1):
-        own = disc_blocks(arch, o, f"D{d}")
+        own = disc_blocks(arch, net_options, f"D{d}")
         nets.append(BlockNet(own[:cut] + first[cut:], input_shape, name=f"D{d}"))
     return [n.build_now() for n in nets]
+
+
+def shared_prefix(generators) -> int:
+    """How many leading blocks all generators share (CoGAN weight sharing: the very same objects)."""
+    blocks = [getattr(g, "blocks", None) for g in generators]
+    if any(b is None for b in blocks):
+        return 0
+    k = 0
+    while k < min(len(b) for b in blocks) - 1 and all(b[k] is blocks[0][k] for b in blocks):
+        k += 1
+    return k
+
+
+def forward_coupled(generators, z, training=False, shared=None):
+    """[(image, [every block's output, the image last])] of each generator for the same z, the shared leading
+    blocks run once: the same objects on the same input give the same output, so both domains' heads continue
+    from one trunk output (with CoGAN32's default sharing, 4 of 5 blocks, a pair costs about one generator
+    pass, forward and backward). Shared BatchNorm layers see the batch once, so their moving statistics take
+    one update per batch. `shared`: nets.shared_prefix(generators), when the caller knows it."""
+    if not all(hasattr(g, "blocks") for g in generators):  # plain Keras models: no blocks to share
+        return [(x, [x]) for x in (g(z, training=training) for g in generators)]
+    k = shared_prefix(generators) if shared is None else shared
+    h, trunk = z, []
+    for block in generators[0].blocks[:k]:
+        h = block(h, training=training)
+        trunk.append(h)
+    out = []
+    for g in generators:
+        x, features = h, list(trunk)
+        for block in g.blocks[k:]:
+            x = block(x, training=training)
+            features.append(x)
+        out.append((x, features))
+    return out
 
 
 def unique_variables(models, trainable=True):

@@ -2,10 +2,12 @@
 
 Layout of a run folder:
     config.json      resolved config (repeat with --config)
+    provenance.json  what produced the run: one entry per invocation (start and every resume): command, time,
+                     host, Python and package versions, git commit, devices, distribution strategy
     losses.csv       step + every logged term, one row per iteration
     losses.png       loss curves
     samples/         step_XXXXXXX.png: domain 1 above domain 2, same z per column (thesis figures)
-    tb/              TensorBoard scalars
+    tb/              TensorBoard scalars (every losses.csv column) and the sample grids as images
     checkpoints/     tf.train.Checkpoint files (step, nets, optimisers, RNG, data iterators)
     models/          final weights of every network (<name>.weights.h5)
 """
@@ -94,6 +96,57 @@ def prepare_run_dir(path, *, resume: bool, overwrite: bool) -> Path:
         shutil.rmtree(d)
     (d / "samples").mkdir(parents=True, exist_ok=True)
     return d
+
+
+PROVENANCE_PACKAGES = ("tensorflow", "tensorflow-cpu", "keras", "numpy", "tensorflow-datasets", "tensorboard",
+                       "scikit-learn", "pillow")
+
+
+def _git_commit(repo):
+    """(commit, dirty) of the checkout holding this code, or (None, None) outside git / without git."""
+    import subprocess
+    try:
+        head = subprocess.run(["git", "-C", str(repo), "rev-parse", "HEAD"], capture_output=True, text=True,
+                              timeout=10)
+        if head.returncode:
+            return None, None
+        dirty = subprocess.run(["git", "-C", str(repo), "status", "--porcelain", "--untracked-files=no"],
+                               capture_output=True, text=True, timeout=10)
+        return head.stdout.strip(), bool(dirty.stdout.strip())
+    except (OSError, subprocess.SubprocessError):
+        return None, None
+
+
+def provenance(argv, strategy="default") -> dict:
+    """What produces a run, for provenance.json: command line, time, host, Python, package versions, the git
+    commit of this code (and whether it had uncommitted changes), the devices TensorFlow sees and the strategy."""
+    import platform
+    import socket
+    import sys
+    from importlib import metadata
+    versions = {}
+    for name in PROVENANCE_PACKAGES:
+        try:
+            versions[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            pass
+    commit, dirty = _git_commit(Path(__file__).resolve().parent)
+    tf = sys.modules.get("tensorflow")
+    devices = [f"{d.name} ({d.device_type})" for d in tf.config.list_logical_devices()] if tf else []
+    return {"command": ["main.py", *map(str, argv)], "time": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+            "host": socket.gethostname(), "python": platform.python_version(), "platform": platform.platform(),
+            "packages": versions, "git_commit": commit, "git_dirty": dirty, "devices": devices,
+            "strategy": strategy, "slurm_job_id": os.environ.get("SLURM_JOB_ID")}
+
+
+def record_provenance(run_dir, entry):
+    """Append this invocation's entry to RUN/provenance.json (atomically; an unreadable file starts over)."""
+    path = Path(run_dir) / "provenance.json"
+    try:
+        entries = json.loads(path.read_text())["invocations"]
+    except (OSError, ValueError, KeyError, TypeError):
+        entries = []
+    write_json(path, {"invocations": entries + [entry]})
 
 
 def atomic_write_text(path, text: str):

@@ -1,8 +1,9 @@
-"""Discriminator penalties and weight decay, chosen by name (`--disc_penalty`).
+"""Discriminator penalties, chosen by name (`--disc_penalty`).
 
-A penalty contributes a scalar `term` to the discriminator loss and may `constrain` the discriminator's
-variables after each update (weight clipping). Trainers call both for every penalty, so they never branch
-on the penalty's name.
+A penalty contributes named `terms` to the critic's loss ({log name: scalar}: each is added to the objective and
+logged in its own losses.csv column, per domain) and may `constrain` the critic's variables after each update
+(weight clipping). Trainers call both for every penalty, so they never branch on the penalty's name.
+(Weight decay is an optimiser setting on both nets: optimisers.weight_decay.)
 """
 from __future__ import annotations
 
@@ -27,22 +28,11 @@ def gradient_penalty(critic, real, fake, alpha, training=True):
     return tf.reduce_mean(tf.square(norm - 1.0))
 
 
-def weight_decay(variables, rate):
-    """L2 weight decay as Caffe and PyTorch define it: the loss term (rate / 2) * sum(w^2) over kernels, whose
-    gradient adds rate * w to each kernel's gradient. (Keras' l2(rate) regulariser adds rate * sum(w^2), twice
-    that; the authors' training loops never added their layers' regularisation losses, so their published runs
-    had no weight decay: the default rate is 0, the text's 0.0005 (sec. 5.1) is `--weight_decay 0.0005`.)"""
-    kernels = [v for v in variables if "kernel" in v.path]
-    if rate == 0 or not kernels:
-        return tf.constant(0.0)
-    return 0.5 * rate * tf.add_n([tf.reduce_sum(tf.square(tf.cast(v, tf.float32))) for v in kernels])
-
-
 class NoPenalty:
     name = "none"
 
-    def term(self, critic, real, fake, rng, training=True):
-        return tf.constant(0.0)
+    def terms(self, critic, real, fake, rng, training=True):
+        return {}
 
     def constrain(self, variables):
         pass
@@ -55,10 +45,10 @@ class WganGpPenalty(NoPenalty):
     def __init__(self, weight=10.0):
         self.weight = float(weight)
 
-    def term(self, critic, real, fake, rng, training=True):
+    def terms(self, critic, real, fake, rng, training=True):
         shape = [tf.shape(real)[0]] + [1] * (len(real.shape) - 1)
         alpha = rng.uniform(shape, 0.0, 1.0)
-        return self.weight * gradient_penalty(critic, real, fake, alpha, training=training)
+        return {"d_gp": self.weight * gradient_penalty(critic, real, fake, alpha, training=training)}
 
 
 class WeightClip(NoPenalty):
@@ -77,10 +67,8 @@ PENALTIES = {"none": NoPenalty, "wgan-gp": WganGpPenalty, "clip": WeightClip}
 
 
 def get_penalty(name: str, *, gp_weight=10.0, clip_value=0.01):
-    if name == "wgan-gp":
-        return WganGpPenalty(gp_weight)
-    if name == "clip":
-        return WeightClip(clip_value)
-    if name == "none":
-        return NoPenalty()
-    raise ValueError(f"unknown discriminator penalty '{name}' (choose from {', '.join(PENALTIES)})")
+    settings = {"wgan-gp": dict(weight=gp_weight), "clip": dict(clip_value=clip_value)}
+    try:
+        return PENALTIES[name](**settings.get(name, {}))
+    except KeyError:
+        raise ValueError(f"unknown discriminator penalty '{name}' (choose from {', '.join(PENALTIES)})") from None

@@ -35,10 +35,10 @@ def load_run(run_dir, step=None) -> LoadedRun:
     if cfg.gan_type == "classifier":
         raise ConfigError(f"{run_dir} holds a classifier run: it has no generators to sample "
                           f"(load its classifier.keras with classifiers.load_classifier)")
-    o = nets.NetOptions(channels=3, noise_dim=cfg.noise_dim, w_init=cfg.w_init, b_init=cfg.b_init,
+    net_options = nets.NetOptions(channels=3, noise_dim=cfg.noise_dim, w_init=cfg.w_init, b_init=cfg.b_init,
                         prelu_init=cfg.prelu_init, d_norm=cfg.d_norm)
     domains = 1 if cfg.gan_type == "gan" else 2
-    gens = nets.build_generators(cfg.arch, o, domains=domains, shared=cfg.shared_layers_g)
+    gens = nets.build_generators(cfg.arch, net_options, domains=domains, shared=cfg.shared_layers_g)
     from trainers.loop import restore_readable
     counter = tf.Variable(0, dtype=tf.int64)
     ckpt = tf.train.Checkpoint(step=counter, **{f"vars_{g.name}": [v.value for v in g.variables] for g in gens})
@@ -50,13 +50,15 @@ def load_run(run_dir, step=None) -> LoadedRun:
 
 
 def sample_pairs(generators, num, seed=0, batch_size=256):
-    """{'z': (N, d), 'a': G1(z), 'b': G2(z)} in inference mode; the same z feeds every generator."""
+    """{'z': (N, d), 'a': G1(z), 'b': G2(z)} in inference mode; the same z feeds every generator (the shared
+    blocks of a CoGAN run once, nets.forward_coupled)."""
     noise_dim = generators[0].input_spec_shape[0]
     z = tf.random.Generator.from_seed(seed).uniform([num, noise_dim], -1.0, 1.0)
     outs = [[] for _ in generators]
+    generate = tf.function(lambda z: [x for x, _ in nets.forward_coupled(generators, z)], reduce_retracing=True)
     for i in range(0, num, batch_size):
-        for k, g in enumerate(generators):
-            outs[k].append(g(z[i:i + batch_size], training=False).numpy())
+        for k, x in enumerate(generate(z[i:i + batch_size])):
+            outs[k].append(x.numpy())
     result = {"z": z.numpy()}
     for name, chunks in zip("ab", outs):
         result[name] = np.concatenate(chunks).astype(np.float32)

@@ -19,7 +19,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from . import weights as W
+from . import weights as lpips_weights
 
 # Official ScalingLayer: maps [-1, 1] inputs to the ImageNet normalisation the backbones were trained with.
 SHIFT = (-0.030, -0.088, -0.188)
@@ -122,8 +122,8 @@ class LPIPS:
                  download: bool = True):
         if str(version) != "0.1":
             raise ValueError(f"only LPIPS version 0.1 is supported, got {version!r}")
-        self.net = W.canonical_net(net)
-        arrays = W.load_weights(self.net, weights, verify=verify, download=download)
+        self.net = lpips_weights.canonical_net(net)
+        arrays = lpips_weights.load_weights(self.net, weights, verify=verify, download=download)
         self.backbone = self._build_backbone(arrays)
         # (C, 1) columns of the 1x1 linear layers; non-negative by construction of the official training.
         self.lin_weights: List[np.ndarray] = [arrays[f"NetLinLayer_{i}/Conv_0/kernel"].reshape(-1, 1)

@@ -47,24 +47,10 @@ def from_gray01(g, channels=3):
     return tf.tile(g[..., None] * 2.0 - 1.0, [1, 1, 1, channels])
 
 
-def edge01(g):
-    """Batched data.edge: 3x3 grayscale dilation minus the image, on (B, H, W) in [0, 1]. TF's SAME max-pool
-    ignores the padding, like cv2.dilate's default border."""
-    dil = tf.nn.max_pool2d(g[..., None], ksize=3, strides=1, padding="SAME")[..., 0]
-    return dil - g
-
-
-def negative01(g):
-    """Batched data.negative: 1 - x."""
-    return 1.0 - g
-
-
-def rotate01(g):
-    """Batched data.rotate: 90 degrees counter-clockwise (np.rot90 on the last two axes)."""
-    return tf.image.rot90(g[..., None], k=1)[..., 0]
-
-
-_FUNCTIONS = {"edge": edge01, "negative": negative01, "rotate": rotate01}
+def _apply(transform, g):
+    """data_sources.transforms (the one implementation, NumPy, on [..., H, W] in [0, 1]) on a (B, H, W) tensor."""
+    from data_sources import transforms
+    return tf.constant(transforms.TRANSFORMS[transform](np.asarray(g, np.float32)), tf.float32)
 
 
 def _resize01(g, size, antialias=True):
@@ -84,15 +70,15 @@ def transform_images(x, transform: str, native_size: int | None = None):
     not exact: a real image through both paths agrees on ~84% of pixels (digits, 8x8) and ~87% (MNIST) at
     the default tolerance, a ceiling for edge pairs that G2(z) = transform(G1(z)) alone reaches 100% of.
     """
-    if transform not in _FUNCTIONS:
+    if transform not in TRANSFORMS:
         raise ValueError(f"unknown transform '{transform}' (choose from {', '.join(TRANSFORMS)})")
     x = tf.convert_to_tensor(x, tf.float32)
     size, channels = int(x.shape[1]), int(x.shape[-1])
     g = to_gray01(x)
     if transform == "edge" and native_size and int(native_size) != size:
-        g = _resize01(_FUNCTIONS["edge"](_resize01(g, int(native_size), antialias=False)), size)
+        g = _resize01(_apply("edge", _resize01(g, int(native_size), antialias=False)), size)
     else:
-        g = _FUNCTIONS[transform](g)
+        g = _apply(transform, g)
     return from_gray01(g, channels)
 
 

@@ -325,3 +325,24 @@ def test_resume_starts_a_run_in_a_missing_or_empty_folder(tmp_path, capsys):
     (other / "notes.txt").write_text("mine")
     assert "not empty" in exits_2(capsys, "--dir", other, "--resume", *FAST)
     assert [p.name for p in other.iterdir()] == ["notes.txt"]
+
+
+def test_provenance_records_every_invocation_of_a_run(tmp_path):
+    """provenance.json: one entry for the start and one per resume, each with the command, the package versions
+    TensorFlow really has, the git commit of this checkout, the host and the devices."""
+    import socket
+    import tensorflow as tf
+    run = tmp_path / "p"
+    run_ok("--dir", run, *FAST)
+    run_ok("--dir", run, "--resume", "--iterations", "4")
+    entries = json.loads((run / "provenance.json").read_text())["invocations"]
+    assert [e["command"][1:4] for e in entries] == [["--dir", str(run), "--iterations"],
+                                                    ["--dir", str(run), "--resume"]]
+    head = subprocess.run(["git", "-C", str(REPO), "rev-parse", "HEAD"], capture_output=True, text=True)
+    for e in entries:
+        assert e["packages"]["keras"] and tf.__version__ in {e["packages"].get("tensorflow"),
+                                                             e["packages"].get("tensorflow-cpu")}
+        assert e["host"] == socket.gethostname() and e["strategy"] == "default"
+        assert any("CPU" in d for d in e["devices"])
+        if head.returncode == 0:
+            assert e["git_commit"] == head.stdout.strip() and isinstance(e["git_dirty"], bool)

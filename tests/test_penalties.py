@@ -4,6 +4,7 @@ import pytest
 import tensorflow as tf
 import keras
 
+import optimisers
 import penalties
 
 
@@ -75,7 +76,7 @@ def test_wgan_gp_penalty_applies_lambda():
     p = penalties.get_penalty("wgan-gp", gp_weight=10.0)
     rng = tf.random.Generator.from_seed(0)
     real = tf.ones((3, 2, 2, 1))
-    assert float(p.term(critic, real, -real, rng)) == pytest.approx(10.0, rel=1e-5)
+    assert float(p.terms(critic, real, -real, rng)["d_gp"]) == pytest.approx(10.0, rel=1e-5)
 
 
 def test_weight_clip_constrains_all_variables():
@@ -89,17 +90,17 @@ def test_no_penalty_is_zero_and_changes_nothing():
     p = penalties.get_penalty("none")
     v = [tf.Variable([5.0])]
     p.constrain(v)
-    assert float(p.term(None, None, None, None)) == 0.0 and float(v[0][0]) == 5.0
+    assert p.terms(None, None, None, None) == {} and float(v[0][0]) == 5.0
 
 
 def test_weight_decay_counts_kernels_only():
     layer = keras.layers.Dense(2, bias_initializer="ones")
     layer.build((None, 3))
     layer.kernel.assign(np.full((3, 2), 2.0, np.float32))
-    wd = penalties.weight_decay(layer.trainable_variables, 0.0005)
+    wd = optimisers.weight_decay(layer.trainable_variables, 0.0005)
     # Caffe / PyTorch weight decay: the loss term (rate / 2) * sum(w^2), 6 kernel entries of 4.
     assert float(wd) == pytest.approx(0.5 * 0.0005 * 6 * 4.0)
-    assert float(penalties.weight_decay(layer.trainable_variables, 0.0)) == 0.0
+    assert float(optimisers.weight_decay(layer.trainable_variables, 0.0)) == 0.0
 
 
 def test_weight_decay_gradient_is_rate_times_w():
@@ -109,7 +110,7 @@ def test_weight_decay_gradient_is_rate_times_w():
     w = np.random.default_rng(2).normal(size=(4, 3)).astype(np.float32)
     layer.kernel.assign(w)
     with tf.GradientTape() as tape:
-        wd = penalties.weight_decay(layer.trainable_variables, 0.0005)
+        wd = optimisers.weight_decay(layer.trainable_variables, 0.0005)
     gk, gb = tape.gradient(wd, [layer.kernel, layer.bias])
     np.testing.assert_allclose(gk.numpy(), 0.0005 * w, rtol=1e-5)
     assert gb is None

@@ -132,7 +132,7 @@ def test_sigterm_checkpoints_the_current_step_and_says_how_to_resume(tmp_path, c
 
 @pytest.mark.parametrize("name,status", [("SIGUSR1", 143), ("SIGINT", 130)])
 def test_signal_stops_fit_with_a_checkpoint_and_restores_handlers(tmp_path, name, status):
-    from trainers.base import TrainingInterrupted
+    from trainers.loop import TrainingInterrupted
     sig = getattr(signal, name)
     before = signal.getsignal(sig)
     t = make(run_dir=tmp_path, iterations=50, checkpoint_interval=40, log_interval=2, preset="dcgan")
@@ -213,7 +213,7 @@ def test_blown_up_learning_rate_stops_with_one_line_and_keeps_the_last_good_chec
 
 def test_classifier_runs_stop_on_a_signal_with_a_checkpoint_too(tmp_path, capsys):
     """--gan_type classifier trains on the same loop: a signal checkpoints the current step, --resume continues."""
-    from trainers.base import TrainingInterrupted
+    from trainers.loop import TrainingInterrupted
     run = tmp_path / "clf"
     argv = ["--gan_type", "classifier", "--dataset", "digits", "--dir", str(run), "--iterations", "30",
             "--batch_size", "16", "--log_interval", "2", "--checkpoint_interval", "25"]

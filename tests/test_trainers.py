@@ -186,3 +186,65 @@ def test_resume_drops_rows_logged_after_the_checkpoint(tmp_path):
     after = _rows(tmp_path / "losses.csv")
     assert [row[0] for row in after] == ["step", "1", "2", "3"]
     assert after[:3] == rows and "99" not in after[3]
+
+
+def test_tensorboard_gets_the_sample_grids_as_images_and_every_logged_term(tmp_path):
+    """The same grid as samples/step_*.png under the tag "samples" (Images tab), and one scalar per column."""
+    from PIL import Image
+    t = make(run_dir=tmp_path, iterations=2, sample_interval=1, preset="dcgan")
+    t.fit(log=lambda m: None)
+    images, scalars = {}, set()
+    for f in (tmp_path / "tb").iterdir():
+        for record in tf.data.TFRecordDataset(str(f)):
+            event = tf.compat.v1.Event.FromString(record.numpy())
+            for v in event.summary.value:
+                if v.tag == "samples":
+                    encoded = tf.make_ndarray(v.tensor)[2]  # [width, height, png bytes]
+                    images[event.step] = tf.io.decode_png(encoded).numpy()
+                else:
+                    scalars.add(v.tag)
+    assert sorted(images) == [1, 2]
+    for step, image in images.items():
+        assert np.array_equal(image, np.asarray(Image.open(tmp_path / "samples" / f"step_{step:07d}.png")))
+    with open(tmp_path / "losses.csv") as f:
+        assert scalars == set(next(csv.reader(f))[1:])
+
+
+def _separately(generators, z, training=False, shared=None):
+    """The reference: every generator run whole on z (the shared blocks twice), as before the trunk ran once."""
+    return [g.call_with_features(z, training=training) for g in generators]
+
+
+def test_cogan_shared_trunk_once_gives_the_same_step_as_two_full_generators(monkeypatch):
+    """One training step (2 critic updates, 1 generator update) from the same state, with the shared generator
+    blocks run once (nets.forward_coupled) and with both generators run whole: the same losses, and updated
+    weights that agree to 1e-3 of what the step moved them. Plain SGD, so that the update is linear in the
+    gradient (Adam's normalisation would magnify float noise in near-zero gradients)."""
+    import nets
+    from trainers import base
+    monkeypatch.setattr(base, "make_optimizer", lambda name, lr, b1, b2: keras.optimizers.SGD(learning_rate=0.1))
+    results = []
+    for forward in (nets.forward_coupled, _separately):
+        monkeypatch.setattr(nets, "forward_coupled", forward)
+        t = make(preset="thesis", disc_iters=2, d_norm="layer", log_weight_difference=True)
+        assert t.shared_g == 4  # CoGAN32's default sharing: 4 of 5 generator blocks
+        before = [v.numpy() for v in t.g_vars + t.d_vars]
+        logs = t._compiled_step([next(it) for it in t.iterators])
+        results.append(({k: float(v) for k, v in logs.items()}, [v.numpy() for v in t.g_vars + t.d_vars]))
+    (logs_once, w_once), (logs_twice, w_twice) = results
+    assert logs_once.keys() == logs_twice.keys()
+    for k in logs_once:
+        assert logs_once[k] == pytest.approx(logs_twice[k], rel=1e-5, abs=1e-6), k
+    moved = max(float(np.max(np.abs(a - b))) for a, b in zip(w_twice, before))
+    differ = max(float(np.max(np.abs(a - b))) for a, b in zip(w_once, w_twice))
+    assert moved > 1e-4 and differ < 1e-3 * moved, (moved, differ)
+
+
+def test_forward_coupled_equals_each_generator_run_alone_in_inference():
+    import nets
+    t = make()
+    z = tf.random.uniform((3, t.cfg.noise_dim), -1, 1, seed=1)
+    for (x, feats), g in zip(nets.forward_coupled(t.generators, z), t.generators):
+        ref, ref_feats = g.call_with_features(z, training=False)
+        np.testing.assert_array_equal(x.numpy(), ref.numpy())
+        assert len(feats) == len(ref_feats) == len(g.blocks)

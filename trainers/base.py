@@ -1,4 +1,4 @@
-"""The one training loop shared by every adversarial model.
+"""The adversarial step shared by every GAN model (the loop around it: trainers/loop.py).
 
 A model subclass says only what differs: how its nets are built (`build_nets`) and what it adds to the
 generator objective (`coupling_terms`). The step below is the algorithm box of the thesis: K critic updates,
@@ -15,19 +15,10 @@ import losses
 import nets
 import outputs
 import penalties
+from optimisers import make_optimizer, weight_decay
 
 
-from trainers.loop import (  # noqa: F401  (re-exported: the loop's names as before)
-    NonFiniteLoss, SKIPPED_KEY, TrainingInterrupted, TrainingLoop, apply_if_finite, checkpoint_files,
-    restore_readable, write_checkpoint_state)
-
-
-def make_optimizer(name, lr, beta1, beta2):
-    if name == "adam":
-        return keras.optimizers.Adam(learning_rate=lr, beta_1=beta1, beta_2=beta2)
-    if name == "rmsprop":
-        return keras.optimizers.RMSprop(learning_rate=lr)
-    raise ValueError(f"unknown optimizer '{name}'")
+from trainers.loop import SKIPPED_KEY, TrainingLoop, apply_if_finite
 
 
 class AdversarialTrainer(TrainingLoop):
@@ -50,6 +41,8 @@ class AdversarialTrainer(TrainingLoop):
                                        b_init=cfg.b_init, prelu_init=cfg.prelu_init, d_norm=cfg.d_norm)
         keras.utils.set_random_seed(cfg.seed)
         self.generators, self.discriminators = self.build_nets(self.options, tuple(info.shape))
+        # CoGAN: the shared generator blocks run once per forward pass (nets.forward_coupled).
+        self.shared_g = nets.shared_prefix(self.generators)
         self.g_vars = nets.unique_variables(self.generators)
         self.d_vars = nets.unique_variables(self.discriminators)
         self.g_opt = make_optimizer(cfg.optimizer, cfg.g_lr, cfg.g_beta1, cfg.g_beta2)
@@ -72,7 +65,7 @@ class AdversarialTrainer(TrainingLoop):
                                keep=cfg.keep_checkpoints)
 
     # ------------------------------------------------------------------ what a model defines
-    def build_nets(self, o, input_shape):
+    def build_nets(self, net_options, input_shape):
         """-> (generators, discriminators), one per domain."""
         raise NotImplementedError
 
@@ -116,16 +109,16 @@ class AdversarialTrainer(TrainingLoop):
         z = self.noise(tf.shape(reals[0])[0])
         with tf.GradientTape() as tape:
             total = 0.0
-            for i, (g, d, real) in enumerate(zip(self.generators, self.discriminators, reals)):
-                fake = g(z, training=True)
+            fakes = [x for x, _ in nets.forward_coupled(self.generators, z, training=True, shared=self.shared_g)]
+            for i, (fake, d, real) in enumerate(zip(fakes, self.discriminators, reals)):
                 adv = self.loss.discriminator(d(real, training=True), d(fake, training=True))
-                pen = self.penalty.term(d, real, fake, self.rng, training=True)
                 logs[f"d_loss{self._suffix(i)}"] = adv
-                if self.penalty.name == "wgan-gp":
-                    logs[f"d_gp{self._suffix(i)}"] = pen
-                total += adv + pen
+                total += adv
+                for name, term in self.penalty.terms(d, real, fake, self.rng, training=True).items():
+                    logs[f"{name}{self._suffix(i)}"] = term
+                    total += term
             if self.cfg.weight_decay:
-                logs["d_weight_decay"] = penalties.weight_decay(self.d_vars, self.cfg.weight_decay)
+                logs["d_weight_decay"] = weight_decay(self.d_vars, self.cfg.weight_decay)
                 total += logs["d_weight_decay"]
         grads = tape.gradient(total, self.d_vars)
         logs[SKIPPED_KEY] = apply_if_finite(self.d_opt, grads, self.d_vars, [total], self.skip_nonfinite)
@@ -140,8 +133,8 @@ class AdversarialTrainer(TrainingLoop):
         with tf.GradientTape(persistent=bool(aux)) as tape:
             total = 0.0
             fakes, features = [], []
-            for i, (g, d) in enumerate(zip(self.generators, self.discriminators)):
-                fake, feats = g.call_with_features(z, training=True)
+            coupled = nets.forward_coupled(self.generators, z, training=True, shared=self.shared_g)
+            for i, ((fake, feats), d) in enumerate(zip(coupled, self.discriminators)):
                 fakes.append(fake)
                 features.append(feats)
                 adv = self.loss.generator(d(fake, training=True))
@@ -151,7 +144,7 @@ class AdversarialTrainer(TrainingLoop):
                 logs[name] = term
                 total += term
             if self.cfg.weight_decay:
-                logs["g_weight_decay"] = penalties.weight_decay(self.g_vars, self.cfg.weight_decay)
+                logs["g_weight_decay"] = weight_decay(self.g_vars, self.cfg.weight_decay)
                 total += logs["g_weight_decay"]
         grads = tape.gradient(total, self.g_vars)
         skipped = apply_if_finite(self.g_opt, grads, self.g_vars, [total], self.skip_nonfinite)
@@ -179,8 +172,8 @@ class AdversarialTrainer(TrainingLoop):
 
     # ------------------------------------------------------------------ sampling
     def generate(self, z):
-        """Images of every domain for the same z (inference mode)."""
-        return [g(z, training=False) for g in self.generators]
+        """Images of every domain for the same z (inference mode), the shared blocks run once."""
+        return [x for x, _ in nets.forward_coupled(self.generators, z, training=False, shared=self.shared_g)]
 
     def save_samples(self, step):
         imgs = [x.numpy() for x in self.generate(self.sample_z)]
@@ -190,9 +183,10 @@ class AdversarialTrainer(TrainingLoop):
             import data
             points = self.generate(self.noise(1000))[0].numpy()
             outputs.save_scatter(path, points, data.ring_modes())
-        else:
-            outputs.save_png(path, outputs.pair_grid(imgs, self.cfg.sample_rows, self.cfg.sample_cols))
-        return path
+            return None
+        grid = outputs.pair_grid(imgs, self.cfg.sample_rows, self.cfg.sample_cols)
+        outputs.save_png(path, grid)
+        return grid
 
     def models(self):
         """Every network the final `models/` folder holds (a model adds its auxiliary nets)."""

@@ -23,6 +23,7 @@ import classifiers
 import config
 import data
 import outputs
+from data_sources import specs
 from trainers.loop import TrainingLoop
 
 CLASSIFIER_FILE = "classifier.keras"
@@ -126,8 +127,7 @@ def cache_dir() -> Path:
 
 def needs_classifier(cfg) -> bool:
     """Whether the run uses a classifier: the semantic loss (Eq. 4.2) or SVHN pruning (sec. 2.7)."""
-    return cfg.gan_type != "classifier" and bool(
-        cfg.semantic_loss or (cfg.cogan_data or "").strip().lower() == data.PRUNED_SVHN)
+    return cfg.gan_type != "classifier" and bool(cfg.semantic_loss or specs.uses_classifier(cfg.cogan_data))
 
 
 def cached_path(name, *, image_size, seed, steps, batch_size, data_dir=None, celeba_crop="thesis") -> Path:

@@ -8,7 +8,8 @@ from trainers.base import AdversarialTrainer
 class CoGANTrainer(AdversarialTrainer):
     domains = 2
 
-    def build_nets(self, o, input_shape):
-        g = nets.build_generators(self.cfg.arch, o, domains=2, shared=self.cfg.shared_layers_g)
-        d = nets.build_discriminators(self.cfg.arch, o, input_shape, domains=2, shared=self.cfg.shared_layers_d)
+    def build_nets(self, net_options, input_shape):
+        g = nets.build_generators(self.cfg.arch, net_options, domains=2, shared=self.cfg.shared_layers_g)
+        d = nets.build_discriminators(self.cfg.arch, net_options, input_shape, domains=2,
+                                      shared=self.cfg.shared_layers_d)
         return g, d

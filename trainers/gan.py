@@ -7,7 +7,7 @@ from trainers.base import AdversarialTrainer
 class GANTrainer(AdversarialTrainer):
     domains = 1
 
-    def build_nets(self, o, input_shape):
-        g = nets.build_generators(self.cfg.arch, o, domains=1)
-        d = nets.build_discriminators(self.cfg.arch, o, input_shape, domains=1)
+    def build_nets(self, net_options, input_shape):
+        g = nets.build_generators(self.cfg.arch, net_options, domains=1)
+        d = nets.build_discriminators(self.cfg.arch, net_options, input_shape, domains=1)
         return g, d

@@ -158,12 +158,18 @@ def apply_if_finite(optimizer, grads, variables, values=(), skip=False):
     return tf.cond(finite, apply, lambda: tf.constant(1.0))
 
 
+def _summary_image(tb, grid, step):
+    with tb.as_default():
+        tf.summary.image("samples", grid[None], step=step, max_outputs=1)
+
+
 class TrainingLoop:
     """Iterations, logs, samples, checkpoints and their failure modes, shared by every trainer.
 
     Hooks: `describe(first)` (the opening line), `next_inputs()` (host side: the next batches),
     `run_step(inputs)` (the compiled step; it increments self.step and returns {name: scalar tensor}),
-    `save_samples(step)` (optional: None = the trainer draws none), `finish(step, log, trained)` (after the
+    `save_samples(step)` (optional: writes the sample file, returns its image grid (uint8 H x W x 3) for
+    TensorBoard, or None), `finish(step, log, trained)` (after the
     last step, or at once when the run is already done: final weights, evaluation) and `checked_variables()`
     (what must be finite before a checkpoint is written)."""
 
@@ -255,8 +261,8 @@ class TrainingLoop:
         (outputs.WriteFailed, the partial save removed): either way the last good checkpoint stays the latest."""
         step = int(self.step.numpy())
         if not self._weights_finite():
-            raise NonFiniteLoss(f"non-finite weights after step {step}: training stopped, {self._kept()} "
-                                f"(continue from it with --dir {self.run_dir} --resume and, e.g., lower learning rates)")
+            raise NonFiniteLoss(f"non-finite weights after step {step}: training stopped, {self._kept()} (continue "
+                                f"from it with --dir {self.run_dir} --resume and, e.g., lower learning rates)")
         try:
             self.manager.save(checkpoint_number=step)
         except (OSError, tf.errors.OpError) as e:
@@ -348,7 +354,10 @@ class TrainingLoop:
                     if at_log:
                         log(outputs.progress_line(step, cfg.iterations, first, t0, rows[-1][1]))
                 if step % (cfg.sample_interval or cfg.iterations) == 0 or last:
-                    self._optional_write("samples", lambda: self.save_samples(step), self.run_dir / "samples")
+                    grid = self._optional_write("samples", lambda: self.save_samples(step), self.run_dir / "samples")
+                    if grid is not None:  # the same grid in TensorBoard's Images tab
+                        self._optional_write("TensorBoard images", lambda: _summary_image(tb, grid, step),
+                                             self.run_dir / "tb")
                 if at_checkpoint:
                     self._optional_write("TensorBoard scalars", tb.flush, self.run_dir / "tb")
                     self.save_checkpoint()
