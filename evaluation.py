@@ -42,33 +42,17 @@ import numpy as np
 import outputs
 from config import Config, ConfigError
 from data_sources import specs
+from metrics import markdown
+from metrics.measures import (  # noqa: F401  (the names report.py, experiments.py and the tests use)
+    CROSS_ROWS, FCD_NAME, FIGURE_PAIRS, HOW_TO_CLASSIFIER, LPIPS_ROWS, MEASURES)
 
 COUPLED = ("cogan", "scogan")
 EVAL_SEED = 0          # fixed: every run is scored on the same z stream and the same real images
-FIGURE_PAIRS = 8
 # Pairs per table in the thesis (ch. 3 and 5; each data's entry in data_sources.specs); other data: DEFAULT_PAIRS.
 THESIS_PAIRS = specs.THESIS_PAIRS
 DEFAULT_PAIRS = 10000
 NATIVE_SIZE = specs.NATIVE_SIZE   # resolution data.py transforms the derived domains at
-EDGE_CEILING = (" for the transform as applied here; since the edge is taken at the native size and resized back, "
-                "the same real image through this and through data.py's path agrees on ~84% of pixels (digits) "
-                "and ~87% (MNIST), so about that is the practical ceiling")
-FCD_NAME = "FCD (classifier features, not FID)"
-LPIPS_ROWS = (("gen1_vs_gen2", "Gen. {d1} vs Gen. {d2} (same z)"),
-              ("gen1_vs_real1", "Gen. {d1} vs Real {d1}"),
-              ("gen2_vs_real2", "Gen. {d2} vs Real {d2}"),
-              ("real1_vs_real2", "Real {d1} vs Real {d2} (unpaired baseline)"))
-# The off-diagonal cells of the thesis's 2x2 tables (Tables 3.3-3.8: rows Gen. d_i, columns Real d_j), on the
-# same generated and real batches as LPIPS_ROWS.
-CROSS_ROWS = (("gen1_vs_real2", "Gen. {d1} vs Real {d2}"),
-              ("gen2_vs_real1", "Gen. {d2} vs Real {d1}"))
-# Toy ring (gan on toy): mode coverage of this many generated points (metrics.modes).
 TOY_SAMPLES = 10000
-HOW_TO_CLASSIFIER = ("train an evaluation classifier with `python main.py --gan_type classifier ...` (on other "
-                     "data or another seed than any semantic-loss teacher) and pass `--eval_classifier "
-                     "RUN/classifier.keras`")
-
-
 # ---------------------------------------------------------------------------------------------- what to compare
 
 def derived_transform(cfg):
@@ -109,40 +93,14 @@ def resolve_num(requested, cfg, sizes) -> tuple:
 
 # ---------------------------------------------------------------------------------------------- generating
 
-def shared_prefix(generators) -> int:
-    """How many leading blocks all generators share (CoGAN weight sharing: the very same objects)."""
-    blocks = [getattr(g, "blocks", None) for g in generators]
-    if any(b is None for b in blocks):
-        return 0
-    k = 0
-    while k < min(len(b) for b in blocks) - 1 and all(b[k] is blocks[0][k] for b in blocks):
-        k += 1
-    return k
-
-
 def pair_generator(generators):
     """A compiled z -> [G1(z), G2(z)] in inference mode. Shared blocks give the same output for the same z,
-    so they run once: with CoGAN32's default sharing (4 of 5 blocks) a pair costs about one generator pass."""
+    so they run once (nets.forward_coupled): with CoGAN32's default sharing (4 of 5 blocks) a pair costs about
+    one generator pass."""
     import tensorflow as tf
 
-    k = shared_prefix(generators)
-
-    @tf.function(reduce_retracing=True)
-    def generate(z):
-        h = z
-        for block in generators[0].blocks[:k]:
-            h = block(h, training=False)
-        outs = []
-        for g in generators:
-            x = h
-            for block in g.blocks[k:]:
-                x = block(x, training=False)
-            outs.append(x)
-        return outs
-
-    if not all(hasattr(g, "blocks") for g in generators):
-        return tf.function(lambda z: [g(z, training=False) for g in generators], reduce_retracing=True)
-    return generate
+    import nets
+    return tf.function(lambda z: [x for x, _ in nets.forward_coupled(generators, z)], reduce_retracing=True)
 
 
 def real_images(cfg, batch_size):
@@ -243,103 +201,6 @@ def load_probe(path) -> tuple:
 
 # ---------------------------------------------------------------------------------------------- the evaluation
 
-def _summary(values) -> dict:
-    from metrics.pairing import mean_and_se
-
-    values = np.concatenate(values) if isinstance(values, list) else np.asarray(values)
-    mean, se = mean_and_se(values)
-    return {"mean": mean, "se": se, "n": int(values.size)}
-
-
-class _Tally:
-    """Per-pair values of every measure, fed one batch of (G1(z), G2(z), real 1, real 2) at a time; only the
-    per-pair arrays, O(D^2) feature statistics and the figure's k pairs are kept."""
-
-    def __init__(self, lpips, derived, probe, extractor):
-        from metrics import fid as fidlib
-        from metrics import pairing
-
-        self.lpips, self.derived, self.probe, self.extractor = lpips, derived, probe, extractor
-        self.dist = {key: [] for key, _ in LPIPS_ROWS + CROSS_ROWS}
-        self.pix = {k: [] for k in ("gen_mad", "gen_agree", "real_mad", "real_agree")}
-        self.cls = {"gen": [], "real": []}
-        self.stats = {k: fidlib.FeatureStats() for k in ("gen1", "real1", "gen2", "real2")}
-        self.extremes = pairing.Extremes(FIGURE_PAIRS)
-
-    def add(self, ga, gb, ra, rb):
-        from metrics import pairing
-
-        images = {"gen1": ga, "gen2": gb, "real1": ra, "real2": rb}
-        pairs = {"gen1_vs_gen2": (ga, gb), "gen1_vs_real1": (ga, ra), "gen2_vs_real2": (gb, rb),
-                 "real1_vs_real2": (ra, rb), "gen1_vs_real2": (ga, rb), "gen2_vs_real1": (gb, ra)}
-        for key, (x, y) in pairs.items():
-            self.dist[key].append(np.asarray(self.lpips(x, y), np.float32).reshape(-1))
-        self.extremes.update(self.dist["gen1_vs_gen2"][-1], ga, gb)
-        if self.derived:
-            for who, (x, y) in (("gen", (ga, gb)), ("real", (ra, rb))):
-                mad, agree = pairing.pixel_agreement(pairing.transform_images(x, *self.derived), y)
-                self.pix[f"{who}_mad"].append(mad)
-                self.pix[f"{who}_agree"].append(agree)
-        if self.probe is not None:
-            out = {who: self.probe(x) for who, x in images.items()}   # (features, logits)
-            for who, (a, b) in (("gen", ("gen1", "gen2")), ("real", ("real1", "real2"))):
-                self.cls[who].append(pairing.class_agreement(out[a][1], out[b][1], self.probe.multilabel))
-            if self.extractor is None:   # offline: FCD on the classifier's penultimate features
-                for who in self.stats:
-                    self.stats[who].update(out[who][0])
-        if self.extractor is not None:
-            for who, x in images.items():
-                self.stats[who].update(self.extractor(x))
-
-
-def _pixel_section(tally):
-    from metrics import pairing
-
-    if not tally.derived:
-        return {"skipped": "only for derived pairs (digits/mnist 2 edge|negative|rotate), whose second domain is "
-                           "a known transform of the first"}
-    p = tally.pix
-    return {"transform": tally.derived[0], "native_size": tally.derived[1], "tolerance": pairing.DEFAULT_TOLERANCE,
-            "generated": {"mean_abs_diff": _summary(p["gen_mad"]), "agreement": _summary(p["gen_agree"])},
-            "real_unpaired": {"mean_abs_diff": _summary(p["real_mad"]), "agreement": _summary(p["real_agree"])}}
-
-
-def _class_section(tally, classifier_path, meta):
-    if tally.probe is None:
-        return {"skipped": f"no evaluation classifier: {HOW_TO_CLASSIFIER}"}
-    return {"classifier": str(classifier_path), "multilabel": tally.probe.multilabel, "names": meta.get("names"),
-            "generated": _summary(tally.cls["gen"]), "real_unpaired": _summary(tally.cls["real"])}
-
-
-def _frechet_section(tally, fid, note, run_dir, n):
-    s = tally.stats
-    if tally.extractor is None and (not fid or tally.probe is None):
-        if not fid:
-            return {"skipped": f"not computed at the end of training (Inception-v3 at 299x299 is slow on CPU; "
-                               f"class agreement needs an evaluation classifier): run `python main.py --evaluate "
-                               f"{run_dir}`"}
-        return {"skipped": f"{note}, and no evaluation classifier for FCD: put Keras' "
-                           f"inception_v3_weights_tf_dim_ordering_tf_kernels_notop.h5 in ~/.keras/models, or "
-                           f"{HOW_TO_CLASSIFIER}"}
-    out = {"name": tally.extractor.name if tally.extractor is not None else FCD_NAME, "n": n,
-           "domain1": s["gen1"].distance(s["real1"]), "domain2": s["gen2"].distance(s["real2"]),
-           "real1_vs_real2": s["real1"].distance(s["real2"])}
-    if note:
-        out["note"] = note
-    return out
-
-
-def _save_figures(extremes, run_dir) -> dict:
-    """The thesis's figures: the k generated pairs of lowest and highest LPIPS, domain 1 above domain 2."""
-
-    figures = {}
-    for which, (scores, a, b) in (("lowest", extremes.low), ("highest", extremes.high)):
-        path = Path(run_dir) / f"lpips_{which}.png"
-        outputs.save_png(path, outputs.pair_grid([a, b], 1, len(scores)))
-        figures[which] = {"file": path.name, "lpips": [float(v) for v in scores]}
-    return figures
-
-
 def evaluate(run_dir, *, num=None, step=None, net="alex", eval_classifier=None, batch_size=None, lpips=None,
              fid=True, log=print) -> dict:
     """Score a coupled run and write metrics.json, metrics.md and the extreme-pair figures into `run_dir`.
@@ -355,6 +216,7 @@ def evaluate(run_dir, *, num=None, step=None, net="alex", eval_classifier=None, 
     import sampling
     from metrics import LPIPS
     from metrics import fid as fidlib
+    from metrics import measures
     from metrics import weights as lpips_weights
 
     t0 = time.time()
@@ -394,7 +256,9 @@ def evaluate(run_dir, *, num=None, step=None, net="alex", eval_classifier=None, 
         except fidlib.FeaturesUnavailable as e:
             note = str(e) + (f"; reporting {FCD_NAME} instead" if probe is not None else "")
 
-    tally = _Tally(lpips, derived_transform(cfg), probe, extractor)
+    ctx = measures.Context(lpips=lpips, derived=derived_transform(cfg), probe=probe, classifier=eval_classifier,
+                           classifier_meta=meta, extractor=extractor, fid=fid, fid_note=note, run_dir=run_dir, n=n)
+    tallies = [m.tally(ctx) for m in MEASURES.values()]
     generate = pair_generator(run.generators)
     noise_dim = run.generators[0].input_spec_shape[0]
     zgen = tf.random.Generator.from_seed(EVAL_SEED)
@@ -403,26 +267,24 @@ def evaluate(run_dir, *, num=None, step=None, net="alex", eval_classifier=None, 
     for i in range(batches):
         b = min(batch, n - done)
         ga, gb = (x.numpy() for x in generate(zgen.uniform([b, noise_dim], -1.0, 1.0)))
-        tally.add(ga, gb, next(it_a).numpy()[:b], next(it_b).numpy()[:b])
+        images = {"gen1": ga, "gen2": gb, "real1": next(it_a).numpy()[:b], "real2": next(it_b).numpy()[:b]}
+        batch_ = measures.Batch(images, probe)
+        for tally in tallies:
+            tally.add(batch_)
         done += b
         if (i + 1) % every == 0 and done < n:
             log(f"evaluate: {done:,}/{n:,} pairs ({outputs.format_duration(time.time() - t_loop)})")
 
-    d1, d2 = domain_names(cfg)
+    names = domain_names(cfg)
     result = {
         "run_dir": str(run_dir), "step": run.step, "gan_type": cfg.gan_type, "data": cfg.data_name,
-        "domains": [d1, d2], "image_size": cfg.image_size, "pairs": n, "pairs_source": source,
+        "domains": list(names), "image_size": cfg.image_size, "pairs": n, "pairs_source": source,
         "real_images_available": list(sizes), "seed": EVAL_SEED, "batch_size": batch, "notes": notes,
-        "lpips": {"net": lpips.net, "version": "0.1",
-                  "rows": {key: {"label": label.format(d1=d1, d2=d2), **_summary(tally.dist[key])}
-                           for key, label in LPIPS_ROWS + CROSS_ROWS}},
-        "pixel_agreement": _pixel_section(tally),
-        "class_agreement": _class_section(tally, eval_classifier, meta),
-        "frechet": _frechet_section(tally, fid, note, run_dir, n),
-        "figures": _save_figures(tally.extremes, run_dir),
     }
+    for tally in tallies:
+        result.update(tally.result(names))
     result["seconds"] = round(time.time() - t0, 1)
-    _write_metrics(run_dir, result, render_markdown(result))
+    _write_metrics(run_dir, result, markdown.render(result))
     log(f"wrote {run_dir / 'metrics.md'} and metrics.json ({outputs.format_duration(result['seconds'])})")
     return result
 
@@ -467,18 +329,13 @@ def evaluate_toy(run_dir, cfg, *, num=None, step=None, log=print) -> dict:
               "ring": {"modes": int(len(centres)), "radius": float(data.TOY_RADIUS), "std": float(data.TOY_STD)},
               "modes": coverage, "figures": {"scatter": figure.name}}
     result["seconds"] = round(time.time() - t0, 1)
-    _write_metrics(run_dir, result, render_toy_markdown(result))
+    _write_metrics(run_dir, result, markdown.render_toy(result))
     log(f"{run_dir} (step {run.step}): {coverage['covered']} of {coverage['modes']} modes covered, "
         f"{coverage['high_quality']:.1%} high-quality points of {n:,}; wrote metrics.md and metrics.json")
     return result
 
 
 # ---------------------------------------------------------------------------------------------- report
-
-def _pm(s, digits=4) -> str:
-    se = "n/a" if s["se"] is None else f"{s['se']:.{digits}f}"
-    return f"{s['mean']:.{digits}f} ± {se}"
-
 
 def _write_metrics(run_dir, result, markdown):
     """metrics.json (strict JSON: NaN/inf as null, listed under "non_finite") and metrics.md, which says so too."""
@@ -490,97 +347,7 @@ def _write_metrics(run_dir, result, markdown):
         outputs.atomic_write_text(run_dir / "metrics.md", markdown)
 
 
-def render_markdown(r: dict) -> str:
-    """metrics.json -> metrics.md: the thesis's LPIPS table and the pairing measures, with what each means."""
-    d1, d2 = r["domains"]
-    lines = [f"# Evaluation of `{r['run_dir']}` (step {r['step']})", "",
-             f"{r['gan_type']} on {r['data']} ({r['image_size']}x{r['image_size']}): domain 1 = {d1}, "
-             f"domain 2 = {d2}. N = {r['pairs']:,} pairs ({r['pairs_source']}); generated pairs share z; "
-             f"noise and real images drawn with the fixed seed {r['seed']}.", ""]
-    lines += [f"- {note}" for note in r["notes"]] + ([""] if r["notes"] else [])
-    lp = r["lpips"]
-    lines += [f"## LPIPS ({lp['net']}, v{lp['version']}; thesis Tables 3.3-3.8, 5.1-5.4)", "",
-              "Mean over the pairs ± standard error; lower = more alike.", "",
-              "| compared | LPIPS | pairs |", "|---|---|---|"]
-    rows = lp["rows"]
-    lines += [f"| {row['label']} | {_pm(row)} | {row['n']:,} |" for row in rows.values()]
-    lines += ["", f"*Real {d1} vs Real {d2}* compares real images of the two domains drawn independently "
-              f"(unpaired, as in the thesis): the distance between two unrelated images of the two domains. A "
-              f"coupled GAN that learned the joint distribution puts *Gen. {d1} vs Gen. {d2}* (same z) below "
-              f"it; the *Gen. vs Real* rows are unpaired too and say how far samples lie from real images "
-              f"of their own domain (and of the other one).", ""]
-    if all(k in rows for k in ("gen1_vs_real1", "gen1_vs_real2", "gen2_vs_real1", "gen2_vs_real2")):
-        lines += ["As the thesis lays it out (Tables 3.3-3.8): generated rows against real columns, on the same "
-                  "images as above.", "", f"| Gen./Real | Real {d1} | Real {d2} |", "|---|---|---|",
-                  f"| Gen. {d1} | {_pm(rows['gen1_vs_real1'])} | {_pm(rows['gen1_vs_real2'])} |",
-                  f"| Gen. {d2} | {_pm(rows['gen2_vs_real1'])} | {_pm(rows['gen2_vs_real2'])} |", ""]
-    lines += [
-              f"Figures: `{r['figures']['lowest']['file']}` and `{r['figures']['highest']['file']}` hold the "
-              f"generated pairs with the lowest and highest LPIPS ({d1} above {d2}).", ""]
-    pa = r["pixel_agreement"]
-    lines += ["## Pixel agreement (derived pairs; CoGAN paper, Liu & Tuzel 2016)", ""]
-    if "skipped" in pa:
-        lines += [f"Skipped: {pa['skipped']}.", ""]
-    else:
-        lines += [f"The known transform (`{pa['transform']}`, applied as data.py builds domain 2, at "
-                  f"{pa['native_size']}x{pa['native_size']} for the edge) of G1(z) against G2(z), as grayscale "
-                  f"intensities in [0, 1]; a pixel agrees when they differ by at most {pa['tolerance']}. "
-                  f"Perfect pairs give 0 and 1{EDGE_CEILING if pa['transform'] == 'edge' else ''}.", "",
-                  "| compared | mean abs. difference | pixels agreeing |", "|---|---|---|",
-                  f"| {pa['transform']}(Gen. {d1}) vs Gen. {d2} (same z) | {_pm(pa['generated']['mean_abs_diff'])} "
-                  f"| {_pm(pa['generated']['agreement'])} |",
-                  f"| {pa['transform']}(Real {d1}) vs Real {d2} (unpaired, chance level) | "
-                  f"{_pm(pa['real_unpaired']['mean_abs_diff'])} | {_pm(pa['real_unpaired']['agreement'])} |", ""]
-    ca = r["class_agreement"]
-    lines += ["## Class agreement", ""]
-    if "skipped" in ca:
-        lines += [f"Skipped: {ca['skipped']}.", ""]
-    else:
-        how = ("per-attribute agreement of the thresholded sigmoids, averaged" if ca["multilabel"]
-               else "same argmax class")
-        lines += [f"Fraction of pairs the evaluation classifier `{ca['classifier']}` puts in the same class "
-                  f"({how}).", "", "| compared | agreement | pairs |", "|---|---|---|",
-                  f"| Gen. {d1} vs Gen. {d2} (same z) | {_pm(ca['generated'])} | {ca['generated']['n']:,} |",
-                  f"| Real {d1} vs Real {d2} (unpaired, chance level) | {_pm(ca['real_unpaired'])} | "
-                  f"{ca['real_unpaired']['n']:,} |", ""]
-    fr = r["frechet"]
-    lines += ["## Fréchet distance per domain", ""]
-    if "skipped" in fr:
-        lines += [f"Skipped: {fr['skipped']}.", ""]
-    else:
-        lines += [f"{fr['name']}, each on {fr['n']:,} generated and {fr['n']:,} real images; lower = closer.", "",
-                  "| compared | distance |", "|---|---|",
-                  f"| Gen. {d1} vs Real {d1} | {fr['domain1']:.3f} |",
-                  f"| Gen. {d2} vs Real {d2} | {fr['domain2']:.3f} |",
-                  f"| Real {d1} vs Real {d2} (between the domains, for scale) | {fr['real1_vs_real2']:.3f} |", ""]
-        if fr["name"] == FCD_NAME:
-            lines += ["These are Fréchet distances on the evaluation classifier's penultimate features, not FID: "
-                      "do not compare them with FID values.", ""]
-        if fr.get("note"):
-            lines += [f"Note: {fr['note']}.", ""]
-    lines += [f"Computed in {r['seconds']} s, batch {r['batch_size']}.", ""]
-    return "\n".join(lines)
-
-
-def render_toy_markdown(r: dict) -> str:
-    """metrics.json of a toy-ring run -> metrics.md: modes covered and high-quality share."""
-    m, ring = r["modes"], r["ring"]
-    lines = [f"# Evaluation of `{r['run_dir']}` (step {r['step']})", "",
-             f"{r['gan_type']} on the ring of {ring['modes']} Gaussians (radius {ring['radius']:g}, std "
-             f"{ring['std']:g}; thesis sec. 2.3.2, Figs. 2.10, 2.11, 2.14). {r['samples']:,} generated points "
-             f"({r['samples_source']}) from noise drawn with the fixed seed {r['seed']}.", "",
-             "## Mode coverage", "",
-             "| measure | value |", "|---|---|",
-             f"| modes covered | {m['covered']} / {m['modes']} |",
-             f"| high-quality points | {m['high_quality']:.4f} ({m['n']:,} points) |", "",
-             f"Definition: {m['definition']}. Real ring data scores {m['modes']} / {m['modes']} and about 0.989 "
-             f"(the share of a 2-D Gaussian within 3 std).", "",
-             "| mode | " + " | ".join(str(i) for i in range(m["modes"])) + " |",
-             "|---|" + "---|" * m["modes"],
-             "| high-quality points | " + " | ".join(f"{k:,}" for k in m["per_mode"]) + " |", "",
-             f"Figure: `{r['figures']['scatter']}` (generated points over the mode centres).", "",
-             f"Computed in {r['seconds']} s.", ""]
-    return "\n".join(lines)
+render_markdown, render_toy_markdown = markdown.render, markdown.render_toy   # their home: metrics/markdown.py
 
 
 # ---------------------------------------------------------------------------------------------- entry points
@@ -605,7 +372,7 @@ def evaluate_main(argv):
         print(f"  modes covered {m['covered']} / {m['modes']}, high-quality points {m['high_quality']:.4f}")
         return result
     for row in result["lpips"]["rows"].values():
-        print(f"  {row['label']:<48} {_pm(row)}")
+        print(f"  {row['label']:<48} {markdown.pm(row)}")
     return result
 
 

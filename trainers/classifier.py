@@ -110,8 +110,7 @@ class ClassifierTrainer(TrainingLoop):
         with outputs.writing(self.run_dir / CLASSIFIER_FILE):
             path = classifiers.save_classifier(self.model, self.run_dir / CLASSIFIER_FILE,
                                                multilabel=self.info.multilabel, names=self.info.names,
-                                               extra={k: metrics[k] for k in ("data", "steps", "test_accuracy",
-                                                                               "celeba_crop") if k in metrics})
+                                               extra=metrics)
         log(_accuracy_line(metrics))
         log(f"saved {path} (use it with --semantic_loss --classifier_path {path})")
         return metrics
@@ -150,26 +149,32 @@ def _is_complete(path: Path) -> bool:
 def train_to(path, name, *, image_size, seed, steps, batch_size, data_dir=None, download=True,
              celeba_crop="thesis", log=print):
     """Train the Appendix B classifier of labelled set `name` for `steps` and save it at `path` (.keras and
-    its metadata, moved into place only when complete, so that a cache never holds half a file) -> metrics."""
+    its metadata, moved into place only when complete, so that a cache never holds half a file) -> metrics.
+
+    It is the run `python main.py --gan_type classifier --dataset NAME --iterations STEPS --batch_size B --seed S
+    --image_size SIZE` would make, on the same loop (trainers/loop.py), in a temporary run folder beside `path`."""
+    import dataclasses
     path = Path(path)
-    keras.utils.set_random_seed(seed)
+    cfg = config.resolve(config.Config(gan_type="classifier", dataset=name, image_size=image_size, seed=seed,
+                                       iterations=steps, batch_size=batch_size, data_dir=data_dir,
+                                       download=download, celeba_crop=celeba_crop,
+                                       log_interval=max(1, steps // 5), checkpoint_interval=steps,
+                                       keep_checkpoints=1), lambda c: image_size)
+    keras.utils.set_random_seed(seed)  # as main.run before the data pipelines
     train, test, info = data.load_labelled(name, batch_size=batch_size, seed=seed, data_dir=data_dir,
                                            image_size=image_size, download=download, celeba_crop=celeba_crop)
-    model = classifiers.build_classifier(info.shape, info.names, info.multilabel)
-    classifiers.train_classifier(model, train, steps=steps, multilabel=info.multilabel,
-                                 log_every=max(1, steps // 5), log=log)
-    acc, per_attribute, n = classifiers.classifier_accuracies(model, test, info.multilabel)
-    metrics = _metrics(info, steps, acc, per_attribute, n)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=".tmp-", dir=path.parent))
     try:
-        saved = classifiers.save_classifier(model, tmp / path.name, multilabel=info.multilabel, names=info.names,
-                                            extra=metrics)
+        trainer = ClassifierTrainer(dataclasses.replace(cfg, dir=str(tmp)), info, [train, test], tmp)
+        # The temporary folder's lines (opening, "saved", "done") would point at files about to move.
+        trainer.fit(log=lambda m: None if str(tmp) in m else log(m))
+        metrics = json.loads((tmp / METRICS_FILE).read_text())
+        saved = str(tmp / CLASSIFIER_FILE)
         os.replace(saved + classifiers.META_SUFFIX, str(path) + classifiers.META_SUFFIX)
         os.replace(saved, path)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
-    log(_accuracy_line(metrics))
     return metrics
 
 
