@@ -225,10 +225,10 @@ class Config:
 
     def save(self, path):
         """Atomically (a new file, then rename): a kill never leaves a half-written config.json."""
-        import outputs
-        with outputs.writing(path):
+        import run_folder
+        with run_folder.writing(path):
             # In declaration order: the keys of a group (data, schedule, networks, ...) stand together.
-            outputs.atomic_write_text(path, json.dumps(self.to_dict(), indent=2) + "\n")
+            run_folder.atomic_write_text(path, json.dumps(self.to_dict(), indent=2) + "\n")
 
     @classmethod
     def from_dict(cls, d: dict) -> "Config":

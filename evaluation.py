@@ -39,7 +39,7 @@ from pathlib import Path
 
 import numpy as np
 
-import outputs
+import run_folder
 from config import Config, ConfigError
 from data_sources import specs
 from metrics import markdown
@@ -273,7 +273,7 @@ def evaluate(run_dir, *, num=None, step=None, net="alex", eval_classifier=None, 
             tally.add(batch_)
         done += b
         if (i + 1) % every == 0 and done < n:
-            log(f"evaluate: {done:,}/{n:,} pairs ({outputs.format_duration(time.time() - t_loop)})")
+            log(f"evaluate: {done:,}/{n:,} pairs ({run_folder.format_duration(time.time() - t_loop)})")
 
     names = domain_names(cfg)
     result = {
@@ -285,7 +285,7 @@ def evaluate(run_dir, *, num=None, step=None, net="alex", eval_classifier=None, 
         result.update(tally.result(names))
     result["seconds"] = round(time.time() - t0, 1)
     _write_metrics(run_dir, result, markdown.render(result))
-    log(f"wrote {run_dir / 'metrics.md'} and metrics.json ({outputs.format_duration(result['seconds'])})")
+    log(f"wrote {run_dir / 'metrics.md'} and metrics.json ({run_folder.format_duration(result['seconds'])})")
     return result
 
 
@@ -323,7 +323,7 @@ def evaluate_toy(run_dir, cfg, *, num=None, step=None, log=print) -> dict:
     centres = data.ring_modes()
     coverage = mode_coverage(points, centres, data.TOY_STD)
     figure = run_dir / "modes.png"
-    outputs.save_scatter(figure, points, centres)
+    run_folder.save_scatter(figure, points, centres)
     result = {"run_dir": str(run_dir), "step": run.step, "gan_type": cfg.gan_type, "data": cfg.data_name,
               "samples": n, "samples_source": source, "seed": EVAL_SEED,
               "ring": {"modes": int(len(centres)), "radius": float(data.TOY_RADIUS), "std": float(data.TOY_STD)},
@@ -339,12 +339,12 @@ def evaluate_toy(run_dir, cfg, *, num=None, step=None, log=print) -> dict:
 
 def _write_metrics(run_dir, result, markdown):
     """metrics.json (strict JSON: NaN/inf as null, listed under "non_finite") and metrics.md, which says so too."""
-    found = outputs.write_json(run_dir / "metrics.json", result)
+    found = run_folder.write_json(run_dir / "metrics.json", result)
     if found:
         markdown += (f"\n> **Non-finite values** (NaN or inf, null in metrics.json): {', '.join(found)}. "
                      f"The run's weights or samples are not usable as they are.\n")
-    with outputs.writing(run_dir / "metrics.md"):
-        outputs.atomic_write_text(run_dir / "metrics.md", markdown)
+    with run_folder.writing(run_dir / "metrics.md"):
+        run_folder.atomic_write_text(run_dir / "metrics.md", markdown)
 
 
 render_markdown, render_toy_markdown = markdown.render, markdown.render_toy   # their home: metrics/markdown.py

@@ -22,7 +22,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 os.environ.setdefault("NO_GCE_CHECK", "true")
 
 from config import ConfigError, parse_config  # noqa: E402
-from outputs import RunDirError, prepare_run_dir  # noqa: E402
+from run_folder import RunDirError, prepare_run_dir  # noqa: E402
 from data_sources import specs  # noqa: E402  (no TensorFlow)
 
 def _data_defaults(cfg):
@@ -159,7 +159,7 @@ def run(argv=None, log=print):
                 for p in run_dir.iterdir():
                     shutil.rmtree(p) if p.is_dir() else p.unlink()
             raise
-    from outputs import provenance, record_provenance
+    from run_folder import provenance, record_provenance
     record_provenance(run_dir, provenance(sys.argv[1:] if argv is None else argv))
     trainer.fit(log=out)
     import evaluation

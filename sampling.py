@@ -14,7 +14,7 @@ import numpy as np
 import tensorflow as tf
 
 import nets
-import outputs
+import run_folder
 from config import Config, ConfigError
 
 
@@ -84,7 +84,7 @@ def latent_walk(generators, rows=4, steps=8, seed=0):
         z0, z1 = rng.uniform(-1, 1, (2, noise_dim))
         zs.extend(slerp(z0, z1, t) for t in np.linspace(0, 1, steps))
     z = tf.constant(np.array(zs, np.float32))
-    return outputs.pair_grid([g(z, training=False).numpy() for g in generators], rows, steps)
+    return run_folder.pair_grid([g(z, training=False).numpy() for g in generators], rows, steps)
 
 
 def sample_main(argv):
@@ -114,6 +114,6 @@ def sample_main(argv):
         if run.cfg.is_toy:
             raise ConfigError("--latent_walk draws image grids; this run generates 2-D points")
         walk = out.with_name(out.stem + "_walk.png")
-        outputs.save_png(walk, latent_walk(run.generators, seed=a.seed))
+        run_folder.save_png(walk, latent_walk(run.generators, seed=a.seed))
         print(f"wrote latent walks to {walk}")
     return out

@@ -55,15 +55,18 @@ def lpips_section(r: dict) -> list:
     return lines
 
 
+def _section(title, section, body) -> list:
+    """A measure's heading, then "Skipped: why." or its body(section) lines."""
+    if "skipped" in section:
+        return [title, "", f"Skipped: {section['skipped']}.", ""]
+    return [title, ""] + body(section)
+
+
 def pixel_section(r: dict) -> list:
     d1, d2 = r["domains"]
-    lines = []
-    pa = r["pixel_agreement"]
-    lines += ["## Pixel agreement (derived pairs; CoGAN paper, Liu & Tuzel 2016)", ""]
-    if "skipped" in pa:
-        lines += [f"Skipped: {pa['skipped']}.", ""]
-    else:
-        lines += [f"The known transform (`{pa['transform']}`, applied as data.py builds domain 2, at "
+
+    def body(pa):
+        return [f"The known transform (`{pa['transform']}`, applied as data.py builds domain 2, at "
                   f"{pa['native_size']}x{pa['native_size']} for the edge) of G1(z) against G2(z), as grayscale "
                   f"intensities in [0, 1]; a pixel agrees when they differ by at most {pa['tolerance']}. "
                   f"Perfect pairs give 0 and 1{EDGE_CEILING if pa['transform'] == 'edge' else ''}.", "",
@@ -72,47 +75,40 @@ def pixel_section(r: dict) -> list:
                   f"| {pm(pa['generated']['agreement'])} |",
                   f"| {pa['transform']}(Real {d1}) vs Real {d2} (unpaired, chance level) | "
                   f"{pm(pa['real_unpaired']['mean_abs_diff'])} | {pm(pa['real_unpaired']['agreement'])} |", ""]
-    return lines
+    return _section("## Pixel agreement (derived pairs; CoGAN paper, Liu & Tuzel 2016)", r["pixel_agreement"], body)
 
 
 def class_section(r: dict) -> list:
     d1, d2 = r["domains"]
-    lines = []
-    ca = r["class_agreement"]
-    lines += ["## Class agreement", ""]
-    if "skipped" in ca:
-        lines += [f"Skipped: {ca['skipped']}.", ""]
-    else:
+
+    def body(ca):
         how = ("per-attribute agreement of the thresholded sigmoids, averaged" if ca["multilabel"]
                else "same argmax class")
-        lines += [f"Fraction of pairs the evaluation classifier `{ca['classifier']}` puts in the same class "
+        return [f"Fraction of pairs the evaluation classifier `{ca['classifier']}` puts in the same class "
                   f"({how}).", "", "| compared | agreement | pairs |", "|---|---|---|",
                   f"| Gen. {d1} vs Gen. {d2} (same z) | {pm(ca['generated'])} | {ca['generated']['n']:,} |",
                   f"| Real {d1} vs Real {d2} (unpaired, chance level) | {pm(ca['real_unpaired'])} | "
                   f"{ca['real_unpaired']['n']:,} |", ""]
-    return lines
+    return _section("## Class agreement", r["class_agreement"], body)
 
 
 def frechet_section(r: dict) -> list:
     from metrics.measures import FCD_NAME
     d1, d2 = r["domains"]
-    lines = []
-    fr = r["frechet"]
-    lines += ["## Fréchet distance per domain", ""]
-    if "skipped" in fr:
-        lines += [f"Skipped: {fr['skipped']}.", ""]
-    else:
-        lines += [f"{fr['name']}, each on {fr['n']:,} generated and {fr['n']:,} real images; lower = closer.", "",
-                  "| compared | distance |", "|---|---|",
-                  f"| Gen. {d1} vs Real {d1} | {fr['domain1']:.3f} |",
-                  f"| Gen. {d2} vs Real {d2} | {fr['domain2']:.3f} |",
-                  f"| Real {d1} vs Real {d2} (between the domains, for scale) | {fr['real1_vs_real2']:.3f} |", ""]
+
+    def body(fr):
+        lines = [f"{fr['name']}, each on {fr['n']:,} generated and {fr['n']:,} real images; lower = closer.", "",
+                 "| compared | distance |", "|---|---|",
+                 f"| Gen. {d1} vs Real {d1} | {fr['domain1']:.3f} |",
+                 f"| Gen. {d2} vs Real {d2} | {fr['domain2']:.3f} |",
+                 f"| Real {d1} vs Real {d2} (between the domains, for scale) | {fr['real1_vs_real2']:.3f} |", ""]
         if fr["name"] == FCD_NAME:
             lines += ["These are Fréchet distances on the evaluation classifier's penultimate features, not FID: "
                       "do not compare them with FID values.", ""]
         if fr.get("note"):
             lines += [f"Note: {fr['note']}.", ""]
-    return lines
+        return lines
+    return _section("## Fréchet distance per domain", r["frechet"], body)
 
 
 def render_toy(r: dict) -> str:

@@ -87,12 +87,12 @@ class LpipsTable:
         self.extremes.update(self.dist["gen1_vs_gen2"][-1], im["gen1"], im["gen2"])
 
     def result(self, names):
-        import outputs
+        import run_folder
         d1, d2 = names
         figures = {}
         for which, (scores, a, b) in (("lowest", self.extremes.low), ("highest", self.extremes.high)):
             path = Path(self.ctx.run_dir) / f"lpips_{which}.png"
-            outputs.save_png(path, outputs.pair_grid([a, b], 1, len(scores)))
+            run_folder.save_png(path, run_folder.pair_grid([a, b], 1, len(scores)))
             figures[which] = {"file": path.name, "lpips": [float(v) for v in scores]}
         rows = {key: {"label": label.format(d1=d1, d2=d2), **summary(self.dist[key])}
                 for key, label in LPIPS_ROWS + CROSS_ROWS}

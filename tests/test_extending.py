@@ -61,3 +61,43 @@ def test_a_penalty_names_its_logged_terms(tmp_path):
         columns = set(rows(run)[0])
         assert {c for c in columns if c.startswith("d_gp")} == expected
         assert np.isfinite([float(v) for v in rows(run)[0].values()]).all()
+
+
+class _MeanIntensity:
+    """A toy measure: the mean pixel value of G1(z) and of G2(z) over all pairs."""
+
+    def __init__(self, ctx):
+        self.sums, self.count = np.zeros(2), 0
+
+    def add(self, batch):
+        self.sums += [float(np.sum(batch.images["gen1"].mean(axis=(1, 2, 3)))),
+                      float(np.sum(batch.images["gen2"].mean(axis=(1, 2, 3))))]
+        self.count += len(batch.images["gen1"])
+
+    def result(self, names):
+        return {"mean_intensity": dict(zip(names, (self.sums / self.count).tolist()))}
+
+
+def test_a_toy_measure_added_to_the_registry_is_computed_and_rendered(tmp_path, monkeypatch):
+    """A measure registered in metrics.measures.MEASURES alone: its section in metrics.json holds the value
+    computed independently from the run's own generators on the evaluation's z stream, and its renderer's
+    lines are in metrics.md."""
+    import evaluation
+    import sampling
+    from metrics import measures
+    from test_evaluation import SquaredDifferenceLPIPS
+
+    run = tmp_path / "run"
+    assert main.main(["--dir", str(run), "--iterations", "2", *TINY]) == 0
+    monkeypatch.setitem(measures.MEASURES, "mean_intensity", measures.Measure(
+        _MeanIntensity, lambda r: ["## Mean intensity", "", f"domain 1: {r['mean_intensity']['digits']:.6f}", ""]))
+    result = evaluation.evaluate(run, num=20, batch_size=8, lpips=SquaredDifferenceLPIPS(), fid=False,
+                                 log=lambda m: None)
+    loaded = sampling.load_run(run)
+    z = tf.random.Generator.from_seed(evaluation.EVAL_SEED)
+    zs = tf.concat([z.uniform([b, loaded.cfg.noise_dim], -1.0, 1.0) for b in (8, 8, 4)], 0)
+    expected = [float(np.mean(g(zs, training=False).numpy())) for g in loaded.generators]
+    got = result["mean_intensity"]
+    assert list(got) == ["digits", "digits edge"]
+    assert np.allclose(list(got.values()), expected, atol=1e-5)
+    assert f"domain 1: {got['digits']:.6f}" in (run / "metrics.md").read_text()

@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 
 import main
-import outputs
+import run_folder
 from test_trainers import make
 
 REPO = Path(__file__).resolve().parents[1]
@@ -83,7 +83,7 @@ def test_kill9_after_a_checkpoint_between_log_points_loses_no_row(tmp_path, caps
 # ---------------------------------------------------------------- 2. a kill while losses.csv is rewritten
 def test_resume_rewrite_of_losses_csv_is_all_or_nothing(tmp_path, monkeypatch):
     path = tmp_path / "losses.csv"
-    log = outputs.LossLog(path)
+    log = run_folder.LossLog(path)
     log.append([(s, {"a": float(s), "b": 0.5}) for s in range(1, 6)])
     before = path.read_text()
     real_writer = csv.writer
@@ -96,9 +96,9 @@ def test_resume_rewrite_of_losses_csv_is_all_or_nothing(tmp_path, monkeypatch):
             self.w.writerow(rows[0])
             raise KeyboardInterrupt("killed during the rewrite")
 
-    monkeypatch.setattr(outputs.csv, "writer", DiesMidway)
+    monkeypatch.setattr(run_folder.csv, "writer", DiesMidway)
     with pytest.raises(KeyboardInterrupt):
-        outputs.LossLog(path, resume_step=3)
+        run_folder.LossLog(path, resume_step=3)
     monkeypatch.undo()
     assert path.read_text() == before
     assert [p.name for p in tmp_path.iterdir()] == ["losses.csv"]  # no temporary file left behind
@@ -107,7 +107,7 @@ def test_resume_rewrite_of_losses_csv_is_all_or_nothing(tmp_path, monkeypatch):
 def test_resume_drops_a_row_torn_by_a_kill(tmp_path):
     path = tmp_path / "losses.csv"
     path.write_text("step,a,b\n1,1,0.5\n2,2,0.5\n3,3")  # killed in the middle of row 3
-    log = outputs.LossLog(path, resume_step=3)
+    log = run_folder.LossLog(path, resume_step=3)
     assert path.read_text().splitlines() == ["step,a,b", "1,1,0.5", "2,2,0.5"]
     assert list(log.read()["step"]) == [1, 2]
 
@@ -303,7 +303,7 @@ def test_a_file_size_limit_is_one_line_and_keeps_the_last_good_checkpoint(six_st
 
 def test_a_failed_sample_write_warns_once_and_the_run_ends_with_its_checkpoint(tmp_path, capsys, monkeypatch):
     import errno
-    import outputs as out_module
+    import run_folder as out_module
 
     def full(path, image):
         raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(path))
@@ -322,7 +322,7 @@ def test_a_failed_sample_write_warns_once_and_the_run_ends_with_its_checkpoint(t
 def test_metrics_json_is_strict_json_with_nonfinite_values_as_null(tmp_path):
     import json
     path = tmp_path / "metrics.json"
-    found = outputs.write_json(path, {"a": float("nan"), "b": {"c": [1.5, float("inf")], "d": "x"}, "e": 2})
+    found = run_folder.write_json(path, {"a": float("nan"), "b": {"c": [1.5, float("inf")], "d": "x"}, "e": 2})
 
     def refuse(name):
         raise ValueError(f"bare {name} in metrics.json")
@@ -331,5 +331,5 @@ def test_metrics_json_is_strict_json_with_nonfinite_values_as_null(tmp_path):
     assert found == ["a", "b.c[1]"]
     assert back["a"] is None and back["b"] == {"c": [1.5, None], "d": "x"} and back["e"] == 2
     assert back["non_finite"]["keys"] == ["a", "b.c[1]"] and "null" in back["non_finite"]["note"]
-    outputs.write_json(path, {"a": 1.0})
+    run_folder.write_json(path, {"a": 1.0})
     assert json.loads(path.read_text()) == {"a": 1.0}

@@ -13,7 +13,7 @@ import keras
 
 import losses
 import nets
-import outputs
+import run_folder
 import penalties
 from optimisers import make_optimizer, weight_decay
 
@@ -182,10 +182,10 @@ class AdversarialTrainer(TrainingLoop):
         if self.cfg.is_toy:
             import data
             points = self.generate(self.noise(1000))[0].numpy()
-            outputs.save_scatter(path, points, data.ring_modes())
+            run_folder.save_scatter(path, points, data.ring_modes())
             return None
-        grid = outputs.pair_grid(imgs, self.cfg.sample_rows, self.cfg.sample_cols)
-        outputs.save_png(path, grid)
+        grid = run_folder.pair_grid(imgs, self.cfg.sample_rows, self.cfg.sample_cols)
+        run_folder.save_png(path, grid)
         return grid
 
     def models(self):
@@ -214,5 +214,5 @@ class AdversarialTrainer(TrainingLoop):
 
     def finish(self, step, log, trained):
         if trained:
-            with outputs.writing(self.run_dir / "models"):
+            with run_folder.writing(self.run_dir / "models"):
                 self.save_models()

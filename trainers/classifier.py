@@ -22,7 +22,7 @@ import tensorflow as tf
 import classifiers
 import config
 import data
-import outputs
+import run_folder
 from data_sources import specs
 from trainers.loop import TrainingLoop
 
@@ -106,8 +106,8 @@ class ClassifierTrainer(TrainingLoop):
         if not trained and (self.run_dir / CLASSIFIER_FILE).is_file():
             return None
         metrics = self.evaluate()
-        outputs.write_json(self.run_dir / METRICS_FILE, metrics)
-        with outputs.writing(self.run_dir / CLASSIFIER_FILE):
+        run_folder.write_json(self.run_dir / METRICS_FILE, metrics)
+        with run_folder.writing(self.run_dir / CLASSIFIER_FILE):
             path = classifiers.save_classifier(self.model, self.run_dir / CLASSIFIER_FILE,
                                                multilabel=self.info.multilabel, names=self.info.names,
                                                extra=metrics)

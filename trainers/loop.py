@@ -25,7 +25,7 @@ from pathlib import Path
 
 import tensorflow as tf
 
-import outputs
+import run_folder
 
 # What a stop by signal exits with (README, Reproducibility): 128 + the signal number, as a shell reports a
 # process killed by it; SIGUSR1 (SLURM's --signal=B:USR1@T before the time limit) exits like SIGTERM.
@@ -51,7 +51,7 @@ class TrainingInterrupted(KeyboardInterrupt):
         self.exit_status = EXIT_STATUS.get(signal_name, 130)
 
 
-class NonFiniteLoss(outputs.RunDirError):
+class NonFiniteLoss(run_folder.RunDirError):
     """A logged term or the weights became NaN/inf: training stops (one line, exit 2), no checkpoint of it kept."""
 
 
@@ -70,7 +70,7 @@ def restore_readable(checkpoint, ckpt_dir, step=None, partial=False, log=print):
 
     -> (step, path, unreadable) where unreadable lists (path, error) of the newer checkpoints skipped, or None when
     the folder holds none. A fallback is said in one log line; no readable checkpoint at all is an
-    outputs.RunDirError. Errors other than unreadable files (a checkpoint of other options) propagate."""
+    run_folder.RunDirError. Errors other than unreadable files (a checkpoint of other options) propagate."""
     found = checkpoint_files(ckpt_dir)
     if not found:
         return None
@@ -78,7 +78,7 @@ def restore_readable(checkpoint, ckpt_dir, step=None, partial=False, log=print):
         found = [(n, p) for n, p in found if n == step]
         if not found:
             kept = ", ".join(str(n) for n, _ in checkpoint_files(ckpt_dir))
-            raise outputs.RunDirError(f"no checkpoint for step {step} in {ckpt_dir} (kept: {kept})")
+            raise run_folder.RunDirError(f"no checkpoint for step {step} in {ckpt_dir} (kept: {kept})")
     unreadable = []
     for n, path in found:
         try:
@@ -90,7 +90,7 @@ def restore_readable(checkpoint, ckpt_dir, step=None, partial=False, log=print):
         if unreadable:
             log(f"checkpoint {_describe(unreadable)} unreadable: restored {Path(path).name} (step {n}) instead")
         return n, path, unreadable
-    raise outputs.RunDirError(f"no readable checkpoint in {ckpt_dir}: {_describe(unreadable)}")
+    raise run_folder.RunDirError(f"no readable checkpoint in {ckpt_dir}: {_describe(unreadable)}")
 
 
 def _describe(unreadable):
@@ -109,7 +109,7 @@ def write_checkpoint_state(ckpt_dir, paths):
     lines += [f'all_model_checkpoint_paths: "{n}"' for n in names]
     lines += [f"all_model_checkpoint_timestamps: {t!r}" for t in stamps]
     lines.append(f"last_preserved_timestamp: {min(stamps) - 1.0!r}")
-    outputs.atomic_write_text(state, "\n".join(lines) + "\n")
+    run_folder.atomic_write_text(state, "\n".join(lines) + "\n")
 
 
 class _StopOnSignal:
@@ -258,7 +258,7 @@ class TrainingLoop:
 
     def save_checkpoint(self):
         """Checkpoint the current step, unless the weights went non-finite (NonFiniteLoss) or the write fails
-        (outputs.WriteFailed, the partial save removed): either way the last good checkpoint stays the latest."""
+        (run_folder.WriteFailed, the partial save removed): either way the last good checkpoint stays the latest."""
         step = int(self.step.numpy())
         if not self._weights_finite():
             raise NonFiniteLoss(f"non-finite weights after step {step}: training stopped, {self._kept()} (continue "
@@ -267,8 +267,8 @@ class TrainingLoop:
             self.manager.save(checkpoint_number=step)
         except (OSError, tf.errors.OpError) as e:
             self.remove_partial_saves(log=lambda m: None)
-            raise outputs.WriteFailed(f"could not write checkpoint {self.run_dir / 'checkpoints'}/ckpt-{step} "
-                                      f"({outputs.write_cause(e)}): training stopped, {self._kept()}") from None
+            raise run_folder.WriteFailed(f"could not write checkpoint {self.run_dir / 'checkpoints'}/ckpt-{step} "
+                                      f"({run_folder.write_cause(e)}): training stopped, {self._kept()}") from None
         self._saved_step = step
 
     # ------------------------------------------------------------------ logs
@@ -311,7 +311,7 @@ class TrainingLoop:
         """A write that a resume does not need failed: one warning per kind, and training goes on."""
         if what not in self._warned:
             self._warned.add(what)
-            self._log(f"warning: could not write {what} to {path} ({outputs.write_cause(error)}); training goes on "
+            self._log(f"warning: could not write {what} to {path} ({run_folder.write_cause(error)}); training goes on "
                       f"(checkpoints are what a resume needs)")
 
     def _optional_write(self, what, write, path):
@@ -329,7 +329,7 @@ class TrainingLoop:
         if start is None and cfg.resume:
             log(f"no checkpoint in {self.run_dir / 'checkpoints'}: starting from step 0")
         first = start or 0
-        loss_log = outputs.LossLog(self.run_dir / "losses.csv", resume_step=first if cfg.resume else None)
+        loss_log = run_folder.LossLog(self.run_dir / "losses.csv", resume_step=first if cfg.resume else None)
         tb = tf.summary.create_file_writer(str(self.run_dir / "tb"))
         if first >= cfg.iterations:
             log(f"nothing to do: the run is at step {first} and --iterations is {cfg.iterations}")
@@ -352,7 +352,7 @@ class TrainingLoop:
                     rows = self._flush(pending, loss_log, tb, durable=at_checkpoint)
                     pending = []
                     if at_log:
-                        log(outputs.progress_line(step, cfg.iterations, first, t0, rows[-1][1]))
+                        log(run_folder.progress_line(step, cfg.iterations, first, t0, rows[-1][1]))
                 if step % (cfg.sample_interval or cfg.iterations) == 0 or last:
                     grid = self._optional_write("samples", lambda: self.save_samples(step), self.run_dir / "samples")
                     if grid is not None:  # the same grid in TensorBoard's Images tab
@@ -361,7 +361,7 @@ class TrainingLoop:
                 if at_checkpoint:
                     self._optional_write("TensorBoard scalars", tb.flush, self.run_dir / "tb")
                     self.save_checkpoint()
-                    self._optional_write("the loss plot", lambda: outputs.plot_losses(
+                    self._optional_write("the loss plot", lambda: run_folder.plot_losses(
                         loss_log, self.run_dir / "losses.png"), self.run_dir / "losses.png")
                 if stopping is not None:
                     log(f"stopped by {stopping} at step {step}, checkpoint saved: continue with "
@@ -370,6 +370,6 @@ class TrainingLoop:
                     raise TrainingInterrupted(f"stopped by {stopping} at step {step}", stopping, step)
         self._optional_write("TensorBoard scalars", tb.flush, self.run_dir / "tb")
         self.finish(step, log, trained=True)
-        log(f"done: {step} iterations in {outputs.format_duration(time.time() - t0)}; outputs in {self.run_dir}")
+        log(f"done: {step} iterations in {run_folder.format_duration(time.time() - t0)}; outputs in {self.run_dir}")
         sys.stdout.flush()
         return step
