@@ -1,0 +1,39 @@
+"""Refactors keep what is computed: short fixed-seed runs through the CLI against the losses.csv the code gave
+when these files were recorded (tests/golden/, 2026-11-28, commit 94f0ed2 = before the loop, config, data and
+registry refactors of issues 9-10, identical numbers after them). The tolerance allows float noise of another
+CPU or library build (relative 2e-3), far below what a changed term, weight or update would move."""
+import csv
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import main
+
+GOLDEN = Path(__file__).resolve().parent / "golden"
+COMMON = ["--iterations", "3", "--batch_size", "8", "--log_interval", "1", "--no_final_eval", "--deterministic",
+          "--sample_rows", "1", "--sample_cols", "2"]
+RUNS = {
+    "cogan_dcgan": COMMON,
+    "scogan_frcc": ["--gan_type", "scogan", "--feature_regulariser", "--cycle_consistency", "--weight_decay",
+                    "0.001", "--preset", "thesis", *COMMON],
+    "toy": ["--gan_type", "gan", "--dataset", "toy", *COMMON],
+    "clf": ["--gan_type", "classifier", "--iterations", "5", "--batch_size", "8", "--log_interval", "1",
+            "--deterministic"],
+}
+
+
+def read(path):
+    with open(path) as f:
+        rows = list(csv.DictReader(f))
+    return list(rows[0]), np.array([[float(v) for v in r.values()] for r in rows])
+
+
+@pytest.mark.parametrize("name", sorted(RUNS))
+def test_short_fixed_seed_runs_give_the_recorded_losses(tmp_path, name):
+    run = tmp_path / name
+    assert main.main(["--dir", str(run), *RUNS[name]]) == 0
+    columns, got = read(run / "losses.csv")
+    want_columns, want = read(GOLDEN / f"{name}.csv")
+    assert columns == want_columns
+    np.testing.assert_allclose(got, want, rtol=2e-3, atol=1e-4)
