@@ -1,0 +1,83 @@
+"""scripts/slurm: every template parses (bash -n), and their commands run as a job would run them, with the
+SLURM variables faked and `scontrol` / `sbatch` replaced by recorders: a warning signal checkpoints and
+requeues, the requeued job finishes the run, an array task trains its experiment, the submit script queues
+the array and the report after it."""
+import csv
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+SLURM = REPO / "scripts" / "slurm"
+TINY = ["--preset", "dcgan", "--batch_size", "4", "--sample_rows", "1", "--sample_cols", "2", "--no_final_eval",
+        "--log_interval", "1"]
+
+
+@pytest.mark.parametrize("script", sorted(p.name for p in SLURM.iterdir()))
+def test_templates_parse(script):
+    assert subprocess.run(["bash", "-n", str(SLURM / script)]).returncode == 0
+
+
+def fake_slurm(tmp_path, **env):
+    """An environment as a job sees it, with recording `scontrol` and `sbatch` first on PATH."""
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir(exist_ok=True)
+    for tool, reply in (("scontrol", ""), ("sbatch", "echo 4242")):
+        (bin_dir / tool).write_text(f'#!/bin/bash\necho "$*" >> "{tmp_path}/{tool}.calls"\n{reply}\n')
+        (bin_dir / tool).chmod(0o755)
+    return {**os.environ, "PATH": f"{bin_dir}:{os.environ['PATH']}", "PYTHON": sys.executable,
+            "SLURM_SUBMIT_DIR": str(REPO), "SLURM_JOB_ID": "777", **env}
+
+
+def steps(run_dir):
+    with open(run_dir / "losses.csv") as f:
+        return [int(r["step"]) for r in csv.DictReader(f)]
+
+
+def test_train_template_checkpoints_and_requeues_on_the_warning_signal_then_finishes(tmp_path):
+    run = tmp_path / "run"
+    env = fake_slurm(tmp_path)
+    argv = ["bash", str(SLURM / "train.sbatch"), str(run), "--iterations", "400", *TINY]
+    job = subprocess.Popen(argv, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    t0 = time.time()
+    while not ((run / "losses.csv").is_file() and len((run / "losses.csv").read_text().splitlines()) > 3):
+        assert job.poll() is None and time.time() - t0 < 180, job.stdout.read()
+        time.sleep(0.05)
+    job.send_signal(signal.SIGUSR1)  # --signal=B:USR1@180: to the batch shell only
+    out, _ = job.communicate(timeout=120)
+    assert job.returncode == 143, out
+    assert (tmp_path / "scontrol.calls").read_text().split("\n")[0] == "requeue 777"
+    n = steps(run)[-1]
+    assert 3 <= n < 400 and f"stopped by SIGUSR1 at step {n}" in out
+    # The requeued job: the same command, now with a shorter schedule to finish quickly.
+    again = subprocess.run(["bash", str(SLURM / "train.sbatch"), str(run), "--iterations", str(n + 2), *TINY],
+                           env=fake_slurm(tmp_path, SLURM_RESTART_COUNT="1"), capture_output=True, text=True,
+                           timeout=300)
+    assert again.returncode == 0, again.stdout + again.stderr
+    assert steps(run) == list(range(1, n + 3))
+    assert len((tmp_path / "scontrol.calls").read_text().split()) == 2  # no second requeue
+
+
+def test_array_task_trains_its_experiment_and_submit_queues_the_report_after_the_array(tmp_path):
+    names = tmp_path / "list.txt"
+    names.write_text("# two of the thesis's experiments\ngan_toy_k1\n\ncogan_mnist2edge\n")
+    runs = tmp_path / "runs"
+    # Task 1 = cogan_mnist2edge, on the offline digits (an option given to every task overrides the experiment).
+    task = subprocess.run(["bash", str(SLURM / "experiments.sbatch"), str(names), str(runs), "--cogan_data",
+                           "digits2edge", "--iterations", "2", *TINY],
+                          env=fake_slurm(tmp_path, SLURM_ARRAY_TASK_ID="1"), capture_output=True, text=True,
+                          timeout=300)
+    assert task.returncode == 0, task.stdout + task.stderr
+    run = runs / "cogan_mnist2edge"
+    assert steps(run) == [1, 2] and '"experiment": "cogan_mnist2edge"' in (run / "config.json").read_text()
+    sub = subprocess.run(["bash", str(SLURM / "submit_experiments.sh"), str(names), str(runs), "--iterations", "2"],
+                         env=fake_slurm(tmp_path), capture_output=True, text=True, timeout=60)
+    assert sub.returncode == 0, sub.stderr
+    calls = (tmp_path / "sbatch.calls").read_text().splitlines()
+    assert calls[0].startswith(f"--parsable --array=0-1 {SLURM / 'experiments.sbatch'} {names} {runs}")
+    assert calls[1] == f"--parsable --dependency=afterany:4242 {SLURM / 'report.sbatch'} {runs}"
