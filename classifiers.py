@@ -11,12 +11,16 @@ from __future__ import annotations
 
 import json
 import os
-from typing import Callable, Sequence
+from typing import Sequence
 
 import keras
 import numpy as np
 import tensorflow as tf
 from keras import layers
+
+import run_folder
+
+log = run_folder.logger("classifier").info
 
 # The prototype used tf.keras' LeakyReLU() default, whose slope is 0.3 (Keras 3 keeps 0.3); spelled out so a
 # change of library default cannot silently change the nets.
@@ -142,7 +146,7 @@ def make_train_step(model, optimizer, multilabel, skip_nonfinite=False):
 
 
 def train_classifier(model, train_ds, *, steps, multilabel, learning_rate=LEARNING_RATE, eval_ds=None,
-                     log_every=100, log: Callable = print) -> dict:
+                     log_every=100) -> dict:
     """Train with Adam on batches of (images in [-1, 1], labels): int class ids (softmax cross-entropy) or
     {0, 1} multi-hot floats (sigmoid cross-entropy per attribute). The dataset is repeated as needed.
 
@@ -165,13 +169,12 @@ def train_classifier(model, train_ds, *, steps, multilabel, learning_rate=LEARNI
         losses.append(float(out["loss"]))
         accs.append(float(out["batch_accuracy"]))
         losses, accs = losses[-window:], accs[-window:]
-        if log is not None and log_every and (i % int(log_every) == 0 or i == steps):
+        if log_every and (i % int(log_every) == 0 or i == steps):
             log(f"classifier step {i}/{steps}: loss {np.mean(losses):.4f}, batch accuracy {np.mean(accs):.4f}")
     result = {"train_loss": float(np.mean(losses)), "accuracy": float(np.mean(accs))}
     if eval_ds is not None:
         result["accuracy"] = evaluate_classifier(model, eval_ds, multilabel)
-        if log is not None:
-            log(f"classifier eval accuracy {result['accuracy']:.4f}")
+        log(f"classifier eval accuracy {result['accuracy']:.4f}")
     return result
 
 

@@ -543,6 +543,9 @@ def resolve(cfg: Config, data_defaults) -> Config:
         cfg.noise_dim = DEFAULT_NOISE_DIM
     if cfg.d_norm is None:
         cfg.d_norm = "layer" if cfg.disc_penalty == "wgan-gp" else "batch"
+    if cfg.xla and cfg.deterministic:
+        raise ConfigError("--xla and --deterministic do not go together: XLA has no deterministic MaxPool gradient "
+                          "(the cogan32 critic); choose one")
     if cfg.xla and cfg.disc_penalty == "wgan-gp":
         raise ConfigError("--xla computes wrong WGAN-GP gradients (a gradient of a gradient) on TF 2.21: off by "
                           "up to 12% against finite differences for the cogan32 critic (tests/test_trainers.py); "

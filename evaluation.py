@@ -46,6 +46,8 @@ from metrics import markdown
 from metrics.measures import (  # noqa: F401  (the names report.py, experiments.py and the tests use)
     CROSS_ROWS, FCD_NAME, FIGURE_PAIRS, HOW_TO_CLASSIFIER, LPIPS_ROWS, MEASURES)
 
+log = run_folder.logger("evaluation").info
+
 COUPLED = ("cogan", "scogan")
 EVAL_SEED = 0          # fixed: every run is scored on the same z stream and the same real images
 # Pairs per table in the thesis (ch. 3 and 5; each data's entry in data_sources.specs); other data: DEFAULT_PAIRS.
@@ -202,7 +204,7 @@ def load_probe(path) -> tuple:
 # ---------------------------------------------------------------------------------------------- the evaluation
 
 def evaluate(run_dir, *, num=None, step=None, net="alex", eval_classifier=None, batch_size=None, lpips=None,
-             fid=True, log=print) -> dict:
+             fid=True) -> dict:
     """Score a coupled run and write metrics.json, metrics.md and the extreme-pair figures into `run_dir`.
 
     num: pairs (default: cfg.eval_pairs, else the thesis's count; capped at the real images available).
@@ -233,7 +235,7 @@ def evaluate(run_dir, *, num=None, step=None, net="alex", eval_classifier=None, 
     if cfg.is_toy:
         if eval_classifier is not None:
             raise ConfigError("--eval_classifier grades images; a toy-ring run is scored by mode coverage")
-        return evaluate_toy(run_dir, cfg, num=num, step=step, log=log)
+        return evaluate_toy(run_dir, cfg, num=num, step=step)
     # Cheap checks first: a refused classifier or missing weights fail before any data is loaded.
     if eval_classifier is not None:
         eval_classifier = check_eval_classifier(eval_classifier, cfg)
@@ -289,7 +291,7 @@ def evaluate(run_dir, *, num=None, step=None, net="alex", eval_classifier=None, 
     return result
 
 
-def evaluate_toy(run_dir, cfg, *, num=None, step=None, log=print) -> dict:
+def evaluate_toy(run_dir, cfg, *, num=None, step=None) -> dict:
     """Mode coverage of a toy-ring run (thesis sec. 2.3.2): metrics.json, metrics.md and modes.png in `run_dir`.
 
     num: generated points (default: cfg.eval_pairs, else TOY_SAMPLES), from uniform noise in [-1, 1] (the
@@ -376,7 +378,7 @@ def evaluate_main(argv):
     return result
 
 
-def evaluate_after_training(cfg, run_dir, log=print):
+def evaluate_after_training(cfg, run_dir):
     """The LPIPS table (and pixel agreement) at the end of `main.run`, when cfg.final_eval and the run is coupled;
     mode coverage for a toy-ring run.
 
@@ -388,7 +390,7 @@ def evaluate_after_training(cfg, run_dir, log=print):
     import data
     if cfg.is_toy:
         try:
-            return evaluate(run_dir, log=log)
+            return evaluate(run_dir)
         except (ConfigError, OSError, ValueError) as e:
             log(f"final evaluation failed: {e} (retry with `python main.py --evaluate {run_dir}`)")
             return None
@@ -402,7 +404,7 @@ def evaluate_after_training(cfg, run_dir, log=print):
             f"{run_dir}`")
         return None
     try:
-        return evaluate(run_dir, num=None, lpips=lpips, fid=False, log=log)
+        return evaluate(run_dir, num=None, lpips=lpips, fid=False)
     except (ConfigError, data.DataError, OSError) as e:
         log(f"final evaluation failed: {e} (retry with `python main.py --evaluate {run_dir}`)")
         return None

@@ -22,15 +22,18 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 os.environ.setdefault("NO_GCE_CHECK", "true")
 
 from config import ConfigError, parse_config  # noqa: E402
-from run_folder import RunDirError, prepare_run_dir  # noqa: E402
+from run_folder import RunDirError, log_to_console, logger, prepare_run_dir  # noqa: E402
 from data_sources import specs  # noqa: E402  (no TensorFlow)
+
+log = logger("main").info
+
 
 def _data_defaults(cfg):
     import data
     return data.default_image_size(cfg.dataset if cfg.gan_type == "gan" else cfg.cogan_data)
 
 
-def with_classifier(cfg, log=print):
+def with_classifier(cfg):
     """cfg, or a copy naming the classifier file that --semantic_loss or mnist2svhn_prune uses when no
     --classifier_path was given: trained once and cached (trainers.classifier.ensure_classifier). main.run saves
     the config after this, so a repeat or --resume reuses the same file."""
@@ -39,12 +42,12 @@ def with_classifier(cfg, log=print):
         return cfg
     import dataclasses
     import keras
-    path = ensure_classifier(cfg, log=lambda m: log(m, flush=True) if log is print else log(m))
+    path = ensure_classifier(cfg)
     keras.utils.set_random_seed(cfg.seed)  # the same data and weights whether or not a classifier was trained
     return dataclasses.replace(cfg, classifier_path=path)
 
 
-def load_data(cfg, log=print):
+def load_data(cfg):
     """-> (list of datasets, one per domain; DataInfo). For --gan_type classifier: [training batches,
     test batches] and a data.LabelledInfo. mnist2svhn_prune reads cfg.classifier_path (see with_classifier)."""
     import data
@@ -61,7 +64,7 @@ def load_data(cfg, log=print):
     prune = None
     if specs.uses_classifier(cfg.cogan_data):  # SVHN pruning (sec. 2.7)
         import classifiers
-        cfg = with_classifier(cfg, log)
+        cfg = with_classifier(cfg)
         try:
             prune, meta = classifiers.load_classifier(cfg.classifier_path)
         except ValueError as e:
@@ -114,10 +117,9 @@ def _restore_for_resume(trainer, run_dir):
                           f"without changing the architecture/sharing options") from None
 
 
-def run(argv=None, log=print):
+def run(argv=None):
     from trainers import get_trainer
     cfg = parse_config(sys.argv[1:] if argv is None else argv, _data_defaults)
-    out = (lambda m: log(m, flush=True)) if log is print else log
     resuming = cfg.resume and os.path.isfile(os.path.join(cfg.dir, "config.json"))
     starting = cfg.resume and not resuming
     if starting:
@@ -127,8 +129,8 @@ def run(argv=None, log=print):
     if cfg.deterministic:
         import tensorflow as tf
         tf.config.experimental.enable_op_determinism()
-    cfg = with_classifier(cfg, log)
-    out(f"loading {cfg.data_name} ...")
+    cfg = with_classifier(cfg)
+    log(f"loading {cfg.data_name} ...")
     datasets, info = load_data(cfg)
     if info.skipped:
         log(f"warning: skipped {info.skipped} unreadable file(s) in the image folders")
@@ -138,18 +140,18 @@ def run(argv=None, log=print):
         # Everything a resume uses is checked before config.json is rewritten: a refused resume leaves the run
         # exactly as it was, so a plain `--resume` still continues it.
         run_dir = prepare_run_dir(cfg.dir, resume=True, overwrite=False)
-        out("building the networks ...")
+        log("building the networks ...")
         trainer = get_trainer(cfg.gan_type)(cfg, info, datasets, run_dir)
         _restore_for_resume(trainer, run_dir)  # fit restores it again (trainers/loop.py): same state, no harm
         cfg.save(run_dir / "config.json")
     else:
         if starting:
-            out(f"nothing to resume in {cfg.dir} yet: starting the run there")
+            log(f"nothing to resume in {cfg.dir} yet: starting the run there")
         fresh = not os.path.exists(cfg.dir)
         run_dir = prepare_run_dir(cfg.dir, resume=False, overwrite=cfg.overwrite)
         try:
             cfg.save(run_dir / "config.json")
-            out("building the networks ...")
+            log("building the networks ...")
             trainer = get_trainer(cfg.gan_type)(cfg, info, datasets, run_dir)
         except BaseException:
             # A run that never started leaves nothing behind to block (or be resumed by) the corrected command.
@@ -161,9 +163,9 @@ def run(argv=None, log=print):
             raise
     from run_folder import provenance, record_provenance
     record_provenance(run_dir, provenance(sys.argv[1:] if argv is None else argv))
-    trainer.fit(log=out)
+    trainer.fit()
     import evaluation
-    evaluation.evaluate_after_training(cfg, run_dir, log=out)
+    evaluation.evaluate_after_training(cfg, run_dir)
     return run_dir
 
 
@@ -186,6 +188,7 @@ def _dispatch(argv):
 
 def main(argv=None):
     argv = sys.argv[1:] if argv is None else argv
+    log_to_console()
     try:
         _dispatch(argv)
     except (ConfigError, RunDirError) as e:

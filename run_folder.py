@@ -17,9 +17,11 @@ import contextlib
 import csv
 import io
 import json
+import logging
 import math
 import os
 import shutil
+import sys
 import time
 from pathlib import Path
 
@@ -147,6 +149,38 @@ def record_provenance(run_dir, entry):
     except (OSError, ValueError, KeyError, TypeError):
         entries = []
     write_json(path, {"invocations": entries + [entry]})
+
+
+LOGGER = "coupled_gan"
+
+
+def logger(name: str) -> logging.Logger:
+    """The logger of one part of the framework ("coupled_gan.<name>"): progress and notes go through the
+    standard logging module; main.main prints them on stdout (log_to_console), a library user decides."""
+    return logging.getLogger(f"{LOGGER}.{name}")
+
+
+class _ConsoleHandler(logging.StreamHandler):
+    """Writes each message as a line on the *current* sys.stdout (tests and redirections replace it)."""
+
+    @property
+    def stream(self):
+        return sys.stdout
+
+    @stream.setter
+    def stream(self, value):
+        pass
+
+
+def log_to_console():
+    """Messages of INFO and above as plain lines on stdout, once per process (what the command line shows)."""
+    root = logging.getLogger(LOGGER)
+    if not any(isinstance(h, _ConsoleHandler) for h in root.handlers):
+        handler = _ConsoleHandler()
+        handler.setFormatter(logging.Formatter("%(message)s"))
+        root.addHandler(handler)
+    root.setLevel(logging.INFO)
+    root.propagate = False  # once here, not again through a handler some library put on the root logger
 
 
 def atomic_write_text(path, text: str):

@@ -92,7 +92,7 @@ def evaluation_classifier(x, y, transform, seed, steps, log):
     tf.keras.utils.set_random_seed(seed)
     model = classifiers.digit_classifier()
     train = data._array_pipeline(xe, 32, 128, seed, labels=ye)
-    classifiers.train_classifier(model, train, steps=steps, multilabel=False, log_every=max(1, steps // 5), log=log)
+    classifiers.train_classifier(model, train, steps=steps, multilabel=False, log_every=max(1, steps // 5))
     # Held out for this classifier: the GANs' own training images (domain 1 as is, domain 2 transformed).
     xg, yg = np.concatenate([x[ia], t(x[ib])]), np.concatenate([y[ia], y[ib]])
     held = data._one_pass(len(xg), data._gray_loader(xg, 32, yg), 256, batched_load=True)

@@ -20,3 +20,43 @@ def shared_data():
     if not SHARED_DATA.is_dir():
         pytest.skip(f"real test data not found at {SHARED_DATA} (only present beside the project checkout)")
     return SHARED_DATA
+
+
+class _Collect:
+    """A logging handler that appends each message to a list and calls `on_message` (if set) with it."""
+
+    def __init__(self):
+        import logging
+        self.messages, self.on_message = [], None
+        self.handler = logging.Handler(logging.INFO)
+        self.handler.emit = self._emit
+
+    def _emit(self, record):
+        message = record.getMessage()
+        self.messages.append(message)
+        if self.on_message is not None:
+            self.on_message(message)
+
+
+@pytest.fixture
+def logged():
+    """The messages the framework logs (logger "coupled_gan", INFO and above) during the test, in order;
+    `.on_message = f` calls f on each as it is logged."""
+    import logging
+    import run_folder
+    collect = _Collect()
+    root = logging.getLogger(run_folder.LOGGER)
+    level = root.level
+    root.addHandler(collect.handler)
+    root.setLevel(logging.INFO)
+    yield collect
+    root.removeHandler(collect.handler)
+    root.setLevel(level)
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _console_logging():
+    """As main.main does: the framework's messages as lines on stdout, so a test sees the same output whether
+    it calls a library function directly or through the command line, in any order."""
+    import run_folder
+    run_folder.log_to_console()

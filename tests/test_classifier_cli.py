@@ -108,7 +108,7 @@ def test_bad_input_exits_2_with_one_line(case, msg, tmp_path, capsys):
     assert not (tmp_path / "run" / "config.json").exists()
 
 
-def test_semantic_loss_trains_caches_and_reuses_its_classifier(tmp_path, capsys, cache):
+def test_semantic_loss_trains_caches_and_reuses_its_classifier(tmp_path, capsys, cache, logged):
     argv = ["--gan_type", "scogan", "--semantic_loss", "--cogan_data", "digits2negative", "--iterations", 1,
             "--batch_size", 8, "--classifier_steps", 5, "--no_final_eval", "--sample_rows", 1, "--sample_cols", 2]
     rc, out, err = run(argv + ["--dir", tmp_path / "a"], capsys)
@@ -124,19 +124,20 @@ def test_semantic_loss_trains_caches_and_reuses_its_classifier(tmp_path, capsys,
     stamp = cached.stat().st_mtime_ns
     # A later run with the same data, size, seed and steps reuses it (no training); another seed trains its own.
     cfg = resolved(argv + ["--dir", tmp_path / "b"])
-    logs = []
-    cfg = main.with_classifier(cfg, log=logs.append)
+    logged.messages.clear()
+    logs = logged.messages
+    cfg = main.with_classifier(cfg)
     assert cfg.classifier_path == str(cached) and cached.stat().st_mtime_ns == stamp
     assert logs == [f"no --classifier_path: using the cached Table B.1 classifier of digits2negative (5 steps) "
                     f"at {cached}"]
     other = resolved(argv + ["--seed", 3, "--classifier_steps", 2])
-    other = main.with_classifier(other, log=logs.append)
+    other = main.with_classifier(other)
     assert other.classifier_path == str(cache / "digits2negative_32px_seed3_steps2_batch64.keras")
     assert "training a Table B.1 classifier on digits2negative for 2 steps" in logs[1]
     # An explicit --classifier_path is used as given, silently.
     given = resolved(argv + ["--classifier_path", cached])
     before = len(logs)
-    given = main.with_classifier(given, log=logs.append)
+    given = main.with_classifier(given)
     assert given.classifier_path == str(cached) and len(logs) == before
 
 
@@ -161,12 +162,13 @@ def test_semantic_loss_on_digits2edge_uses_the_standard_digits_classifier(tmp_pa
     assert stale.read_bytes() == b"an old pair classifier"
 
 
-def test_semantic_loss_on_mnist2edge_trains_on_standard_mnist(shared_data, cache):
+def test_semantic_loss_on_mnist2edge_trains_on_standard_mnist(shared_data, cache, logged):
     from trainers.classifier import ensure_classifier
     cfg = resolved(["--gan_type", "scogan", "--semantic_loss", "--cogan_data", "mnist2edge", "--data_dir",
                     shared_data, "--classifier_steps", 1])
-    logs = []
-    path = ensure_classifier(cfg, log=logs.append)
+    logged.messages.clear()
+    logs = logged.messages
+    path = ensure_classifier(cfg)
     assert path.startswith(str(cache / "mnist_32px_seed0_steps1_batch128_")), path
     assert logs[0].startswith("no --classifier_path: training a Table B.1 classifier on mnist for 1 steps")
     _, meta = classifiers.load_classifier(path)
@@ -190,18 +192,19 @@ def test_celeba_classifier_records_its_crop_and_the_cache_keys_on_it(celeba_manu
     cfg = resolved(["--gan_type", "scogan", "--semantic_loss", "--cogan_data", "celeba_Smiling", "--data_dir", root,
                     "--image_size", 32, "--classifier_steps", 1])
     assert cfg.celeba_crop == "thesis"
-    path = ensure_classifier(cfg, log=lambda m: None)
+    path = ensure_classifier(cfg)
     assert path.startswith(str(cache / "celeba_32px_seed0_steps1_batch128_thesiscrop_")), path
     assert classifiers.load_classifier(path)[1]["extra"]["celeba_crop"] == "thesis"
 
 
-def test_pruned_svhn_gets_the_cached_mnist_svhn_classifier(fake_svhn, mnist_dir, monkeypatch, cache):
+def test_pruned_svhn_gets_the_cached_mnist_svhn_classifier(fake_svhn, mnist_dir, monkeypatch, cache, logged):
     use_fake_svhn(monkeypatch, fake_svhn)
     cfg = resolved(["--cogan_data", "mnist2svhn_prune", "--data_dir", mnist_dir, "--classifier_steps", 2,
                     "--prune_threshold", 0.0, "--batch_size", 4])
-    logs = []
-    cfg = main.with_classifier(cfg, log=logs.append)
-    (a, b), info = main.load_data(cfg, log=logs.append)
+    logged.messages.clear()
+    logs = logged.messages
+    cfg = main.with_classifier(cfg)
+    (a, b), info = main.load_data(cfg)
     assert logs[0].startswith("no --classifier_path: training a Table B.1 classifier on mnist_svhn for 2 steps")
     assert cfg.classifier_path.startswith(str(cache / "mnist_svhn_32px_seed0_steps2_batch128_"))
     _, meta = classifiers.load_classifier(cfg.classifier_path)

@@ -309,16 +309,16 @@ def test_metrics_table_written_at_the_end_of_training(tiny_run):
     assert "skipped" in auto["frechet"] and "skipped" in auto["class_agreement"]
 
 
-def test_end_of_training_without_lpips_weights_logs_one_line(tiny_run, tmp_path, monkeypatch):
+def test_end_of_training_without_lpips_weights_logs_one_line(tiny_run, tmp_path, monkeypatch, logged):
     monkeypatch.setenv("LPIPS_WEIGHTS_DIR", str(tmp_path / "empty"))
     monkeypatch.setenv("LPIPS_NO_DOWNLOAD", "1")
-    lines = []
+    lines = logged.messages
     cfg = Config.load(tiny_run[0] / "config.json")
-    assert evaluation.evaluate_after_training(cfg, tiny_run[0], log=lines.append) is None
+    assert evaluation.evaluate_after_training(cfg, tiny_run[0]) is None
     assert len(lines) == 1 and "\n" not in lines[0]
     assert "python -m metrics.weights --fetch" in lines[0] and "--evaluate" in lines[0]
     cfg = dataclasses.replace(cfg, final_eval=False)
-    assert evaluation.evaluate_after_training(cfg, tiny_run[0], log=lines.append) is None and len(lines) == 1
+    assert evaluation.evaluate_after_training(cfg, tiny_run[0]) is None and len(lines) == 1
 
 
 def test_evaluate_bad_input_exits_2(tiny_run, tmp_path, capsys):
@@ -352,7 +352,7 @@ def test_fid_branch_with_an_inception_of_random_weights(tiny_run, tmp_path, monk
     monkeypatch.setattr(fidlib, "INCEPTION_SIZE", 75)   # its smallest input: the path, not the numbers, is tested
     run_copy = tmp_path / "run"
     shutil.copytree(tiny_run[0], run_copy)
-    result = evaluation.evaluate(run_copy, num=6, log=lambda m: None)
+    result = evaluation.evaluate(run_copy, num=6)
     fr = result["frechet"]
     assert fr["name"] == fidlib.INCEPTION_NAME and fr["n"] == 6
     assert all(np.isfinite(fr[k]) and fr[k] >= 0 for k in ("domain1", "domain2", "real1_vs_real2"))
@@ -412,8 +412,7 @@ def test_every_lpips_cell_compares_its_own_two_sets(tmp_path, monkeypatch):
 
     monkeypatch.setattr(evaluation, "pair_generator", pair_generator)
     monkeypatch.setattr(evaluation, "real_images", real_images)
-    result = evaluation.evaluate(run_dir, num=n, batch_size=batch, lpips=SquaredDifferenceLPIPS(), fid=False,
-                                 log=lambda m: None)
+    result = evaluation.evaluate(run_dir, num=n, batch_size=batch, lpips=SquaredDifferenceLPIPS(), fid=False)
     assert done[0] == n
     rows = result["lpips"]["rows"]
     assert list(rows) == list(ROWS + CROSS)
@@ -443,8 +442,7 @@ def test_cells_on_a_real_run_match_generators_and_data_recomputed(tiny_run, tmp_
     run_copy = tmp_path / "run"
     shutil.copytree(tiny_run[0], run_copy)
     n = 24
-    result = evaluation.evaluate(run_copy, num=n, batch_size=n, lpips=SquaredDifferenceLPIPS(), fid=False,
-                                 log=lambda m: None)
+    result = evaluation.evaluate(run_copy, num=n, batch_size=n, lpips=SquaredDifferenceLPIPS(), fid=False)
     run = sampling.load_run(run_copy)
     z = tf.random.Generator.from_seed(evaluation.EVAL_SEED).uniform(
         [n, run.generators[0].input_spec_shape[0]], -1.0, 1.0)
@@ -485,7 +483,7 @@ def test_toy_run_gets_mode_coverage_at_the_end_of_training_and_on_demand(toy_run
     again = json.loads((run_dir / "metrics.json").read_text())
     assert again["samples"] == again["modes"]["n"] == 3000 and again["samples_source"] == "--num"
     # Fixed noise seed: the same points, so the same numbers, every time.
-    assert evaluation.evaluate(run_dir, num=3000, log=lambda m: None)["modes"] == again["modes"]
+    assert evaluation.evaluate(run_dir, num=3000)["modes"] == again["modes"]
     assert main.main(["--evaluate", str(run_dir), "--eval_classifier", "x.keras"]) == 2
     err = capsys.readouterr().err.strip()
     assert "mode coverage" in err and "\n" not in err
@@ -511,7 +509,7 @@ def test_toy_evaluation_counts_the_modes_the_generator_reaches(tmp_path, monkeyp
     Config(gan_type="gan", dataset="toy").save(run_dir / "config.json")
     monkeypatch.setattr(sampling, "load_run", lambda d, step=None: sampling.LoadedRun(
         Config.load(run_dir / "config.json"), [G()], 42))
-    result = evaluation.evaluate(run_dir, log=lambda m: None)
+    result = evaluation.evaluate(run_dir)
     m = result["modes"]
     assert (m["covered"], m["covered_modes"], m["high_quality"]) == (6, chosen.tolist(), 1.0)
     assert (result["samples"], result["step"], sum(m["per_mode"])) == (10000, 42, 10000)

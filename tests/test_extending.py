@@ -91,8 +91,7 @@ def test_a_toy_measure_added_to_the_registry_is_computed_and_rendered(tmp_path, 
     assert main.main(["--dir", str(run), "--iterations", "2", *TINY]) == 0
     monkeypatch.setitem(measures.MEASURES, "mean_intensity", measures.Measure(
         _MeanIntensity, lambda r: ["## Mean intensity", "", f"domain 1: {r['mean_intensity']['digits']:.6f}", ""]))
-    result = evaluation.evaluate(run, num=20, batch_size=8, lpips=SquaredDifferenceLPIPS(), fid=False,
-                                 log=lambda m: None)
+    result = evaluation.evaluate(run, num=20, batch_size=8, lpips=SquaredDifferenceLPIPS(), fid=False)
     loaded = sampling.load_run(run)
     z = tf.random.Generator.from_seed(evaluation.EVAL_SEED)
     zs = tf.concat([z.uniform([b, loaded.cfg.noise_dim], -1.0, 1.0) for b in (8, 8, 4)], 0)

@@ -131,7 +131,7 @@ def test_sigterm_checkpoints_the_current_step_and_says_how_to_resume(tmp_path, c
 
 
 @pytest.mark.parametrize("name,status", [("SIGUSR1", 143), ("SIGINT", 130)])
-def test_signal_stops_fit_with_a_checkpoint_and_restores_handlers(tmp_path, name, status):
+def test_signal_stops_fit_with_a_checkpoint_and_restores_handlers(tmp_path, name, status, logged):
     from trainers.loop import TrainingInterrupted
     sig = getattr(signal, name)
     before = signal.getsignal(sig)
@@ -141,8 +141,9 @@ def test_signal_stops_fit_with_a_checkpoint_and_restores_handlers(tmp_path, name
         if message.startswith("[4/"):
             os.kill(os.getpid(), sig)
 
+    logged.on_message = log
     with pytest.raises(TrainingInterrupted) as e:
-        t.fit(log=log)
+        t.fit()
     # Seen at the end of step 5 at the latest (the handler runs between Python bytecodes).
     assert e.value.signal_name == name and e.value.exit_status == status and e.value.step in (4, 5)
     assert isinstance(e.value, KeyboardInterrupt)
@@ -211,7 +212,7 @@ def test_blown_up_learning_rate_stops_with_one_line_and_keeps_the_last_good_chec
     assert not (run / "models").exists()
 
 
-def test_classifier_runs_stop_on_a_signal_with_a_checkpoint_too(tmp_path, capsys):
+def test_classifier_runs_stop_on_a_signal_with_a_checkpoint_too(tmp_path, capsys, logged):
     """--gan_type classifier trains on the same loop: a signal checkpoints the current step, --resume continues."""
     from trainers.loop import TrainingInterrupted
     run = tmp_path / "clf"
@@ -222,8 +223,9 @@ def test_classifier_runs_stop_on_a_signal_with_a_checkpoint_too(tmp_path, capsys
         if message.startswith("[4/"):
             os.kill(os.getpid(), signal.SIGTERM)
 
+    logged.on_message = log
     with pytest.raises(TrainingInterrupted) as e:
-        main.run(argv, log=log)
+        main.run(argv)
     n = e.value.step
     assert e.value.exit_status == 143 and n in (4, 5)
     assert checkpoints(run) == [n] and steps(run) == list(range(1, n + 1))

@@ -51,7 +51,7 @@ def runs(tmp_path_factory):
     cfg = dataclasses.replace(Config.load(root / "a" / "config.json"), experiment="test_slfr")
     cfg.save(root / "a" / "config.json")
     for name in ("a", "b"):
-        evaluation.evaluate(root / name, num=16, lpips=SquaredDifferenceLPIPS(), fid=False, log=lambda m: None)
+        evaluation.evaluate(root / name, num=16, lpips=SquaredDifferenceLPIPS(), fid=False)
     return root
 
 
@@ -184,7 +184,7 @@ def test_report_includes_a_toy_run(work, tmp_path, monkeypatch, capsys):
 
     monkeypatch.setattr(sampling, "load_run", lambda d, step=None: sampling.LoadedRun(
         Config.load(toy / "config.json"), [G()], 9))
-    evaluation.evaluate(toy, num=400, log=lambda m: None)
+    evaluation.evaluate(toy, num=400)
     assert main.main(["--report", str(work / "b"), str(toy)]) == 0
     header, rows = _table(capsys.readouterr().out)
     assert header == ["measure", "b", "toy"]

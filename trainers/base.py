@@ -212,7 +212,7 @@ class AdversarialTrainer(TrainingLoop):
     def checked_variables(self):
         return self.g_vars + self.d_vars + [v for _, opt, variables in self.auxiliary_objectives() for v in variables]
 
-    def finish(self, step, log, trained):
+    def finish(self, step, trained):
         if trained:
             with run_folder.writing(self.run_dir / "models"):
                 self.save_models()

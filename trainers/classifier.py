@@ -27,6 +27,17 @@ from data_sources import specs
 from trainers.loop import TrainingLoop
 
 CLASSIFIER_FILE = "classifier.keras"
+log = run_folder.logger("classifier").info
+
+
+class _DropMessagesWith:
+    """A logging filter dropping the records whose message contains `text`."""
+
+    def __init__(self, text):
+        self.text = text
+
+    def filter(self, record):
+        return self.text not in record.getMessage()
 METRICS_FILE = "metrics.json"
 
 
@@ -102,7 +113,7 @@ class ClassifierTrainer(TrainingLoop):
     def checked_variables(self):
         return list(self.model.trainable_variables)
 
-    def finish(self, step, log, trained):
+    def finish(self, step, trained):
         if not trained and (self.run_dir / CLASSIFIER_FILE).is_file():
             return None
         metrics = self.evaluate()
@@ -147,7 +158,7 @@ def _is_complete(path: Path) -> bool:
 
 
 def train_to(path, name, *, image_size, seed, steps, batch_size, data_dir=None, download=True,
-             celeba_crop="thesis", log=print):
+             celeba_crop="thesis"):
     """Train the Appendix B classifier of labelled set `name` for `steps` and save it at `path` (.keras and
     its metadata, moved into place only when complete, so that a cache never holds half a file) -> metrics.
 
@@ -168,7 +179,14 @@ def train_to(path, name, *, image_size, seed, steps, batch_size, data_dir=None, 
     try:
         trainer = ClassifierTrainer(dataclasses.replace(cfg, dir=str(tmp)), info, [train, test], tmp)
         # The temporary folder's lines (opening, "saved", "done") would point at files about to move.
-        trainer.fit(log=lambda m: None if str(tmp) in m else log(m))
+        hide = _DropMessagesWith(str(tmp))
+        for name_ in ("training", "classifier"):
+            run_folder.logger(name_).addFilter(hide)
+        try:
+            trainer.fit()
+        finally:
+            for name_ in ("training", "classifier"):
+                run_folder.logger(name_).removeFilter(hide)
         metrics = json.loads((tmp / METRICS_FILE).read_text())
         saved = str(tmp / CLASSIFIER_FILE)
         os.replace(saved + classifiers.META_SUFFIX, str(path) + classifiers.META_SUFFIX)
@@ -192,7 +210,7 @@ def check_fits(path, image_size):
                                  f"generates {want}: train one at --image_size {image_size}")
 
 
-def ensure_classifier(cfg, log=print):
+def ensure_classifier(cfg):
     """The classifier file SL / pruning use -> path (None if the run needs none).
 
     --classifier_path wins. Otherwise the classifier of the pair (data.classifier_data_for: standard MNIST /
@@ -219,5 +237,5 @@ def ensure_classifier(cfg, log=print):
         return str(path)
     log(f"no --classifier_path: training a {table} classifier on {name} for {steps} steps; cached at {path}")
     train_to(path, name, image_size=cfg.image_size, seed=cfg.seed, steps=steps, batch_size=batch_size,
-             data_dir=cfg.data_dir, download=cfg.download, celeba_crop=crop, log=log)
+             data_dir=cfg.data_dir, download=cfg.download, celeba_crop=crop)
     return str(path)

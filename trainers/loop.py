@@ -39,6 +39,7 @@ UNREADABLE = (IndexError, EOFError, OSError, tf.errors.OpError)
 # --nonfinite skip: this many consecutive iterations with a skipped update stop the run all the same.
 SKIP_PATIENCE = 100
 SKIPPED_KEY = "skipped_updates"
+log = run_folder.logger("training").info
 
 
 class TrainingInterrupted(KeyboardInterrupt):
@@ -65,7 +66,7 @@ def checkpoint_files(ckpt_dir):
     return sorted(found, reverse=True)
 
 
-def restore_readable(checkpoint, ckpt_dir, step=None, partial=False, log=print):
+def restore_readable(checkpoint, ckpt_dir, step=None, partial=False):
     """Restore the newest readable checkpoint of `ckpt_dir` (or `step`'s) into `checkpoint`.
 
     -> (step, path, unreadable) where unreadable lists (path, error) of the newer checkpoints skipped, or None when
@@ -169,7 +170,7 @@ class TrainingLoop:
     Hooks: `describe(first)` (the opening line), `next_inputs()` (host side: the next batches),
     `run_step(inputs)` (the compiled step; it increments self.step and returns {name: scalar tensor}),
     `save_samples(step)` (optional: writes the sample file, returns its image grid (uint8 H x W x 3) for
-    TensorBoard, or None), `finish(step, log, trained)` (after the
+    TensorBoard, or None), `finish(step, trained)` (after the
     last step, or at once when the run is already done: final weights, evaluation) and `checked_variables()`
     (what must be finite before a checkpoint is written)."""
 
@@ -188,7 +189,7 @@ class TrainingLoop:
     def save_samples(self, step):
         return None
 
-    def finish(self, step, log, trained):
+    def finish(self, step, trained):
         pass
 
     def checked_variables(self):
@@ -212,7 +213,7 @@ class TrainingLoop:
             write_checkpoint_state(ckpt_dir, [p for _, p in reversed(checkpoint_files(ckpt_dir))])
             return tf.train.CheckpointManager(self.checkpoint, str(ckpt_dir), max_to_keep=self._keep)
 
-    def restore(self, step=None, log=print):
+    def restore(self, step=None):
         """Restore the latest (or a given step's) checkpoint; returns the restored step or None.
 
         An unreadable latest checkpoint (truncated or garbled files) falls back to the newest readable one, said
@@ -221,7 +222,7 @@ class TrainingLoop:
         if self.manager is None:
             return None
         ckpt_dir = self.run_dir / "checkpoints"
-        found = restore_readable(self.checkpoint, ckpt_dir, step=step, log=log)
+        found = restore_readable(self.checkpoint, ckpt_dir, step=step)
         if found is None:
             return None
         n, path, unreadable = found
@@ -236,14 +237,15 @@ class TrainingLoop:
         self._saved_step = int(self.step.numpy())
         return self._saved_step
 
-    def remove_partial_saves(self, log=print):
+    def remove_partial_saves(self, quiet=False):
         """Delete the `ckpt-N_temp*` leftovers of saves that were killed (or failed) before they finished."""
         ckpt_dir = self.run_dir / "checkpoints"
         if not ckpt_dir.is_dir():
             return
         for p in ckpt_dir.glob("ckpt-*_temp*"):
             shutil.rmtree(p, ignore_errors=True) if p.is_dir() else p.unlink(missing_ok=True)
-            log(f"removed {p.name}: the leftover of an interrupted checkpoint save")
+            if not quiet:
+                log(f"removed {p.name}: the leftover of an interrupted checkpoint save")
 
     def _kept(self):
         return (f"the last good checkpoint is step {self._saved_step}" if self._saved_step is not None
@@ -266,7 +268,7 @@ class TrainingLoop:
         try:
             self.manager.save(checkpoint_number=step)
         except (OSError, tf.errors.OpError) as e:
-            self.remove_partial_saves(log=lambda m: None)
+            self.remove_partial_saves(quiet=True)
             raise run_folder.WriteFailed(f"could not write checkpoint {self.run_dir / 'checkpoints'}/ckpt-{step} "
                                       f"({run_folder.write_cause(e)}): training stopped, {self._kept()}") from None
         self._saved_step = step
@@ -311,7 +313,7 @@ class TrainingLoop:
         """A write that a resume does not need failed: one warning per kind, and training goes on."""
         if what not in self._warned:
             self._warned.add(what)
-            self._log(f"warning: could not write {what} to {path} ({run_folder.write_cause(error)}); training goes on "
+            log(f"warning: could not write {what} to {path} ({run_folder.write_cause(error)}); training goes on "
                       f"(checkpoints are what a resume needs)")
 
     def _optional_write(self, what, write, path):
@@ -321,11 +323,13 @@ class TrainingLoop:
             self._warn(what, path, e)
 
     # ------------------------------------------------------------------ the loop
-    def fit(self, log=print):
+    def fit(self):
+        """Train from the run's last checkpoint (cfg.resume) or from step 0 to cfg.iterations; progress goes to the
+        "coupled_gan.training" logger. -> the last step."""
         cfg = self.cfg
-        self._log, self._warned, self._skipping = log, set(), 0
-        self.remove_partial_saves(log)
-        start = self.restore(log=log) if cfg.resume else None
+        self._warned, self._skipping = set(), 0
+        self.remove_partial_saves()
+        start = self.restore() if cfg.resume else None
         if start is None and cfg.resume:
             log(f"no checkpoint in {self.run_dir / 'checkpoints'}: starting from step 0")
         first = start or 0
@@ -333,7 +337,7 @@ class TrainingLoop:
         tb = tf.summary.create_file_writer(str(self.run_dir / "tb"))
         if first >= cfg.iterations:
             log(f"nothing to do: the run is at step {first} and --iterations is {cfg.iterations}")
-            self.finish(first, log, trained=False)
+            self.finish(first, trained=False)
             return first
         log(self.describe(first))
         log("compiling the training step: the first iteration takes longer (tens of seconds on a CPU)")
@@ -369,7 +373,7 @@ class TrainingLoop:
                     sys.stdout.flush()
                     raise TrainingInterrupted(f"stopped by {stopping} at step {step}", stopping, step)
         self._optional_write("TensorBoard scalars", tb.flush, self.run_dir / "tb")
-        self.finish(step, log, trained=True)
+        self.finish(step, trained=True)
         log(f"done: {step} iterations in {run_folder.format_duration(time.time() - t0)}; outputs in {self.run_dir}")
         sys.stdout.flush()
         return step
