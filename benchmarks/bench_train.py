@@ -1,0 +1,131 @@
+"""Training speed of the thesis configurations, our compiled step against a plain eager GradientTape loop of
+the same model and data (the way the thesis prototype trained), side by side in one process.
+
+    python benchmarks/bench_train.py [--configs scogan32_fr,cogan32] [--batch_size 64] [--steps 3] [--rounds 3]
+                                     [--eager_steps 1] [--append]
+
+For each configuration, after a warm-up step: the median seconds per iteration over `rounds` rounds of `steps`
+compiled iterations, and of `eager_steps` eager iterations (the same AdversarialTrainer.train_step, not
+wrapped in tf.function); iterations/s, generated images/s, the FLOPs of one iteration (TF's profiler on the
+traced step: convolutions, their gradients and matmuls) and the achieved FLOP/s against this device's float32
+matmul peak, measured in the same run. Synthetic inputs: the step, not the input pipeline. --append adds the
+rows to benchmarks/RESULTS.md ("Training speed").
+"""
+import argparse
+import os
+import sys
+import time
+from datetime import date
+
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+import numpy as np  # noqa: E402
+import tensorflow as tf  # noqa: E402
+
+from config import Config, resolve  # noqa: E402
+from trainers import get_trainer  # noqa: E402
+
+# The thesis's configurations (sec. 5.1: WGAN-GP, 5 critic steps; CoGAN with the tables' sharing).
+CONFIGS = {
+    "scogan32": dict(gan_type="scogan", arch="cogan32", preset="thesis"),
+    "scogan32_fr": dict(gan_type="scogan", arch="cogan32", preset="thesis", feature_regulariser=True),
+    "scogan32_cc": dict(gan_type="scogan", arch="cogan32", preset="thesis", cycle_consistency=True),
+    "cogan32": dict(gan_type="cogan", arch="cogan32", preset="thesis"),
+    "cogan32_dcgan": dict(gan_type="cogan", arch="cogan32", preset="dcgan"),
+    "cogan128": dict(gan_type="cogan", arch="cogan128", preset="wgan-gp"),
+}
+SIZE = {"cogan32": 32, "cogan128": 128}
+
+
+class Info:
+    name, skipped = "synthetic", 0
+
+    def __init__(self, shape):
+        self.shape, self.sizes = shape, (1, 1)
+
+
+def build(name, batch_size):
+    settings = dict(CONFIGS[name])
+    size = SIZE[settings["arch"]]
+    cfg = resolve(Config(batch_size=batch_size, iterations=1, cogan_data="synthetic", **settings), lambda c: size)
+    shape = (size, size, 3)
+    data = [tf.data.Dataset.from_tensors(tf.random.uniform((batch_size,) + shape, -1, 1)).repeat()] * 2
+    t = get_trainer(cfg.gan_type)(cfg, Info(shape), data)
+    return t, [next(it) for it in t.iterators]
+
+
+def step_flops(t, reals) -> float:
+    """Float operations of one traced iteration, as TF's profiler counts them (ops with registered statistics)."""
+    from tensorflow.python.profiler import model_analyzer, option_builder
+    graph = t._compiled_step.get_concrete_function(reals).graph
+    opts = (option_builder.ProfileOptionBuilder(option_builder.ProfileOptionBuilder.float_operation())
+            .with_empty_output().build())
+    return float(model_analyzer.profile(graph, options=opts).total_float_ops)
+
+
+def matmul_peak(n=2048, reps=10) -> float:
+    """float32 FLOP/s of a large matmul on this device (the practical peak)."""
+    a, b = tf.random.uniform((n, n)), tf.random.uniform((n, n))
+    f = tf.function(lambda: tf.matmul(a, b))
+    f().numpy()
+    t0 = time.perf_counter()
+    for _ in range(reps):
+        out = f()
+    out.numpy()
+    return 2.0 * n ** 3 * reps / (time.perf_counter() - t0)
+
+
+def seconds(fn, reals, steps):
+    t0 = time.perf_counter()
+    for _ in range(steps):
+        logs = fn(reals)
+    float(logs["g_total"])
+    return (time.perf_counter() - t0) / steps
+
+
+def main():
+    p = argparse.ArgumentParser()
+    p.add_argument("--configs", default="scogan32_fr,cogan32")
+    p.add_argument("--batch_size", type=int, default=64)
+    p.add_argument("--steps", type=int, default=3)
+    p.add_argument("--rounds", type=int, default=3)
+    p.add_argument("--eager_steps", type=int, default=1)
+    p.add_argument("--append", action="store_true")
+    a = p.parse_args()
+    device = tf.config.list_logical_devices()[-1].device_type
+    peak = matmul_peak()
+    rows = []
+    for name in a.configs.split(","):
+        t, reals = build(name, a.batch_size)
+        flops = step_flops(t, reals)
+        float(t._compiled_step(reals)["g_total"])   # trace + warm up
+        float(t.train_step(reals)["g_total"])       # eager warm-up
+        compiled, eager = [], []
+        for _ in range(a.rounds):
+            compiled.append(seconds(t._compiled_step, reals, a.steps))
+            eager.append(seconds(t.train_step, reals, a.eager_steps))
+        c, e = float(np.median(compiled)), float(np.median(eager))
+        line = (f"{name} batch {a.batch_size}: compiled {c:.3f} s/it ({1 / c:.3f} it/s, {2 * a.batch_size / c:.0f} "
+                f"images/s), eager {e:.3f} s/it, speed-up {e / c:.2f}x; {flops / 1e9:.1f} GFLOP/it, "
+                f"{flops / c / 1e9:.1f} GFLOP/s = {flops / c / peak:.0%} of the matmul peak {peak / 1e9:.0f} GFLOP/s "
+                f"({device})")
+        print(line, flush=True)
+        rows.append((name, c, e, flops, peak))
+    if a.append:
+        from results_md import add_row, commit
+        command = "python benchmarks/bench_train.py " + " ".join(sys.argv[1:])
+        pre = ("Our compiled step against a plain eager GradientTape loop of the same trainer (the same train_step, "
+               "not wrapped in tf.function), side by side in one process; synthetic inputs; FLOPs from TF's "
+               "profiler on the traced step; peak = float32 2048x2048 matmul in the same run.\n\n"
+               "| date | commit | device | command | config | batch | compiled (s/it) | eager (s/it) | speed-up | "
+               "GFLOP/it | GFLOP/s (of peak) |\n|---|---|---|---|---|---|---|---|---|---|---|")
+        for name, c, e, flops, peak in rows:
+            add_row("## Training speed", f"| {date.today()} | {commit()} | {device}, {os.cpu_count()} cores | "
+                    f"`{command.replace('--append', '').strip()}` | {name} | {a.batch_size} | {c:.3f} | {e:.3f} | "
+                    f"{e / c:.2f}x | {flops / 1e9:.1f} | {flops / c / 1e9:.1f} ({flops / c / peak:.0%} of "
+                    f"{peak / 1e9:.0f}) |", pre)
+
+
+if __name__ == "__main__":
+    main()
