@@ -27,7 +27,7 @@ os.environ.setdefault("NO_GCE_CHECK", "true")
 import numpy as np  # noqa: E402
 
 # The modules of data_sources/ hold the implementation; their public names (and the private ones the tests
-# use) stay reachable here. Replacing data.center_crop_resize or data.network_reachable reaches the pipelines.
+# use) stay reachable here.
 from data_sources import specs  # noqa: E402
 from data_sources.base import DataError, DataInfo, LabelledInfo, LoadRequest  # noqa: E402
 from data_sources.celeba import _celeba_manual, _check_crop, read_celeba_attributes  # noqa: E402

@@ -8,7 +8,6 @@ Synthetic inputs (the step, not the input pipeline); prints the median seconds p
 import argparse
 import os
 import sys
-import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
@@ -18,6 +17,7 @@ import tensorflow as tf  # noqa: E402
 
 import nets  # noqa: E402
 from config import Config, resolve  # noqa: E402
+from bench_train import seconds  # noqa: E402  (benchmarks/: the same timing as bench_train.py)
 from trainers.cogan import CoGANTrainer  # noqa: E402
 
 
@@ -47,14 +47,6 @@ def trainer(arch, batch_size, preset, forward):
     return t, reals
 
 
-def seconds_per_step(t, reals, steps):
-    t0 = time.perf_counter()
-    for _ in range(steps):
-        logs = t._compiled_step(reals)
-    float(logs["g_total"])
-    return (time.perf_counter() - t0) / steps
-
-
 def main():
     p = argparse.ArgumentParser()
     p.add_argument("--arch", default="cogan32")
@@ -67,8 +59,8 @@ def main():
     twice = trainer(a.arch, a.batch_size, a.preset, separately)
     times = {"once": [], "twice": []}
     for _ in range(a.rounds):
-        times["once"].append(seconds_per_step(*once, a.steps))
-        times["twice"].append(seconds_per_step(*twice, a.steps))
+        times["once"].append(seconds(once[0]._compiled_step, once[1], a.steps))
+        times["twice"].append(seconds(twice[0]._compiled_step, twice[1], a.steps))
     m = {k: float(np.median(v)) for k, v in times.items()}
     print(f"cogan {a.arch} batch {a.batch_size} preset {a.preset} (shared g blocks {once[0].shared_g}): "
           f"trunk once {m['once']:.3f} s/it, both generators whole {m['twice']:.3f} s/it, "

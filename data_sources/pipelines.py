@@ -15,13 +15,6 @@ TOY_MODES, TOY_RADIUS, TOY_STD = 10, 2.0, 0.02   # thesis sec. 2.3.2
 THESIS_CENTRAL_FRACTION = 0.7   # CelebA "thesis" crop (specs.CELEBA_CROPS)
 
 
-def _public(name):
-    """data.<name> as bound now: replacing data.center_crop_resize or data.network_reachable (tests, offline
-    wrappers) reaches the pipelines built here, as when they lived in data.py."""
-    import data
-    return getattr(data, name)
-
-
 def center_crop_resize(image, size: int, crop: str = "square"):
     """Central crop, then resize to size x size; uint8 or [0, 1] input of shape (H, W, C) -> float32 in [0, 1].
 
@@ -59,7 +52,7 @@ def _to_model_range(x01, size):
 def _decode_encoded(encoded, size, crop="square"):
     # decode_image sniffs PNG/JPEG/BMP/GIF; expand_animations=False gives a GIF's first frame as 3-D.
     img = tf.io.decode_image(encoded, channels=3, expand_animations=False, dtype=tf.uint8)
-    return _to_model_range(_public("center_crop_resize")(img, size, crop), size)
+    return _to_model_range(center_crop_resize(img, size, crop), size)
 
 
 def _epoch_indices(n: int, seed: int) -> tf.data.Dataset:

@@ -8,7 +8,6 @@ import os
 os.environ.setdefault("NO_GCE_CHECK", "true")
 
 from data_sources.base import DataError  # noqa: E402
-from data_sources.pipelines import _public  # noqa: E402
 
 
 def _import_tfds():
@@ -61,7 +60,7 @@ def _tfds_builder(name, data_dir, download, hint=""):
         return builder
     if not download:
         raise DataError(f"'{name}' is not prepared in {where} and downloading is off: {build}{hint}")
-    if not _public("network_reachable")():
+    if not network_reachable():
         raise DataError(f"'{name}' is not prepared in {where} and this machine is offline ({DOWNLOAD_HOST} "
                         f"unreachable): {build}, then pass --data_dir{hint}")
     try:

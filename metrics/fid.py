@@ -157,10 +157,10 @@ def inception_features(timeout_s: float = 60.0) -> FeatureExtractor:
     cached = os.path.join(os.environ.get("KERAS_HOME") or os.path.join(os.path.expanduser("~"), ".keras"),
                           "models", INCEPTION_WEIGHTS_FILE)
     if not os.path.isfile(cached):
-        import data
-        if not data.network_reachable():  # say so at once, not after Keras' "Downloading ..." and its retries
+        from data_sources import tfds_source
+        if not tfds_source.network_reachable():  # say so at once, not after Keras' "Downloading ..." and its retries
             raise FeaturesUnavailable(f"Inception-v3 ImageNet weights not available (not in {cached} and "
-                                      f"{data.DOWNLOAD_HOST} unreachable)")
+                                      f"{tfds_source.DOWNLOAD_HOST} unreachable)")
     old = socket.getdefaulttimeout()
     socket.setdefaulttimeout(timeout_s)
     try:

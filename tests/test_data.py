@@ -12,6 +12,7 @@ import tensorflow as tf
 from PIL import Image
 
 import data
+from data_sources import pipelines, tfds_source
 from data import DataError
 
 
@@ -408,7 +409,7 @@ def test_crop_reaches_the_tfds_celeba_paths_but_not_cyclegan_folders(fake_celeb_
     monkeypatch.setattr(tfds, "builder", lambda name, data_dir=None: fake_celeb_a)
     seen = []
     crop_resize = data.center_crop_resize
-    monkeypatch.setattr(data, "center_crop_resize", lambda img, size, crop="square": seen.append(crop) or
+    monkeypatch.setattr(pipelines, "center_crop_resize", lambda img, size, crop="square": seen.append(crop) or
                         crop_resize(img, size, crop))
     for crop in ("square", "thesis"):
         seen.clear()
@@ -454,7 +455,7 @@ def test_tfds_failed_download_is_one_line_error(tmp_path, monkeypatch):
             raise ConnectionError("Failed to resolve 'storage.googleapis.com'\nlong traceback text")
 
     monkeypatch.setattr(tfds, "builder", lambda name, data_dir=None: Offline())
-    monkeypatch.setattr(data, "network_reachable", lambda *a, **k: True)  # the download itself fails
+    monkeypatch.setattr(tfds_source, "network_reachable", lambda *a, **k: True)  # the download itself fails
     expected = r"could not download 'svhn_cropped'.*ConnectionError.*tfds build svhn_cropped"
     with pytest.raises(DataError, match=expected) as e:
         data.load_single("svhn", batch_size=2, seed=0, data_dir=str(tmp_path))
@@ -481,7 +482,7 @@ def test_tfds_download_on_an_offline_machine_answers_at_once(tmp_path, monkeypat
             raise AssertionError("download attempted offline")
 
     monkeypatch.setattr(tfds, "builder", lambda name, data_dir=None: NeverCalled())
-    monkeypatch.setattr(data, "network_reachable", lambda *a, **k: probed.append(1) or False)
+    monkeypatch.setattr(tfds_source, "network_reachable", lambda *a, **k: probed.append(1) or False)
     with pytest.raises(DataError) as e:
         data.load_single("svhn", batch_size=2, seed=0, data_dir=str(tmp_path))
     msg = str(e.value)

@@ -347,8 +347,8 @@ def test_fid_branch_with_an_inception_of_random_weights(tiny_run, tmp_path, monk
         return real(weights=None, **kw)
 
     monkeypatch.setattr(keras.applications, "InceptionV3", random_inception)
-    import data
-    monkeypatch.setattr(data, "network_reachable", lambda *a, **k: True)  # past the offline check
+    from data_sources import tfds_source
+    monkeypatch.setattr(tfds_source, "network_reachable", lambda *a, **k: True)  # past the offline check
     monkeypatch.setattr(fidlib, "INCEPTION_SIZE", 75)   # its smallest input: the path, not the numbers, is tested
     run_copy = tmp_path / "run"
     shutil.copytree(tiny_run[0], run_copy)
@@ -527,9 +527,9 @@ def test_single_gan_on_images_is_refused(tmp_path, capsys):
 def test_inception_offline_is_unavailable_at_once_without_a_download(tmp_path, monkeypatch):
     """No cached weights and no network: FeaturesUnavailable says why, and Keras never starts its download
     (which printed "Downloading ..." and retried before the fallback)."""
-    import data
+    from data_sources import tfds_source
     monkeypatch.setenv("KERAS_HOME", str(tmp_path))
-    monkeypatch.setattr(data, "network_reachable", lambda *a, **k: False)
+    monkeypatch.setattr(tfds_source, "network_reachable", lambda *a, **k: False)
 
     def no_download(*a, **k):
         raise AssertionError("InceptionV3 built offline")

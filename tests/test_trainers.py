@@ -210,6 +210,24 @@ def test_tensorboard_gets_the_sample_grids_as_images_and_every_logged_term(tmp_p
         assert scalars == set(next(csv.reader(f))[1:])
 
 
+def _same_step_two_ways(build_a, build_b, rel, abs_, of_movement):
+    """One compiled iteration of the trainers build_a() and build_b() (the same seed, so the same state): their
+    logged terms agree to rel/abs_, and their updated weights to `of_movement` times what the step moved them."""
+    results = []
+    for build in (build_a, build_b):
+        t = build()
+        before = [v.numpy() for v in t.g_vars + t.d_vars]
+        logs = t._compiled_step([next(it) for it in t.iterators])
+        results.append(({k: float(v) for k, v in logs.items()}, [v.numpy() for v in t.g_vars + t.d_vars]))
+    (logs_a, w_a), (logs_b, w_b) = results
+    assert logs_a.keys() == logs_b.keys()
+    for k in logs_a:
+        assert logs_b[k] == pytest.approx(logs_a[k], rel=rel, abs=abs_), k
+    moved = max(float(np.max(np.abs(a - b))) for a, b in zip(w_a, before))
+    differ = max(float(np.max(np.abs(a - b))) for a, b in zip(w_a, w_b))
+    assert moved > 1e-4 and differ < of_movement * moved, (moved, differ)
+
+
 def _separately(generators, z, training=False, shared=None):
     """The reference: every generator run whole on z (the shared blocks twice), as before the trunk ran once."""
     return [g.call_with_features(z, training=training) for g in generators]
@@ -223,21 +241,17 @@ def test_cogan_shared_trunk_once_gives_the_same_step_as_two_full_generators(monk
     import nets
     from trainers import base
     monkeypatch.setattr(base, "make_optimizer", lambda name, lr, b1, b2: keras.optimizers.SGD(learning_rate=0.1))
-    results = []
-    for forward in (nets.forward_coupled, _separately):
-        monkeypatch.setattr(nets, "forward_coupled", forward)
-        t = make(preset="thesis", disc_iters=2, d_norm="layer", log_weight_difference=True)
-        assert t.shared_g == 4  # CoGAN32's default sharing: 4 of 5 generator blocks
-        before = [v.numpy() for v in t.g_vars + t.d_vars]
-        logs = t._compiled_step([next(it) for it in t.iterators])
-        results.append(({k: float(v) for k, v in logs.items()}, [v.numpy() for v in t.g_vars + t.d_vars]))
-    (logs_once, w_once), (logs_twice, w_twice) = results
-    assert logs_once.keys() == logs_twice.keys()
-    for k in logs_once:
-        assert logs_once[k] == pytest.approx(logs_twice[k], rel=1e-5, abs=1e-6), k
-    moved = max(float(np.max(np.abs(a - b))) for a, b in zip(w_twice, before))
-    differ = max(float(np.max(np.abs(a - b))) for a, b in zip(w_once, w_twice))
-    assert moved > 1e-4 and differ < 1e-3 * moved, (moved, differ)
+    once = nets.forward_coupled
+
+    def build(forward):
+        def trainer():
+            monkeypatch.setattr(nets, "forward_coupled", forward)  # read when the step is traced
+            t = make(preset="thesis", disc_iters=2, d_norm="layer", log_weight_difference=True)
+            assert t.shared_g == 4  # CoGAN32's default sharing: 4 of 5 generator blocks
+            return t
+        return trainer
+
+    _same_step_two_ways(build(_separately), build(once), rel=1e-5, abs_=1e-6, of_movement=1e-3)
 
 
 def test_forward_coupled_equals_each_generator_run_alone_in_inference():
@@ -288,18 +302,11 @@ def test_xla_step_equals_the_plain_compiled_step(monkeypatch, without_op_determi
     (next tests)."""
     from trainers import base
     monkeypatch.setattr(base, "make_optimizer", lambda name, lr, b1, b2: keras.optimizers.SGD(learning_rate=0.1))
-    results = []
-    for xla in (False, True):
-        t = _no_randomness(make("scogan", preset="dcgan", d_norm="layer", xla=xla, feature_regulariser=True))
-        before = [v.numpy() for v in t.g_vars + t.d_vars]
-        logs = t._compiled_step([next(it) for it in t.iterators])
-        results.append(({k: float(v) for k, v in logs.items()}, [v.numpy() for v in t.g_vars + t.d_vars]))
-    (plain, w_plain), (jit, w_jit) = results
-    for k in plain:
-        assert jit[k] == pytest.approx(plain[k], rel=1e-4, abs=1e-5), k
-    moved = max(float(np.max(np.abs(a - b))) for a, b in zip(w_plain, before))
-    differ = max(float(np.max(np.abs(a - b))) for a, b in zip(w_jit, w_plain))
-    assert moved > 1e-4 and differ < 1e-2 * moved, (moved, differ)
+
+    def build(xla):
+        return lambda: _no_randomness(make("scogan", preset="dcgan", d_norm="layer", xla=xla, feature_regulariser=True))
+
+    _same_step_two_ways(build(False), build(True), rel=1e-4, abs_=1e-5, of_movement=1e-2)
 
 
 def _gp_gradient_check():
