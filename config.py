@@ -87,11 +87,13 @@ def _group(title):
     return lambda default, help=None, **kw: _option(title, default, help, **kw)
 
 
-WHAT, DATA, SCHEDULE, NETS, LOSSES, COUPLING, OPTIMISERS, OUTPUTS, EVALUATION = (
-    "what to train", "data", "schedule", "networks", "losses and penalties",
+WHAT, DATA, SCHEDULE, DEVICES, NETS, LOSSES, COUPLING, OPTIMISERS, OUTPUTS, EVALUATION = (
+    "what to train", "data", "schedule", "devices and precision", "networks", "losses and penalties",
     "SCoGAN soft coupling (--gan_type scogan; any combination)", "optimisers", "outputs", "evaluation")
-_what, _data, _schedule, _nets, _losses, _coupling, _optimisers, _outputs, _evaluation = map(
-    _group, (WHAT, DATA, SCHEDULE, NETS, LOSSES, COUPLING, OPTIMISERS, OUTPUTS, EVALUATION))
+_what, _data, _schedule, _devices, _nets, _losses, _coupling, _optimisers, _outputs, _evaluation = map(
+    _group, (WHAT, DATA, SCHEDULE, DEVICES, NETS, LOSSES, COUPLING, OPTIMISERS, OUTPUTS, EVALUATION))
+MIXED_PRECISION = ("none", "bf16", "fp16")  # precision.POLICIES (not imported here: it imports Keras)
+STRATEGIES = ("default", "mirrored", "multiworker")  # devices.STRATEGIES (it imports TensorFlow)
 # The models (trainers.TRAINERS, imported lazily: the parser answers before TensorFlow is imported).
 GAN_TYPES = ("gan", "cogan", "scogan", "classifier")
 
@@ -129,11 +131,19 @@ class Config:
                                           "thesis and wgan-gp, 1 for dcgan and toy)")
     seed: int = _schedule(0, "seeds weights, data order and noise (default 0)")
     deterministic: bool = _schedule(False, "enable TF op determinism")
-    xla: bool = _schedule(False, "compile the step with XLA (jit_compile)")
     nonfinite: str = _schedule("stop", "a NaN/inf loss: stop the run, keeping the last good checkpoint (default), "
                                "or skip that update (weights and optimizer state unchanged; the column "
                                "skipped_updates counts them; 100 iterations in a row with one stop the run)",
                                choices=("stop", "skip"))
+    # devices and precision
+    xla: bool = _devices(False, "compile the step with XLA (jit_compile)")
+    mixed_precision: str = _devices("none", "compute the GANs in bfloat16 or float16 with float32 weights, last "
+                                    "layers, losses, penalties and regularisers; fp16 with dynamic loss scaling "
+                                    "(default none: float32)", choices=MIXED_PRECISION)
+    strategy: str = _devices("default", "default: one device; mirrored: every local GPU (or the --cpu_replicas "
+                             "logical CPUs); multiworker: one process per node, the cluster from TF_CONFIG or "
+                             "SLURM. --batch_size is the global batch", choices=STRATEGIES)
+    cpu_replicas: int = _devices(1, "split the CPU into N logical devices (debug the mirrored path on a laptop)")
     # networks (thesis sec. 5.1)
     arch: Optional[str] = _nets(None, "cogan32, cogan128, cogan256, dcgan64, toy (default from image size)")
     noise_dim: Optional[int] = _nets(None, f"default {DEFAULT_NOISE_DIM} (sec. 5.1; toy preset 10)")
@@ -489,6 +499,9 @@ def _resolve_classifier(cfg: _Draft, data_defaults) -> Config:
     given = [f for f in ("feature_regulariser", "semantic_loss", "cycle_consistency", "perceptual_loss")
              if getattr(cfg, f)]
     given += [k for k in ("arch", "shared_layers_g", "shared_layers_d") if getattr(cfg, k) is not None]
+    given += ["mixed_precision"] if cfg.mixed_precision != "none" else []
+    given += ["strategy"] if cfg.strategy != "default" else []
+    given += ["cpu_replicas"] if cfg.cpu_replicas != 1 else []
     if given:
         raise ConfigError(f"--{given[0]} is a GAN option: --gan_type classifier trains an Appendix B classifier")
     _check_classifier_options(cfg)
@@ -628,5 +641,23 @@ def resolve(cfg: Config, data_defaults) -> Config:
             raise ConfigError(f"--{name} must be positive (got {getattr(cfg, name)})")
     if cfg.weight_decay < 0:
         raise ConfigError(f"--weight_decay must be >= 0 (got {cfg.weight_decay})")
+    _check_devices(cfg)
     return cfg.freeze()
+
+
+def _check_devices(cfg):
+    """What tf.distribute can do with these options (the number of replicas is checked by main once it is known)."""
+    if cfg.cpu_replicas < 1:
+        raise ConfigError(f"--cpu_replicas must be at least 1 (got {cfg.cpu_replicas})")
+    if cfg.cpu_replicas > 1 and cfg.strategy == "default":
+        raise ConfigError("--cpu_replicas splits the CPU for a replicated run: add --strategy mirrored")
+    if cfg.strategy == "multiworker" and not cfg.dir:
+        raise ConfigError("--strategy multiworker needs --dir RUN: every worker names the same run folder")
+    if cfg.strategy != "default":
+        if cfg.xla:
+            raise ConfigError("--xla inside a replicated step fails on TF 2.21 (PITFALLS, tf.distribute): leave "
+                              "--xla out with --strategy mirrored/multiworker")
+        if cfg.nonfinite == "skip":
+            raise ConfigError("--nonfinite skip is not available with --strategy mirrored/multiworker (a skipped "
+                              "update would need every replica's agreement inside the step): use --nonfinite stop")
 

@@ -17,6 +17,7 @@ import os
 import shutil
 import sys
 import time
+from pathlib import Path
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 os.environ.setdefault("NO_GCE_CHECK", "true")
@@ -117,6 +118,43 @@ def _restore_for_resume(trainer, run_dir):
                           f"without changing the architecture/sharing options") from None
 
 
+def _strategy(cfg):
+    """The tf.distribute strategy of --strategy / --cpu_replicas; the global batch must split evenly."""
+    import devices
+    try:
+        strategy = devices.make_strategy(cfg.strategy, cfg.cpu_replicas)
+    except (RuntimeError, ValueError) as e:
+        raise ConfigError(_one_line(e)) from None
+    replicas = strategy.num_replicas_in_sync
+    if cfg.batch_size % replicas:
+        raise ConfigError(f"--batch_size {cfg.batch_size} is the global batch: it must split evenly over the "
+                          f"{replicas} replicas of --strategy {cfg.strategy}")
+    if replicas > 1:
+        log(f"--strategy {cfg.strategy}: {replicas} replicas, {cfg.batch_size // replicas} images each per batch")
+    return strategy
+
+
+def _run_worker(cfg, resuming, strategy):
+    """A non-chief worker of --strategy multiworker: the same steps as the chief (every collective needs every
+    worker), its writes into a scratch folder deleted at the end; the chief alone writes the run folder. A resume
+    restores the chief's latest checkpoint (its copy in the scratch folder)."""
+    import tempfile
+    from trainers import get_trainer
+    cfg = with_classifier(cfg)
+    datasets, info = load_data(cfg)
+    scratch = Path(tempfile.mkdtemp(prefix="coupled_gan_worker_"))
+    try:
+        run_dir = prepare_run_dir(scratch / "run", resume=False, overwrite=False)
+        if resuming and os.path.isdir(os.path.join(cfg.dir, "checkpoints")):
+            shutil.copytree(os.path.join(cfg.dir, "checkpoints"), run_dir / "checkpoints")
+        trainer = get_trainer(cfg.gan_type)(dataclasses.replace(cfg, resume=resuming), info, datasets, run_dir,
+                                            strategy=strategy)
+        trainer.fit()
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+    return Path(cfg.dir)
+
+
 def run(argv=None):
     from trainers import get_trainer
     cfg = parse_config(sys.argv[1:] if argv is None else argv, _data_defaults)
@@ -124,6 +162,10 @@ def run(argv=None):
     starting = cfg.resume and not resuming
     if starting:
         cfg = _start_of_a_resume(cfg)
+    strategy = _strategy(cfg)  # before any TensorFlow op: --cpu_replicas splits the CPU first
+    import devices
+    if not devices.is_chief(strategy):
+        return _run_worker(cfg, resuming, strategy)
     import keras
     keras.utils.set_random_seed(cfg.seed)  # before the data pipelines: their shuffles use the global seed
     if cfg.deterministic:
@@ -141,7 +183,7 @@ def run(argv=None):
         # exactly as it was, so a plain `--resume` still continues it.
         run_dir = prepare_run_dir(cfg.dir, resume=True, overwrite=False)
         log("building the networks ...")
-        trainer = get_trainer(cfg.gan_type)(cfg, info, datasets, run_dir)
+        trainer = get_trainer(cfg.gan_type)(cfg, info, datasets, run_dir, strategy=strategy)
         _restore_for_resume(trainer, run_dir)  # fit restores it again (trainers/loop.py): same state, no harm
         cfg.save(run_dir / "config.json")
     else:
@@ -152,7 +194,7 @@ def run(argv=None):
         try:
             cfg.save(run_dir / "config.json")
             log("building the networks ...")
-            trainer = get_trainer(cfg.gan_type)(cfg, info, datasets, run_dir)
+            trainer = get_trainer(cfg.gan_type)(cfg, info, datasets, run_dir, strategy=strategy)
         except BaseException:
             # A run that never started leaves nothing behind to block (or be resumed by) the corrected command.
             if fresh:
@@ -162,7 +204,8 @@ def run(argv=None):
                     shutil.rmtree(p) if p.is_dir() else p.unlink()
             raise
     from run_folder import provenance, record_provenance
-    record_provenance(run_dir, provenance(sys.argv[1:] if argv is None else argv))
+    where = cfg.strategy if cfg.strategy == "default" else f"{cfg.strategy}, {strategy.num_replicas_in_sync} replicas"
+    record_provenance(run_dir, provenance(sys.argv[1:] if argv is None else argv, strategy=where))
     trainer.fit()
     import evaluation
     evaluation.evaluate_after_training(cfg, run_dir)

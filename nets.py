@@ -39,6 +39,9 @@ class NetOptions:
     b_init: str = "zeros"
     prelu_init: float = 0.25
     d_norm: str = "batch"  # normalisation in the discriminator; WGAN-GP needs "layer" or "none"
+    # Under N replicas (devices.py): BatchNorm's batch statistics over the global batch (an all-reduce per
+    # layer), so that replicas compute what one device computes; off on one device.
+    sync_batchnorm: bool = False
 
 
 def _initialisers(net_options: NetOptions):
@@ -48,9 +51,13 @@ def _initialisers(net_options: NetOptions):
             keras.initializers.get(b) if isinstance(b, str) else b.__class__.from_config(b.get_config()))
 
 
-def _norm(kind):
+def _batchnorm(net_options):
+    return layers.BatchNormalization(synchronized=net_options.sync_batchnorm)
+
+
+def _norm(kind, net_options):
     if kind == "batch":
-        return [layers.BatchNormalization()]
+        return [_batchnorm(net_options)]
     if kind == "layer":
         return [layers.LayerNormalization()]
     return []
@@ -81,9 +88,9 @@ def _block(block_layers, name):
 def _gen_upsampling(net_options, start_filters, ups, kernel, out_kernel, name):
     """Dense -> 4x4xF, then stride-2 transposed convs; BN before PReLU; tanh output (Tables 3.1, A.1, A.3)."""
     blocks = [_block([_dense(4 * 4 * start_filters, net_options), layers.Reshape((4, 4, start_filters)),
-                      layers.BatchNormalization(), _prelu(net_options, True)], f"{name}_fc")]
+                      _batchnorm(net_options), _prelu(net_options, True)], f"{name}_fc")]
     for i, f in enumerate(ups):
-        blocks.append(_block([_conv(f, kernel, 2, net_options, transpose=True), layers.BatchNormalization(),
+        blocks.append(_block([_conv(f, kernel, 2, net_options, transpose=True), _batchnorm(net_options),
                               _prelu(net_options, True)], f"{name}_up{i + 1}"))
     blocks.append(_block([_conv(net_options.channels, out_kernel, 1, net_options, transpose=True),
                           layers.Activation("tanh", dtype="float32")], f"{name}_out"))
@@ -99,9 +106,9 @@ def gen_blocks(arch: str, net_options: NetOptions, name="G"):
         return _gen_upsampling(net_options, 2048, (1024, 512, 256, 128, 64, 32), 4, 3, name)
     if arch == "dcgan64":  # Radford et al. 2016, Fig. 1
         blocks = [_block([_dense(4 * 4 * 1024, net_options), layers.Reshape((4, 4, 1024)),
-                          layers.BatchNormalization(), layers.ReLU()], f"{name}_fc")]
+                          _batchnorm(net_options), layers.ReLU()], f"{name}_fc")]
         for i, f in enumerate((512, 256, 128)):
-            blocks.append(_block([_conv(f, 5, 2, net_options, transpose=True), layers.BatchNormalization(),
+            blocks.append(_block([_conv(f, 5, 2, net_options, transpose=True), _batchnorm(net_options),
                                   layers.ReLU()], f"{name}_up{i + 1}"))
         blocks.append(_block([_conv(net_options.channels, 5, 2, net_options, transpose=True),
                               layers.Activation("tanh", dtype="float32")], f"{name}_out"))
@@ -125,18 +132,20 @@ def disc_blocks(arch: str, net_options: NetOptions, name="D"):
         spec = [(32, 5, 0.0), (64, 5, 0.0), (128, 5, 0.1), (256, 3, 0.3), (512, 3, 0.3), (1024, 3, 0.5)]
         blocks = []
         for i, (f, ks, drop) in enumerate(spec):
-            seq = [_conv(f, ks, 2, net_options)] + _norm(net_options.d_norm) + [_prelu(net_options, True)]
+            seq = [_conv(f, ks, 2, net_options)] + _norm(net_options.d_norm, net_options) + [
+                _prelu(net_options, True)]
             if drop:
                 seq.append(layers.Dropout(drop))
             blocks.append(_block(seq, f"{name}_conv{i + 1}"))
-        blocks.append(_block([layers.Flatten(), _dense(2048, net_options)] + _norm(net_options.d_norm) +
+        blocks.append(_block([layers.Flatten(), _dense(2048, net_options)] + _norm(net_options.d_norm, net_options) +
                              [_prelu(net_options, False), layers.Dropout(0.5)], f"{name}_fc1"))
         blocks.append(_block([_dense(1, net_options, dtype="float32")], f"{name}_out"))
         return blocks
     if arch == "dcgan64":
         blocks = []
         for i, f in enumerate((64, 128, 256, 512)):
-            seq = [_conv(f, 5, 2, net_options)] + (_norm(net_options.d_norm) if i else []) + [layers.LeakyReLU(0.2)]
+            norm = _norm(net_options.d_norm, net_options) if i else []
+            seq = [_conv(f, 5, 2, net_options)] + norm + [layers.LeakyReLU(0.2)]
             blocks.append(_block(seq, f"{name}_conv{i + 1}"))
         blocks.append(_block([layers.Flatten(), _dense(1, net_options, dtype="float32")], f"{name}_out"))
         return blocks
@@ -173,10 +182,18 @@ def default_arch(image_size: int) -> str:
     return {32: "cogan32", 64: "dcgan64", 128: "cogan128", 256: "cogan256"}.get(image_size, "")
 
 
+# (generator blocks, discriminator blocks) per architecture: counted from the tables, not by building the nets,
+# because config.resolve asks before any TensorFlow op may run (--cpu_replicas splits the CPU first and a built
+# Dropout layer would already have started TensorFlow). tests/test_nets.py checks them against gen/disc_blocks.
+NUM_BLOCKS = {"cogan32": (5, 4), "cogan128": (7, 8), "cogan256": (8, 8), "dcgan64": (5, 5), "toy": (4, 4)}
+
+
 def num_blocks(arch: str) -> tuple[int, int]:
     """(generator blocks, discriminator blocks): the bounds for --shared_layers_g/_d."""
-    net_options = NetOptions()
-    return len(gen_blocks(arch, net_options)), len(disc_blocks(arch, net_options))
+    try:
+        return NUM_BLOCKS[arch]
+    except KeyError:
+        raise ValueError(f"unknown architecture '{arch}'") from None
 
 
 # ---------------------------------------------------------------- networks

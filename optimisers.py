@@ -5,17 +5,21 @@ from __future__ import annotations
 import keras
 import tensorflow as tf
 
+import precision
+
 OPTIMIZERS = {
     "adam": lambda lr, beta1, beta2: keras.optimizers.Adam(learning_rate=lr, beta_1=beta1, beta_2=beta2),
     "rmsprop": lambda lr, beta1, beta2: keras.optimizers.RMSprop(learning_rate=lr),  # no betas: WGAN (clip)
 }
 
 
-def make_optimizer(name, lr, beta1, beta2):
+def make_optimizer(name, lr, beta1, beta2, mixed_precision="none"):
+    """The optimizer `name`; under --mixed_precision fp16 behind a dynamic loss scale (precision.py)."""
     try:
-        return OPTIMIZERS[name](lr, beta1, beta2)
+        optimizer = OPTIMIZERS[name](lr, beta1, beta2)
     except KeyError:
         raise ValueError(f"unknown optimizer '{name}' (choose from {', '.join(OPTIMIZERS)})") from None
+    return precision.wrap_optimizer(optimizer, mixed_precision)
 
 
 def weight_decay(variables, rate):

@@ -1,7 +1,8 @@
 """Discriminator penalties, chosen by name (`--disc_penalty`).
 
 A penalty contributes named `terms` to the critic's loss ({log name: scalar}: each is added to the objective and
-logged in its own losses.csv column, per domain) and may `constrain` the critic's variables after each update
+logged in its own losses.csv column, per domain; `noise.uniform(shape, lo, hi)`, trainers.base.StepNoise, draws
+its random numbers) and may `constrain` the critic's variables after each update
 (weight clipping). Trainers call both for every penalty, so they never branch on the penalty's name.
 (Weight decay is an optimiser setting on both nets: optimisers.weight_decay.)
 """
@@ -10,11 +11,13 @@ from __future__ import annotations
 import tensorflow as tf
 
 
-def gradient_penalty(critic, real, fake, alpha, training=True):
+def gradient_penalty(critic, real, fake, alpha, training=True, scale=None):
     """WGAN-GP penalty E[(||grad_x C(x_hat)||_2 - 1)^2] (Gulrajani et al. 2017, Eq. 3), unweighted.
 
     x_hat = alpha * real + (1 - alpha) * fake with alpha of shape (B, 1, ..., 1) uniform per sample; the norm is
-    per sample over all non-batch axes; epsilon inside the sqrt keeps the gradient finite at 0.
+    per sample over all non-batch axes; epsilon inside the sqrt keeps the gradient finite at 0. `scale`
+    (--mixed_precision fp16: the critic optimizer's loss scale): the inner gradient is taken of scale * C and
+    divided by it, so that its float16 backward pass does not underflow (precision.py).
     """
     real = tf.cast(real, tf.float32)
     fake = tf.cast(fake, tf.float32)
@@ -22,7 +25,11 @@ def gradient_penalty(critic, real, fake, alpha, training=True):
     with tf.GradientTape() as tape:
         tape.watch(x_hat)
         out = tf.cast(critic(x_hat, training=training), tf.float32)
+        if scale is not None:
+            out = out * scale
     grads = tape.gradient(out, x_hat)
+    if scale is not None:
+        grads = grads / scale
     axes = list(range(1, len(x_hat.shape)))
     norm = tf.sqrt(tf.reduce_sum(tf.square(grads), axis=axes) + 1e-12)
     return tf.reduce_mean(tf.square(norm - 1.0))
@@ -31,7 +38,7 @@ def gradient_penalty(critic, real, fake, alpha, training=True):
 class NoPenalty:
     name = "none"
 
-    def terms(self, critic, real, fake, rng, training=True):
+    def terms(self, critic, real, fake, noise, training=True, scale=None):
         return {}
 
     def constrain(self, variables):
@@ -45,10 +52,10 @@ class WganGpPenalty(NoPenalty):
     def __init__(self, weight=10.0):
         self.weight = float(weight)
 
-    def terms(self, critic, real, fake, rng, training=True):
+    def terms(self, critic, real, fake, noise, training=True, scale=None):
         shape = [tf.shape(real)[0]] + [1] * (len(real.shape) - 1)
-        alpha = rng.uniform(shape, 0.0, 1.0)
-        return {"d_gp": self.weight * gradient_penalty(critic, real, fake, alpha, training=training)}
+        alpha = noise.uniform(shape, 0.0, 1.0)
+        return {"d_gp": self.weight * gradient_penalty(critic, real, fake, alpha, training=training, scale=scale)}
 
 
 class WeightClip(NoPenalty):
@@ -59,8 +66,16 @@ class WeightClip(NoPenalty):
         self.clip_value = float(clip_value)
 
     def constrain(self, variables):
-        for v in variables:
-            v.assign(tf.clip_by_value(v, -self.clip_value, self.clip_value))
+        c = self.clip_value
+        clip = lambda v: v.assign(tf.clip_by_value(v, -c, c))  # noqa: E731
+        ctx = tf.distribute.get_replica_context()
+        if ctx is not None and ctx.num_replicas_in_sync > 1:
+            # Replicated: clipped once, in cross-replica context, on every copy of the weights.
+            ctx.merge_call(lambda strategy: [strategy.extended.update(getattr(v, "value", v), clip)
+                                             for v in variables])
+        else:
+            for v in variables:
+                clip(v)
 
 
 PENALTIES = {"none": NoPenalty, "wgan-gp": WganGpPenalty, "clip": WeightClip}

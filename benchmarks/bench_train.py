@@ -6,10 +6,13 @@ the same model and data (the way the thesis prototype trained), side by side in 
 
 For each configuration, after a warm-up step: the median seconds per iteration over `rounds` rounds of `steps`
 compiled iterations, and of `eager_steps` eager iterations (the same AdversarialTrainer.train_step, not
-wrapped in tf.function); iterations/s, generated images/s, the FLOPs of one iteration (TF's profiler on the
-traced step: convolutions, their gradients and matmuls) and the achieved FLOP/s against this device's float32
-matmul peak, measured in the same run. Synthetic inputs: the step, not the input pipeline. --append adds the
-rows to benchmarks/RESULTS.md ("Training speed").
+wrapped in tf.function); iterations/s, generated images/s, the FLOPs of one iteration counted from the layers'
+shapes (benchmarks/flops.py: dense layers and convolutions, forward and backward, the gradient penalty's double
+backward) and the achieved FLOP/s against this device's float32 matmul peak, measured in the same run. The
+printed line also gives TF's profiler count on the traced step ("profiler"), an upper bound only: it counts
+the transposed convolutions' gradient ops as dense convolutions of the upsampled maps. Synthetic inputs: the
+step, not the input pipeline. --append adds the rows to benchmarks/RESULTS.md ("Training speed"; the table
+holds the shape-based count).
 """
 import argparse
 import os
@@ -24,6 +27,7 @@ import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
 from config import Config, resolve  # noqa: E402
+from flops import iteration_flops  # noqa: E402  (benchmarks/)
 from trainers import get_trainer  # noqa: E402
 
 # The thesis's configurations (sec. 5.1: WGAN-GP, 5 critic steps; CoGAN with the tables' sharing).
@@ -45,18 +49,20 @@ class Info:
         self.shape, self.sizes = shape, (1, 1)
 
 
-def build(name, batch_size):
+def build(name, batch_size, mixed_precision="none"):
     settings = dict(CONFIGS[name])
     size = SIZE[settings["arch"]]
-    cfg = resolve(Config(batch_size=batch_size, iterations=1, cogan_data="synthetic", **settings), lambda c: size)
+    cfg = resolve(Config(batch_size=batch_size, iterations=1, cogan_data="synthetic", mixed_precision=mixed_precision,
+                         **settings), lambda c: size)
     shape = (size, size, 3)
     data = [tf.data.Dataset.from_tensors(tf.random.uniform((batch_size,) + shape, -1, 1)).repeat()] * 2
     t = get_trainer(cfg.gan_type)(cfg, Info(shape), data)
     return t, [next(it) for it in t.iterators]
 
 
-def step_flops(t, reals) -> float:
-    """Float operations of one traced iteration, as TF's profiler counts them (ops with registered statistics)."""
+def profiler_flops(t, reals) -> float:
+    """Float operations of one traced iteration as TF's profiler counts them (ops with registered statistics):
+    an upper bound, kept for comparison with the shape-based count (flops.iteration_flops)."""
     from tensorflow.python.profiler import model_analyzer, option_builder
     graph = t._compiled_step.get_concrete_function(reals).graph
     opts = (option_builder.ProfileOptionBuilder(option_builder.ProfileOptionBuilder.float_operation())
@@ -64,9 +70,9 @@ def step_flops(t, reals) -> float:
     return float(model_analyzer.profile(graph, options=opts).total_float_ops)
 
 
-def matmul_peak(n=2048, reps=10) -> float:
-    """float32 FLOP/s of a large matmul on this device (the practical peak)."""
-    a, b = tf.random.uniform((n, n)), tf.random.uniform((n, n))
+def matmul_peak(n=2048, reps=10, dtype=tf.float32) -> float:
+    """FLOP/s of a large matmul in `dtype` on this device (the practical peak)."""
+    a, b = tf.cast(tf.random.uniform((n, n)), dtype), tf.cast(tf.random.uniform((n, n)), dtype)
     f = tf.function(lambda: tf.matmul(a, b))
     f().numpy()
     t0 = time.perf_counter()
@@ -91,6 +97,9 @@ def main():
     p.add_argument("--steps", type=int, default=3)
     p.add_argument("--rounds", type=int, default=3)
     p.add_argument("--eager_steps", type=int, default=1)
+    p.add_argument("--mixed_precision", default="none",
+                   help="comma-separated: also time the compiled step in these precisions (e.g. none,bf16); the "
+                        "eager baseline is always float32, the way the thesis trained")
     p.add_argument("--append", action="store_true")
     a = p.parse_args()
     device = tf.config.list_logical_devices()[-1].device_type
@@ -98,7 +107,8 @@ def main():
     rows = []
     for name in a.configs.split(","):
         t, reals = build(name, a.batch_size)
-        flops = step_flops(t, reals)
+        flops = iteration_flops(t, a.batch_size)["total"]
+        prof = profiler_flops(t, reals)
         float(t._compiled_step(reals)["g_total"])   # trace + warm up
         float(t.train_step(reals)["g_total"])       # eager warm-up
         compiled, eager = [], []
@@ -109,15 +119,29 @@ def main():
         line = (f"{name} batch {a.batch_size}: compiled {c:.3f} s/it ({1 / c:.3f} it/s, {2 * a.batch_size / c:.0f} "
                 f"images/s), eager {e:.3f} s/it, speed-up {e / c:.2f}x; {flops / 1e9:.1f} GFLOP/it, "
                 f"{flops / c / 1e9:.1f} GFLOP/s = {flops / c / peak:.0%} of the matmul peak {peak / 1e9:.0f} GFLOP/s "
-                f"({device})")
+                f"({device}); profiler {prof / 1e9:.1f} GFLOP/it (upper bound)")
         print(line, flush=True)
         rows.append((name, c, e, flops, peak))
+        for mp in [m for m in a.mixed_precision.split(",") if m != "none"]:
+            tm, _ = build(name, a.batch_size, mp)
+            float(tm._compiled_step(reals)["g_total"])
+            # Interleaved with float32 compiled rounds, so that load changes hit both alike.
+            cm, c32 = [], []
+            for _ in range(a.rounds):
+                cm.append(seconds(tm._compiled_step, reals, a.steps))
+                c32.append(seconds(t._compiled_step, reals, a.steps))
+            cm, c32 = float(np.median(cm)), float(np.median(c32))
+            peak_mp = matmul_peak(dtype=tf.bfloat16 if mp == "bf16" else tf.float16)
+            print(f"{name}+{mp} batch {a.batch_size}: compiled {cm:.3f} s/it against float32 compiled {c32:.3f} "
+                  f"({c32 / cm:.2f}x) and float32 eager {e:.3f} ({e / cm:.2f}x); {flops / cm / 1e9:.1f} GFLOP/s = "
+                  f"{flops / cm / peak_mp:.0%} of the {mp} matmul peak {peak_mp / 1e9:.0f} GFLOP/s", flush=True)
+            rows.append((f"{name}+{mp}", cm, e, flops, peak_mp))
     if a.append:
         from results_md import add_row, commit
         command = "python benchmarks/bench_train.py " + " ".join(sys.argv[1:])
         pre = ("Our compiled step against a plain eager GradientTape loop of the same trainer (the same train_step, "
-               "not wrapped in tf.function), side by side in one process; synthetic inputs; FLOPs from TF's "
-               "profiler on the traced step; peak = float32 2048x2048 matmul in the same run.\n\n"
+               "not wrapped in tf.function), side by side in one process; synthetic inputs; FLOPs counted from the "
+               "layers' shapes (benchmarks/flops.py); peak = float32 2048x2048 matmul in the same run.\n\n"
                "| date | commit | device | command | config | batch | compiled (s/it) | eager (s/it) | speed-up | "
                "GFLOP/it | GFLOP/s (of peak) |\n|---|---|---|---|---|---|---|---|---|---|---|")
         for name, c, e, flops, peak in rows:

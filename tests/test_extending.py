@@ -50,6 +50,10 @@ def test_registries_and_their_command_line_choices_agree():
     assert set(choices["loss"]) == set(losses.LOSSES)
     assert set(choices["disc_penalty"]) == set(penalties.PENALTIES)
     assert set(choices["optimizer"]) == set(optimisers.OPTIMIZERS)
+    import devices
+    import precision
+    assert set(choices["strategy"]) == set(devices.STRATEGIES)
+    assert set(choices["mixed_precision"]) == set(precision.POLICIES)
 
 
 def test_a_penalty_names_its_logged_terms(tmp_path):

@@ -121,6 +121,11 @@ def test_default_sharing_is_the_tables_shared_column(arch, g, d):
     assert n_g - g == (1 if arch == "cogan32" else 2) and n_d - d == 1
 
 
+@pytest.mark.parametrize("arch", nets.ARCHS)
+def test_num_blocks_table_counts_the_built_blocks(arch):
+    assert nets.num_blocks(arch) == (len(nets.gen_blocks(arch, O)), len(nets.disc_blocks(arch, O)))
+
+
 def test_dcgan64_shapes():
     g = nets.build_generators("dcgan64", O, domains=1)[0]
     d = nets.build_discriminators("dcgan64", O, (64, 64, 3), domains=1)[0]

@@ -74,8 +74,8 @@ def test_fr_changes_the_generator_step_by_weight_times_the_listings_gradient(cla
     off = scogan(classifier_path)
     for u, v in zip(on.g_vars, off.g_vars):
         np.testing.assert_array_equal(u.numpy(), v.numpy())
-    # The z the step draws: the trainer's noise generator, fresh from the seed.
-    z = tf.random.Generator.from_seed(on.cfg.seed).uniform([on.cfg.batch_size, on.cfg.noise_dim], -1.0, 1.0)
+    # The z the generator step draws at step 0 (its first draw: trainers.base.StepNoise).
+    z = on.noise_source(on.cfg.seed, on.step).uniform([on.cfg.batch_size, on.cfg.noise_dim], -1.0, 1.0)
     with tf.GradientTape() as tape:
         maps = [g.call_with_features(z, training=True)[1] for g in on.generators]
         fr = regularisers.feature_regulariser([maps[0][i] for i in (1, 2, 4)], [maps[1][i] for i in (1, 2, 4)], 3)

@@ -63,6 +63,56 @@ def test_train_template_checkpoints_and_requeues_on_the_warning_signal_then_fini
     assert len((tmp_path / "scontrol.calls").read_text().split()) == 2  # no second requeue
 
 
+def test_node_template_trains_on_every_device_of_the_node(tmp_path):
+    """node.sbatch adds --strategy mirrored; here the node's devices are two logical CPUs (--cpu_replicas 2)."""
+    run = tmp_path / "run"
+    out = subprocess.run(["bash", str(SLURM / "node.sbatch"), str(run), "--iterations", "2", "--cpu_replicas", "2",
+                          *TINY], env=fake_slurm(tmp_path), capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0, out.stdout + out.stderr
+    assert "--strategy mirrored: 2 replicas, 2 images each per batch" in out.stdout
+    assert steps(run) == [1, 2]
+
+
+FAKE_SRUN = r"""#!/bin/bash
+# srun on one machine: the command as $FAKE_SRUN_TASKS tasks with the variables of a job step on localhost.
+while [[ "$1" == --* ]]; do shift; done
+n=${FAKE_SRUN_TASKS:-2}
+pids=()
+for ((i = 0; i < n; i++)); do
+  SLURM_PROCID=$i SLURM_LOCALID=$i SLURM_STEP_NUM_TASKS=$n SLURM_STEP_NODELIST=localhost \
+  SLURM_STEP_TASKS_PER_NODE=$n "$@" &
+  pids+=($!)
+done
+trap 'kill -USR1 "${pids[@]}"' USR1
+status=0
+for p in "${pids[@]}"; do
+  while true; do wait "$p"; s=$?; kill -0 "$p" 2>/dev/null || break; done
+  if [ "$s" -gt "$status" ]; then status=$s; fi
+done
+exit $status
+"""
+
+
+def test_multinode_template_trains_one_worker_per_task_with_the_cluster_from_slurm(tmp_path):
+    """multinode.sbatch: `srun` starts one `--strategy multiworker` process per task (faked: two on localhost, the
+    SLURM step variables set, no TF_CONFIG), SlurmClusterResolver builds the cluster, the chief writes the run."""
+    import socket
+    with socket.socket() as sock:  # a free port for the cluster (two consecutive from it)
+        sock.bind(("localhost", 0))
+        port = sock.getsockname()[1]
+    env = fake_slurm(tmp_path, FAKE_SRUN_TASKS="2", COUPLED_GAN_PORT_BASE=str(port))
+    srun = Path(env["PATH"].split(":")[0]) / "srun"
+    srun.write_text(FAKE_SRUN)
+    srun.chmod(0o755)
+    env.pop("TF_CONFIG", None)
+    run = tmp_path / "run"
+    out = subprocess.run(["bash", str(SLURM / "multinode.sbatch"), str(run), "--iterations", "2", *TINY],
+                         env=env, capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0, out.stdout[-3000:] + out.stderr[-3000:]
+    assert out.stdout.count("--strategy multiworker: 2 replicas, 2 images each per batch") == 2
+    assert steps(run) == [1, 2] and (run / "checkpoints" / "ckpt-2.index").is_file()
+
+
 def test_array_task_trains_its_experiment_and_submit_queues_the_report_after_the_array(tmp_path):
     names = tmp_path / "list.txt"
     names.write_text("# two of the thesis's experiments\ngan_toy_k1\n\ncogan_mnist2edge\n")

@@ -15,10 +15,32 @@ import losses
 import nets
 import run_folder
 import penalties
+import precision
 from optimisers import make_optimizer, weight_decay
 
 
 from trainers.loop import SKIPPED_KEY, TrainingLoop, apply_if_finite
+
+
+class StepNoise:
+    """The random numbers of one iteration: z uniform in [-1, 1] (thesis sec. 5.1) and WGAN-GP's alpha, drawn
+    statelessly from (seed, step, draw number). Every replica draws the global batch's numbers and keeps its
+    share, so N replicas use exactly the noise one device uses on the global batch (keras' SeedGenerator is
+    broken under MirroredStrategy, keras#20611), and a resumed run draws what an uninterrupted one draws."""
+
+    def __init__(self, seed, step):
+        self.seed, self.step, self.draws = int(seed), tf.cast(step, tf.int64), 0
+        ctx = tf.distribute.get_replica_context()
+        self.replica = ctx.replica_id_in_sync_group if ctx is not None else 0
+        self.replicas = ctx.num_replicas_in_sync if ctx is not None else 1
+
+    def uniform(self, shape, minval, maxval):
+        """This replica's rows of a (replicas * shape[0], ...) draw (the draw itself on one device)."""
+        n = shape[0]
+        seed = tf.stack([tf.constant(self.seed, tf.int64), self.step * 1024 + self.draws])
+        self.draws += 1  # a Python count: fixed per call site when the step is traced
+        x = tf.random.stateless_uniform([n * self.replicas] + list(shape[1:]), seed, minval, maxval)
+        return x if self.replicas == 1 else x[self.replica * n:(self.replica + 1) * n]
 
 
 class AdversarialTrainer(TrainingLoop):
@@ -32,36 +54,45 @@ class AdversarialTrainer(TrainingLoop):
     """
 
     domains = 2
+    noise_source = StepNoise  # (seed, step) -> the iteration's random numbers
 
-    def __init__(self, cfg, info, datasets, run_dir=None):
+    def __init__(self, cfg, info, datasets, run_dir=None, strategy=None):
         self.cfg = cfg
         self.info = info
         self.run_dir = Path(run_dir) if run_dir else None
+        # tf.distribute (devices.py): the default strategy is one device; N replicas each take 1/N of the batch.
+        self.strategy = strategy or tf.distribute.get_strategy()
+        self.replicas = int(self.strategy.num_replicas_in_sync)
+        self.workers = int(getattr(self.strategy.extended, "_num_workers", 1))
         self.options = nets.NetOptions(channels=info.shape[-1], noise_dim=cfg.noise_dim, w_init=cfg.w_init,
-                                       b_init=cfg.b_init, prelu_init=cfg.prelu_init, d_norm=cfg.d_norm)
+                                       b_init=cfg.b_init, prelu_init=cfg.prelu_init, d_norm=cfg.d_norm,
+                                       sync_batchnorm=self.replicas > 1)
         keras.utils.set_random_seed(cfg.seed)
-        self.generators, self.discriminators = self.build_nets(self.options, tuple(info.shape))
-        # CoGAN: the shared generator blocks run once per forward pass (nets.forward_coupled).
-        self.shared_g = nets.shared_prefix(self.generators)
-        self.g_vars = nets.unique_variables(self.generators)
-        self.d_vars = nets.unique_variables(self.discriminators)
-        self.g_opt = make_optimizer(cfg.optimizer, cfg.g_lr, cfg.g_beta1, cfg.g_beta2)
-        self.d_opt = make_optimizer(cfg.optimizer, cfg.d_lr, cfg.d_beta1, cfg.d_beta2)
-        # Built before any restore, or their slots would not be restored (keras#19389).
-        self.g_opt.build(self.g_vars)
-        self.d_opt.build(self.d_vars)
+        with self.strategy.scope():  # every variable (nets, optimizer slots, step) mirrored on the replicas
+            with precision.policy(cfg.mixed_precision):  # the nets of the model and of its couplings
+                self.generators, self.discriminators = self.build_nets(self.options, tuple(info.shape))
+            # CoGAN: the shared generator blocks run once per forward pass (nets.forward_coupled).
+            self.shared_g = nets.shared_prefix(self.generators)
+            self.g_vars = nets.unique_variables(self.generators)
+            self.d_vars = nets.unique_variables(self.discriminators)
+            self.g_opt = make_optimizer(cfg.optimizer, cfg.g_lr, cfg.g_beta1, cfg.g_beta2, cfg.mixed_precision)
+            self.d_opt = make_optimizer(cfg.optimizer, cfg.d_lr, cfg.d_beta1, cfg.d_beta2, cfg.mixed_precision)
+            # Built before any restore, or their slots would not be restored (keras#19389).
+            self.g_opt.build(self.g_vars)
+            self.d_opt.build(self.d_vars)
+            self.step = tf.Variable(0, dtype=tf.int64, trainable=False, name="step",
+                                    aggregation=tf.VariableAggregation.ONLY_FIRST_REPLICA)
         self.loss = losses.get_loss(cfg.loss)
         self.penalty = penalties.get_penalty(cfg.disc_penalty, gp_weight=cfg.gp_weight, clip_value=cfg.clip_value)
-        self.rng = tf.random.Generator.from_seed(cfg.seed)
         self.skip_nonfinite = cfg.nonfinite == "skip"
-        self.step = tf.Variable(0, dtype=tf.int64, trainable=False, name="step")
         n = cfg.sample_rows * cfg.sample_cols
         self.sample_z = tf.random.Generator.from_seed(cfg.seed + 1).uniform([n, cfg.noise_dim], -1.0, 1.0)
         # K real batches per iteration, one per critic step.
         self.iterators = [iter(ds.batch(cfg.disc_iters, drop_remainder=True)) for ds in datasets]
-        self._compiled_step = tf.function(self.train_step, jit_compile=cfg.xla, reduce_retracing=True)
-        self._init_checkpoints(tf.train.Checkpoint(step=self.step, rng=self.rng, g_opt=self.g_opt,
-                                                   d_opt=self.d_opt, **self.trackables()),
+        step = self.train_step if self.replicas == 1 else self.replicated_step
+        self._compiled_step = tf.function(step, jit_compile=cfg.xla, reduce_retracing=True)
+        self._init_checkpoints(tf.train.Checkpoint(step=self.step, g_opt=self.g_opt, d_opt=self.d_opt,
+                                                   **self.trackables()),
                                keep=cfg.keep_checkpoints)
 
     # ------------------------------------------------------------------ what a model defines
@@ -100,13 +131,10 @@ class AdversarialTrainer(TrainingLoop):
     def _suffix(self, i):
         return f"_{i + 1}" if self.domains > 1 else ""
 
-    def noise(self, n):
-        """Uniform noise in [-1, 1]^noise_dim (thesis sec. 5.1), drawn inside the compiled step."""
-        return self.rng.uniform([n, self.cfg.noise_dim], -1.0, 1.0)
-
-    def discriminator_step(self, reals):
+    def discriminator_step(self, reals, noise=None):
         logs = {}
-        z = self.noise(tf.shape(reals[0])[0])
+        noise = noise or self.noise_source(self.cfg.seed, self.step)
+        z = noise.uniform([tf.shape(reals[0])[0], self.cfg.noise_dim], -1.0, 1.0)
         with tf.GradientTape() as tape:
             total = 0.0
             fakes = [x for x, _ in nets.forward_coupled(self.generators, z, training=True, shared=self.shared_g)]
@@ -114,21 +142,26 @@ class AdversarialTrainer(TrainingLoop):
                 adv = self.loss.discriminator(d(real, training=True), d(fake, training=True))
                 logs[f"d_loss{self._suffix(i)}"] = adv
                 total += adv
-                for name, term in self.penalty.terms(d, real, fake, self.rng, training=True).items():
+                for name, term in self.penalty.terms(d, real, fake, noise, training=True,
+                                                     scale=precision.loss_scale(self.d_opt)).items():
                     logs[f"{name}{self._suffix(i)}"] = term
                     total += term
             if self.cfg.weight_decay:
                 logs["d_weight_decay"] = weight_decay(self.d_vars, self.cfg.weight_decay)
                 total += logs["d_weight_decay"]
-        grads = tape.gradient(total, self.d_vars)
+            # Replicas' gradients are summed: each replica's batch mean / N sums to the global batch mean. The
+            # loss scale is 1 unless fp16 (precision.py).
+            scaled = self.d_opt.scale_loss(total / self.replicas)
+        grads = tape.gradient(scaled, self.d_vars)
         logs[SKIPPED_KEY] = apply_if_finite(self.d_opt, grads, self.d_vars, [total], self.skip_nonfinite)
         self.penalty.constrain(self.d_vars)
         logs["d_total"] = total
         return logs
 
-    def generator_step(self, reals):
+    def generator_step(self, reals, noise=None):
         logs = {}
-        z = self.noise(tf.shape(reals[0])[0])
+        noise = noise or self.noise_source(self.cfg.seed, self.step)
+        z = noise.uniform([tf.shape(reals[0])[0], self.cfg.noise_dim], -1.0, 1.0)
         aux = self.auxiliary_objectives()
         with tf.GradientTape(persistent=bool(aux)) as tape:
             total = 0.0
@@ -146,10 +179,12 @@ class AdversarialTrainer(TrainingLoop):
             if self.cfg.weight_decay:
                 logs["g_weight_decay"] = weight_decay(self.g_vars, self.cfg.weight_decay)
                 total += logs["g_weight_decay"]
-        grads = tape.gradient(total, self.g_vars)
+            scaled = self.g_opt.scale_loss(total / self.replicas)
+            aux_scaled = [opt.scale_loss(logs[key] / self.replicas) for key, opt, _ in aux]
+        grads = tape.gradient(scaled, self.g_vars)
         skipped = apply_if_finite(self.g_opt, grads, self.g_vars, [total], self.skip_nonfinite)
-        for key, opt, variables in aux:
-            skipped += apply_if_finite(opt, tape.gradient(logs[key], variables), variables, [logs[key]],
+        for (key, opt, variables), objective in zip(aux, aux_scaled):
+            skipped += apply_if_finite(opt, tape.gradient(objective, variables), variables, [logs[key]],
                                        self.skip_nonfinite)
         if self.skip_nonfinite:
             logs[SKIPPED_KEY] = skipped
@@ -159,16 +194,41 @@ class AdversarialTrainer(TrainingLoop):
 
     def train_step(self, reals):
         """One iteration: `disc_iters` critic updates on fresh real batches, then one generator update.
-        `reals` holds, per domain, a tensor (K, B, ...)."""
+        `reals` holds, per domain, a tensor (K, B, ...) (under N replicas, this replica's B/N columns of it)."""
         logs, skipped = {}, 0.0
+        noise = self.noise_source(self.cfg.seed, self.step)
         for k in range(self.cfg.disc_iters):
-            logs = self.discriminator_step([r[k] for r in reals])
+            logs = self.discriminator_step([r[k] for r in reals], noise)
             skipped += logs.pop(SKIPPED_KEY)
-        logs.update(self.generator_step([r[-1] for r in reals]))
+        logs.update(self.generator_step([r[-1] for r in reals], noise))
         if self.skip_nonfinite:  # the column exists only when skipping is on: losses.csv is unchanged otherwise
             logs[SKIPPED_KEY] = logs[SKIPPED_KEY] + skipped
         self.step.assign_add(1)
         return {k: tf.cast(v, tf.float32) for k, v in logs.items()}
+
+    def replicated_step(self, reals):
+        """train_step on every replica (its share of the batch), the logs averaged over the replicas: every logged
+        term is a batch mean, so the mean of the replicas' means is the global batch's."""
+        logs = self.strategy.run(self.train_step, args=(reals,))
+        return {k: self.strategy.reduce(tf.distribute.ReduceOp.MEAN, v, axis=None) for k, v in logs.items()}
+
+    def agree_on_stop(self, requested):
+        """One all-reduce (sum) of "this worker received a stop signal" over every replica of every worker, each
+        step of a multi-worker run: a worker that got none stops with the others, as if by SIGTERM (exit 143)."""
+        if not hasattr(self, "_any_stop"):
+            self._any_stop = tf.function(lambda flag: self.strategy.reduce(
+                tf.distribute.ReduceOp.SUM, self.strategy.run(tf.identity, args=(flag,)), axis=None))
+        if float(self._any_stop(tf.constant(0.0 if requested is None else 1.0))) > 0:
+            return requested or "SIGTERM"
+        return None
+
+    def split_batch(self, reals):
+        """The host's global batches (K, B, ...) -> per-replica values, replica i taking columns [i*B/N, (i+1)*B/N)
+        of every critic batch: the K batches are split along the batch axis, not along K (PITFALLS)."""
+        def share(ctx):
+            i, b = ctx.replica_id_in_sync_group, reals[0].shape[1] // self.replicas
+            return [r[:, i * b:(i + 1) * b] for r in reals]
+        return self.strategy.experimental_distribute_values_from_function(share)
 
     # ------------------------------------------------------------------ sampling
     def generate(self, z):
@@ -181,7 +241,8 @@ class AdversarialTrainer(TrainingLoop):
         path.parent.mkdir(exist_ok=True)
         if self.cfg.is_toy:
             import data
-            points = self.generate(self.noise(1000))[0].numpy()
+            z = tf.random.stateless_uniform([1000, self.cfg.noise_dim], [self.cfg.seed + 2, step], -1.0, 1.0)
+            points = self.generate(z)[0].numpy()
             run_folder.save_scatter(path, points, data.ring_modes())
             return None
         grid = run_folder.pair_grid(imgs, self.cfg.sample_rows, self.cfg.sample_cols)
@@ -204,7 +265,8 @@ class AdversarialTrainer(TrainingLoop):
                 f"from step {first} to {self.cfg.iterations} in {self.run_dir}")
 
     def next_inputs(self):
-        return [next(it) for it in self.iterators]
+        reals = [next(it) for it in self.iterators]
+        return reals if self.replicas == 1 else self.split_batch(reals)
 
     def run_step(self, reals):
         return self._compiled_step(reals)

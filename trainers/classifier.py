@@ -69,7 +69,8 @@ class ClassifierTrainer(TrainingLoop):
     main.load_data gives them for --gan_type classifier.
     """
 
-    def __init__(self, cfg, info, datasets, run_dir=None):
+    def __init__(self, cfg, info, datasets, run_dir=None, strategy=None):
+        # One device: config refuses --strategy / --cpu_replicas for --gan_type classifier (small nets).
         self.cfg, self.info = cfg, info
         self.train_ds, self.test_ds = datasets
         self.run_dir = Path(run_dir) if run_dir else None

@@ -175,6 +175,7 @@ class TrainingLoop:
     (what must be finite before a checkpoint is written)."""
 
     skip_nonfinite = False
+    workers = 1  # processes training together (--strategy multiworker): they must agree on when to stop
 
     # ------------------------------------------------------------------ hooks
     def describe(self, first):
@@ -193,6 +194,10 @@ class TrainingLoop:
         pass
 
     def checked_variables(self):
+        raise NotImplementedError
+
+    def agree_on_stop(self, requested):
+        """Multi-worker runs: the stop signal any worker received (its name), else None -- decided together."""
         raise NotImplementedError
 
     # ------------------------------------------------------------------ checkpoints
@@ -348,6 +353,8 @@ class TrainingLoop:
                 step += 1
                 pending.append((step, logs))  # tensors: no host sync until the next log point or checkpoint
                 stopping = stop.requested  # read once: a signal arriving later in this step is seen at the next
+                if self.workers > 1:  # every worker stops at the same step, or the others wait for it forever
+                    stopping = self.agree_on_stop(stopping)
                 last = step == cfg.iterations
                 at_log = step % cfg.log_interval == 0 or last
                 at_checkpoint = step % cfg.checkpoint_interval == 0 or last or stopping is not None

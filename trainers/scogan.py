@@ -49,7 +49,7 @@ def _build_sl(t):
 def _build_cc(t):
     t.encoder = classifiers.latent_encoder(t.input_shape, t.cfg.noise_dim, name="F")
     # The encoder has its own optimizer state (generator settings).
-    t.enc_opt = make_optimizer(t.cfg.optimizer, t.cfg.g_lr, t.cfg.g_beta1, t.cfg.g_beta2)
+    t.enc_opt = make_optimizer(t.cfg.optimizer, t.cfg.g_lr, t.cfg.g_beta1, t.cfg.g_beta2, t.cfg.mixed_precision)
     t.enc_opt.build(t.encoder.trainable_variables)
 
 

@@ -8,7 +8,8 @@
 # Reproducibility). Status 143 then requeues the job (`scontrol requeue`, which needs
 # #SBATCH --requeue); its next start runs the same command with --resume, which also serves the first start.
 #
-# Environment: PYTHON (default python), COUPLED_GAN_REPO (default $SLURM_SUBMIT_DIR, else the current folder).
+# Environment: PYTHON (default python), COUPLED_GAN_REPO (default $SLURM_SUBMIT_DIR, else the current folder),
+# COUPLED_GAN_PORT_BASE (multinode.sbatch: the first port of the workers on a node, default 8888).
 # Offline compute nodes: prepare data and weights on a login node and export TFDS_DATA_DIR (or pass
 # --data_dir), LPIPS_WEIGHTS_DIR, KERAS_HOME and COUPLED_GAN_CACHE before sbatch (sbatch exports them).
 
@@ -19,7 +20,8 @@ run_training() {
   local repo=${COUPLED_GAN_REPO:-${SLURM_SUBMIT_DIR:-$PWD}}
   cd "$repo" || return 2
   echo "[$(date -Is)] job ${SLURM_JOB_ID:-?} (restart ${SLURM_RESTART_COUNT:-0}) on $(hostname): $run_dir"
-  "${PYTHON:-python}" main.py --dir "$run_dir" --resume "$@" &
+  # LAUNCH: empty for one process (train/node.sbatch), "srun ..." for one process per node (multinode.sbatch).
+  ${LAUNCH:-} "${PYTHON:-python}" main.py --dir "$run_dir" --resume "$@" &
   local pid=$! status
   trap 'kill -USR1 "$pid" 2>/dev/null' USR1
   trap ':' TERM
