@@ -657,6 +657,9 @@ def _check_devices(cfg):
         if cfg.xla:
             raise ConfigError("--xla inside a replicated step fails on TF 2.21 (PITFALLS, tf.distribute): leave "
                               "--xla out with --strategy mirrored/multiworker")
+        if cfg.mixed_precision == "fp16":
+            raise ConfigError("--mixed_precision fp16 is not available with --strategy mirrored/multiworker (its loss "
+                              "scale skips updates inside the replicated step, untested): use bf16")
         if cfg.nonfinite == "skip":
             raise ConfigError("--nonfinite skip is not available with --strategy mirrored/multiworker (a skipped "
                               "update would need every replica's agreement inside the step): use --nonfinite stop")

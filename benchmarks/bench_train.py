@@ -5,8 +5,9 @@ the same model and data (the way the thesis prototype trained), side by side in 
                                      [--eager_steps 1] [--append]
 
 For each configuration, after a warm-up step: the median seconds per iteration over `rounds` rounds of `steps`
-compiled iterations, and of `eager_steps` eager iterations (the same AdversarialTrainer.train_step, not
-wrapped in tf.function); iterations/s, generated images/s, the FLOPs of one iteration counted from the layers'
+compiled iterations, and of `eager_steps` eager iterations of two baselines: the same AdversarialTrainer.train_step
+not wrapped in tf.function, and a hand-written plain eager loop of the same nets (`hand_eager_loop`, the way
+the thesis prototype trained); iterations/s, generated images/s, the FLOPs of one iteration counted from the layers'
 shapes (benchmarks/flops.py: dense layers and convolutions, forward and backward, the gradient penalty's double
 backward) and the achieved FLOP/s against this device's float32 matmul peak, measured in the same run. The
 printed line also gives TF's profiler count on the traced step ("profiler"), an upper bound only: it counts
@@ -82,6 +83,45 @@ def matmul_peak(n=2048, reps=10, dtype=tf.float32) -> float:
     return 2.0 * n ** 3 * reps / (time.perf_counter() - t0)
 
 
+def hand_eager_loop(t):
+    """One iteration written the way the thesis prototype trained: plain Python and eager GradientTapes over the
+    trainer's own nets, each generator run whole (no shared trunk), WGAN-GP by an inner tape, fresh noise from
+    tf.random, its own Adam optimizers, none of our trainer's machinery (no registries, logs dict, finite checks).
+    A second baseline beside `t.train_step` run eagerly; it moves the trainer's weights (timing only)."""
+    import keras
+    import penalties
+    cfg = t.cfg
+    g_opt = keras.optimizers.Adam(cfg.g_lr, cfg.g_beta1, cfg.g_beta2)
+    d_opt = keras.optimizers.Adam(cfg.d_lr, cfg.d_beta1, cfg.d_beta2)
+    g_opt.build(t.g_vars)
+    d_opt.build(t.d_vars)
+    gp = cfg.disc_penalty == "wgan-gp"
+
+    def step(reals):
+        b = reals[0].shape[1]
+        for k in range(cfg.disc_iters):
+            z = tf.random.uniform([b, cfg.noise_dim], -1.0, 1.0)
+            with tf.GradientTape() as tape:
+                total = 0.0
+                for g, d, r in zip(t.generators, t.discriminators, reals):
+                    fake = g(z, training=True)
+                    total += t.loss.discriminator(d(r[k], training=True), d(fake, training=True))
+                    if gp:
+                        alpha = tf.random.uniform([b, 1, 1, 1])
+                        total += cfg.gp_weight * penalties.gradient_penalty(d, r[k], fake, alpha)
+            d_opt.apply_gradients(zip(tape.gradient(total, t.d_vars), t.d_vars))
+        z = tf.random.uniform([b, cfg.noise_dim], -1.0, 1.0)
+        with tf.GradientTape() as tape:
+            outs = [g.call_with_features(z, training=True) for g in t.generators]
+            fakes, features = [o[0] for o in outs], [o[1] for o in outs]
+            total = sum(t.loss.generator(d(f, training=True)) for f, d in zip(fakes, t.discriminators))
+            total += sum(t.coupling_terms(z, fakes, features, [r[-1] for r in reals]).values())
+        g_opt.apply_gradients(zip(tape.gradient(total, t.g_vars), t.g_vars))
+        return {"g_total": total}
+
+    return step
+
+
 def seconds(fn, reals, steps):
     t0 = time.perf_counter()
     for _ in range(steps):
@@ -111,15 +151,19 @@ def main():
         prof = profiler_flops(t, reals)
         float(t._compiled_step(reals)["g_total"])   # trace + warm up
         float(t.train_step(reals)["g_total"])       # eager warm-up
-        compiled, eager = [], []
+        hand_step = hand_eager_loop(t)
+        float(hand_step(reals)["g_total"])
+        compiled, eager, hand = [], [], []
         for _ in range(a.rounds):
             compiled.append(seconds(t._compiled_step, reals, a.steps))
             eager.append(seconds(t.train_step, reals, a.eager_steps))
-        c, e = float(np.median(compiled)), float(np.median(eager))
+            hand.append(seconds(hand_step, reals, a.eager_steps))
+        c, e, h = float(np.median(compiled)), float(np.median(eager)), float(np.median(hand))
         line = (f"{name} batch {a.batch_size}: compiled {c:.3f} s/it ({1 / c:.3f} it/s, {2 * a.batch_size / c:.0f} "
                 f"images/s), eager {e:.3f} s/it, speed-up {e / c:.2f}x; {flops / 1e9:.1f} GFLOP/it, "
                 f"{flops / c / 1e9:.1f} GFLOP/s = {flops / c / peak:.0%} of the matmul peak {peak / 1e9:.0f} GFLOP/s "
-                f"({device}); profiler {prof / 1e9:.1f} GFLOP/it (upper bound)")
+                f"({device}); profiler {prof / 1e9:.1f} GFLOP/it (upper bound); hand-written eager loop {h:.3f} "
+                f"s/it, speed-up {h / c:.2f}x")
         print(line, flush=True)
         rows.append((name, c, e, flops, peak))
         for mp in [m for m in a.mixed_precision.split(",") if m != "none"]:
@@ -133,7 +177,8 @@ def main():
             cm, c32 = float(np.median(cm)), float(np.median(c32))
             peak_mp = matmul_peak(dtype=tf.bfloat16 if mp == "bf16" else tf.float16)
             print(f"{name}+{mp} batch {a.batch_size}: compiled {cm:.3f} s/it against float32 compiled {c32:.3f} "
-                  f"({c32 / cm:.2f}x) and float32 eager {e:.3f} ({e / cm:.2f}x); {flops / cm / 1e9:.1f} GFLOP/s = "
+                  f"({c32 / cm:.2f}x), float32 eager {e:.3f} ({e / cm:.2f}x) and the hand-written float32 eager "
+                  f"loop {h:.3f} ({h / cm:.2f}x); {flops / cm / 1e9:.1f} GFLOP/s = "
                   f"{flops / cm / peak_mp:.0%} of the {mp} matmul peak {peak_mp / 1e9:.0f} GFLOP/s", flush=True)
             rows.append((f"{name}+{mp}", cm, e, flops, peak_mp))
     if a.append:

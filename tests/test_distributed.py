@@ -47,6 +47,8 @@ def test_two_replicas_equal_one_device_on_the_same_global_batch(replicated, case
     (dict(cpu_replicas=2), "add --strategy mirrored"),
     (dict(strategy="mirrored", xla=True, disc_penalty="none"), "--xla inside a replicated step"),
     (dict(strategy="mirrored", nonfinite="skip"), "--nonfinite skip is not available"),
+    (dict(strategy="mirrored", mixed_precision="fp16"), "--mixed_precision fp16 is not available"),
+    (dict(strategy="multiworker"), "--strategy multiworker needs --dir"),
     (dict(strategy="mirrored", cpu_replicas=0), "--cpu_replicas must be at least 1"),
 ])
 def test_refused_combinations(flags, message):
