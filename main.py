@@ -134,21 +134,30 @@ def _strategy(cfg):
     return strategy
 
 
-def _run_worker(cfg, resuming, strategy):
-    """A non-chief worker of --strategy multiworker: the same steps as the chief (every collective needs every
-    worker), its writes into a scratch folder deleted at the end; the chief alone writes the run folder. A resume
-    restores the chief's latest checkpoint (its copy in the scratch folder)."""
+def _seed(cfg):
+    import keras
+    keras.utils.set_random_seed(cfg.seed)  # before the data pipelines: their shuffles use the global seed
+    if cfg.deterministic:
+        import tensorflow as tf
+        tf.config.experimental.enable_op_determinism()
+
+
+def _run_worker(cfg, strategy):
+    """A non-chief worker of --strategy multiworker: the same data order and steps as the chief (every collective
+    needs every worker), its writes into a scratch folder deleted at the end; the chief alone writes the run
+    folder. With --resume it restores the chief's latest checkpoint (a copy in the scratch folder; the chief
+    writes none before the first step, which needs every worker), or starts from step 0 as the chief does."""
     import tempfile
     from trainers import get_trainer
+    _seed(cfg)
     cfg = with_classifier(cfg)
     datasets, info = load_data(cfg)
     scratch = Path(tempfile.mkdtemp(prefix="coupled_gan_worker_"))
     try:
         run_dir = prepare_run_dir(scratch / "run", resume=False, overwrite=False)
-        if resuming and os.path.isdir(os.path.join(cfg.dir, "checkpoints")):
+        if cfg.resume and os.path.isdir(os.path.join(cfg.dir, "checkpoints")):
             shutil.copytree(os.path.join(cfg.dir, "checkpoints"), run_dir / "checkpoints")
-        trainer = get_trainer(cfg.gan_type)(dataclasses.replace(cfg, resume=resuming), info, datasets, run_dir,
-                                            strategy=strategy)
+        trainer = get_trainer(cfg.gan_type)(cfg, info, datasets, run_dir, strategy=strategy)
         trainer.fit()
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
@@ -158,19 +167,16 @@ def _run_worker(cfg, resuming, strategy):
 def run(argv=None):
     from trainers import get_trainer
     cfg = parse_config(sys.argv[1:] if argv is None else argv, _data_defaults)
+    strategy = _strategy(cfg)  # before any TensorFlow op: --cpu_replicas splits the CPU first
+    import devices
+    if not devices.is_chief(strategy):
+        # Before looking at the folder: the chief may be writing it already (workers start seconds apart).
+        return _run_worker(cfg, strategy)
     resuming = cfg.resume and os.path.isfile(os.path.join(cfg.dir, "config.json"))
     starting = cfg.resume and not resuming
     if starting:
         cfg = _start_of_a_resume(cfg)
-    strategy = _strategy(cfg)  # before any TensorFlow op: --cpu_replicas splits the CPU first
-    import devices
-    if not devices.is_chief(strategy):
-        return _run_worker(cfg, resuming, strategy)
-    import keras
-    keras.utils.set_random_seed(cfg.seed)  # before the data pipelines: their shuffles use the global seed
-    if cfg.deterministic:
-        import tensorflow as tf
-        tf.config.experimental.enable_op_determinism()
+    _seed(cfg)
     cfg = with_classifier(cfg)
     log(f"loading {cfg.data_name} ...")
     datasets, info = load_data(cfg)
