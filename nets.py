@@ -39,6 +39,8 @@ class NetOptions:
     b_init: str = "zeros"
     prelu_init: float = 0.25
     d_norm: str = "batch"  # normalisation in the discriminator; WGAN-GP needs "layer" or "none"
+    # Multiplies the generators' hidden channels (1: the thesis tables); the offline demo's 0.25 (config.py).
+    g_width: float = 1.0
     # Under N replicas (devices.py): BatchNorm's batch statistics over the global batch (an all-reduce per
     # layer), so that replicas compute what one device computes; off on one device.
     sync_batchnorm: bool = False
@@ -85,8 +87,14 @@ def _block(block_layers, name):
 
 # ---------------------------------------------------------------- block tables (one entry = one table row)
 
+def _width(filters, net_options):
+    return max(1, int(round(filters * net_options.g_width)))
+
+
 def _gen_upsampling(net_options, start_filters, ups, kernel, out_kernel, name):
-    """Dense -> 4x4xF, then stride-2 transposed convs; BN before PReLU; tanh output (Tables 3.1, A.1, A.3)."""
+    """Dense -> 4x4xF, then stride-2 transposed convs; BN before PReLU; tanh output (Tables 3.1, A.1, A.3).
+    Hidden widths times net_options.g_width."""
+    start_filters, ups = _width(start_filters, net_options), [_width(f, net_options) for f in ups]
     blocks = [_block([_dense(4 * 4 * start_filters, net_options), layers.Reshape((4, 4, start_filters)),
                       _batchnorm(net_options), _prelu(net_options, True)], f"{name}_fc")]
     for i, f in enumerate(ups):
@@ -105,10 +113,11 @@ def gen_blocks(arch: str, net_options: NetOptions, name="G"):
     if arch == "cogan256":  # Table A.3: 4 -> 256, output 3x3 conv
         return _gen_upsampling(net_options, 2048, (1024, 512, 256, 128, 64, 32), 4, 3, name)
     if arch == "dcgan64":  # Radford et al. 2016, Fig. 1
-        blocks = [_block([_dense(4 * 4 * 1024, net_options), layers.Reshape((4, 4, 1024)),
+        top = _width(1024, net_options)
+        blocks = [_block([_dense(4 * 4 * top, net_options), layers.Reshape((4, 4, top)),
                           _batchnorm(net_options), layers.ReLU()], f"{name}_fc")]
         for i, f in enumerate((512, 256, 128)):
-            blocks.append(_block([_conv(f, 5, 2, net_options, transpose=True), _batchnorm(net_options),
+            blocks.append(_block([_conv(_width(f, net_options), 5, 2, net_options, transpose=True), _batchnorm(net_options),
                                   layers.ReLU()], f"{name}_up{i + 1}"))
         blocks.append(_block([_conv(net_options.channels, 5, 2, net_options, transpose=True),
                               layers.Activation("tanh", dtype="float32")], f"{name}_out"))

@@ -36,7 +36,7 @@ def load_run(run_dir, step=None) -> LoadedRun:
         raise ConfigError(f"{run_dir} holds a classifier run: it has no generators to sample "
                           f"(load its classifier.keras with classifiers.load_classifier)")
     net_options = nets.NetOptions(channels=3, noise_dim=cfg.noise_dim, w_init=cfg.w_init, b_init=cfg.b_init,
-                        prelu_init=cfg.prelu_init, d_norm=cfg.d_norm)
+                        prelu_init=cfg.prelu_init, d_norm=cfg.d_norm, g_width=cfg.g_width)
     domains = 1 if cfg.gan_type == "gan" else 2
     gens = nets.build_generators(cfg.arch, net_options, domains=domains, shared=cfg.shared_layers_g)
     from trainers.loop import restore_readable

@@ -60,3 +60,15 @@ def _console_logging():
     it calls a library function directly or through the command line, in any order."""
     import run_folder
     run_folder.log_to_console()
+
+
+@pytest.fixture(autouse=True, scope="module")
+def _release_models():
+    """After each test file, drop what Keras and TensorFlow keep of its nets and traced steps: a process that
+    runs many files (a pytest-xdist worker runs half the suite) would otherwise grow by gigabytes."""
+    yield
+    import gc
+    import sys
+    if "keras" in sys.modules:
+        sys.modules["keras"].backend.clear_session()
+    gc.collect()

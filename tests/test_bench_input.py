@@ -37,4 +37,6 @@ def test_measure_folder_gives_a_sane_rate_and_memory(tmp_path):
     r = bench_input.measure_folder(folder, batch_size=8, disc_iters=5, batches=3, warmup=1)
     assert r["files"] == 50
     assert 10 < r["images_per_s"] < 1e6   # 120 images decoded and resized on a CPU
-    assert r["startup_s"] > 0 and 0 < r["rss_import_mb"] <= r["peak_rss_mb"] < 4096
+    # This process ran other tests before (its peak is theirs): the pipeline's own growth is what is bounded.
+    assert r["startup_s"] > 0 and 0 < r["rss_import_mb"] <= r["peak_rss_mb"]
+    assert r["rss_end_mb"] - r["rss_import_mb"] < 1024

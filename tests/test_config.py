@@ -17,8 +17,24 @@ def test_defaults_are_the_offline_cogan_demo():
     assert (cfg.shared_layers_g, cfg.shared_layers_d) == (4, 3)
     # The offline demo keeps the DCGAN setting of ch. 3 (fast on a CPU); --preset thesis gives sec. 5.1.
     assert (cfg.preset, cfg.loss, cfg.disc_penalty, cfg.disc_iters) == ("dcgan", "nonsat", "none", 1)
-    assert cfg.iterations == 250 and cfg.batch_size == 64
+    # Table 3.1's generator at a quarter of its channels, 3,000 iterations of batch 32: recognisable digit pairs in
+    # ~9 minutes on 2 CPU cores (README, "The offline demo").
+    assert (cfg.iterations, cfg.batch_size, cfg.g_width, cfg.sample_interval) == (3000, 32, 0.25, 250)
     assert parse("--preset", "thesis").disc_iters == 5
+    assert parse("--g_width", "1").g_width == 1.0
+    # Other data get the thesis's widths.
+    assert parse("--cogan_data", "mnist2edge").g_width == 1.0
+
+
+def test_a_run_saved_before_g_width_resumes_with_the_full_generator(tmp_path):
+    """Demo runs saved before --g_width existed trained Table 3.1's full generator: their config.json has no
+    g_width, and resuming one keeps 1 (the demo's 0.25 would not restore their checkpoint)."""
+    saved = parse("--dir", str(tmp_path), "--iterations", "250", "--batch_size", "64").to_dict()
+    saved.pop("g_width")
+    (tmp_path / "config.json").write_text(json.dumps(saved))
+    assert parse("--dir", str(tmp_path), "--resume").g_width == 1.0
+    with pytest.raises(ConfigError, match="g_width must be positive"):
+        parse("--g_width", "0")
 
 
 @pytest.mark.parametrize("gan_type", ["cogan", "scogan"])

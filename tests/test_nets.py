@@ -88,6 +88,21 @@ def test_architecture_matches_table(arch, size, gtab, dtab):
     assert d.count_params() == sum(r[2] for r in dtab)
 
 
+def test_generator_width_scales_the_hidden_channels_only():
+    """--g_width 0.25 (the offline demo): Table 3.1's layout with a quarter of its hidden channels, the same
+    output; the discriminator is Table 3.2's."""
+    o = nets.NetOptions(channels=3, noise_dim=100, g_width=0.25)
+    g = nets.build_generators("cogan32", o, domains=1)[0]
+    d = nets.build_discriminators("cogan32", o, (32, 32, 3), domains=1)[0]
+    assert block_table(g, tf.zeros((1, 100))) == [
+        ("fc", (4, 4, 256), dense(100, 4096) + bn(256) + prelu(256)),
+        ("up1", (8, 8, 128), conv(3, 256, 128) + bn(128) + prelu(128)),
+        ("up2", (16, 16, 64), conv(3, 128, 64) + bn(64) + prelu(64)),
+        ("up3", (32, 32, 32), conv(3, 64, 32) + bn(32) + prelu(32)),
+        ("out", (32, 32, 3), conv(6, 32, 3))]
+    assert block_table(d, tf.zeros((1, 32, 32, 3))) == D32
+
+
 def test_generator_output_range_and_features():
     g = nets.build_generators("cogan32", O, domains=1)[0]
     img, feats = g.call_with_features(tf.random.uniform((2, 100), -1, 1), training=False)

@@ -66,7 +66,7 @@ class AdversarialTrainer(TrainingLoop):
         self.workers = int(getattr(self.strategy.extended, "_num_workers", 1))
         self.options = nets.NetOptions(channels=info.shape[-1], noise_dim=cfg.noise_dim, w_init=cfg.w_init,
                                        b_init=cfg.b_init, prelu_init=cfg.prelu_init, d_norm=cfg.d_norm,
-                                       sync_batchnorm=self.replicas > 1)
+                                       g_width=cfg.g_width, sync_batchnorm=self.replicas > 1)
         keras.utils.set_random_seed(cfg.seed)
         with self.strategy.scope():  # every variable (nets, optimizer slots, step) mirrored on the replicas
             with precision.policy(cfg.mixed_precision):  # the nets of the model and of its couplings
