@@ -117,8 +117,8 @@ def gen_blocks(arch: str, net_options: NetOptions, name="G"):
         blocks = [_block([_dense(4 * 4 * top, net_options), layers.Reshape((4, 4, top)),
                           _batchnorm(net_options), layers.ReLU()], f"{name}_fc")]
         for i, f in enumerate((512, 256, 128)):
-            blocks.append(_block([_conv(_width(f, net_options), 5, 2, net_options, transpose=True), _batchnorm(net_options),
-                                  layers.ReLU()], f"{name}_up{i + 1}"))
+            blocks.append(_block([_conv(_width(f, net_options), 5, 2, net_options, transpose=True),
+                                  _batchnorm(net_options), layers.ReLU()], f"{name}_up{i + 1}"))
         blocks.append(_block([_conv(net_options.channels, 5, 2, net_options, transpose=True),
                               layers.Activation("tanh", dtype="float32")], f"{name}_out"))
         return blocks

@@ -60,8 +60,8 @@ def _main(tmp_path, *flags):
     env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2")
     return subprocess.run([sys.executable, str(ROOT / "main.py"), "--cogan_data", "digits2edge", "--dir",
                            str(tmp_path / "run"), "--iterations", "2", "--batch_size", "6", "--log_interval", "1",
-                           "--checkpoint_interval", "1", "--sample_interval", "2", "--preset", "dcgan", "--no_final_eval",
-                           "--sample_rows", "1", "--sample_cols", "2", *flags],
+                           "--checkpoint_interval", "1", "--sample_interval", "2", "--preset", "dcgan",
+                           "--no_final_eval", "--sample_rows", "1", "--sample_cols", "2", *flags],
                           capture_output=True, text=True, timeout=600, cwd=ROOT, env=env)
 
 
