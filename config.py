@@ -35,7 +35,12 @@ class ConfigError(ValueError):
 #   ch. 3 and sec. 4.1); the default of single GANs on images.
 # - wgan-gp: Gulrajani et al. (2017) as in sec. 2.5: Adam 1e-4 (0, 0.9), 5 critic steps, LayerNorm in the
 #   critic (secs. 3.3.2, 5.3, 5.4).
-# - toy: sec. 2.3.2 (line 390): lr 1e-4 for both nets, z of 10, k = 1, Adam, batch 100, 2,000 iterations.
+# - toy: sec. 2.3.2 (line 390): lr 1e-4 for both nets, z of 10, k = 1, Adam, batch 100, 2,000 iterations, as the
+#   authors' code ran it (palminde/P10Project Main.py/Train.py, Nov.-Dec. 2019; README "The toy ring"): Adam
+#   beta1 0.5 (beta2 0.999) for both nets (Main.py from a5b2b96 to c3093cc), z ~ N(0, 1) (Train.py:
+#   tf.random.normal), and the thesis's "iterations" are that code's epochs of 5120 // 100 // k generator steps
+#   (Train.py `n_steps = batches_pr_epoch // args.disc_iters  # Steps per epoch (Generator iterations)`, 1899bab
+#   to 6bdb9e7): 2,000 x 51 = 102,000 generator steps at k = 1.
 PRESETS = {
     "thesis": dict(loss="wgan", disc_penalty="wgan-gp", disc_iters=5, g_lr=2e-4, d_lr=2e-4,
                    g_beta1=0.5, g_beta2=0.999, d_beta1=0.5, d_beta2=0.999),
@@ -44,8 +49,8 @@ PRESETS = {
     "wgan-gp": dict(loss="wgan", disc_penalty="wgan-gp", disc_iters=5, g_lr=1e-4, d_lr=1e-4,
                     g_beta1=0.0, g_beta2=0.9, d_beta1=0.0, d_beta2=0.9, d_norm="layer"),
     "toy": dict(loss="nonsat", disc_penalty="none", disc_iters=1, g_lr=1e-4, d_lr=1e-4,
-                g_beta1=0.9, g_beta2=0.999, d_beta1=0.9, d_beta2=0.999, noise_dim=10, batch_size=100,
-                iterations=2000),
+                g_beta1=0.5, g_beta2=0.999, d_beta1=0.5, d_beta2=0.999, noise_dim=10, noise_type="normal",
+                batch_size=100, iterations=2000 * (5120 // 100)),
 }
 DEFAULT_NOISE_DIM = 100
 def data_settings(cfg) -> dict:
@@ -123,6 +128,9 @@ class Config:
     celeba_crop: str = _data("thesis", "CelebA: thesis = central crop of 0.7 of the aligned face, as the "
                              "authors' runs (default); square = the largest central square",
                              choices=("thesis", "square"))
+    toy_ring: str = _data("authors", "--dataset toy: authors = the thesis authors' ring (10 modes, radius 3, std "
+                          "0.05, a fixed set of 5,120 points reshuffled every epoch; default); metz = Metz et al.'s "
+                          "(radius 2, std 0.02, sampled afresh)", choices=("authors", "metz"))
     # schedule
     iterations: Optional[int] = _schedule(None, f"generator steps (default {DEFAULT_ITERATIONS}; offline demo "
                                           f"sets {DEMO_ITERATIONS['digits']}, toy preset "
@@ -149,6 +157,9 @@ class Config:
     # networks (thesis sec. 5.1)
     arch: Optional[str] = _nets(None, "cogan32, cogan128, cogan256, dcgan64, toy (default from image size)")
     noise_dim: Optional[int] = _nets(None, f"default {DEFAULT_NOISE_DIM} (sec. 5.1; toy preset 10)")
+    noise_type: Optional[str] = _nets(None, "distribution of z: uniform in [-1, 1] (default, sec. 5.1) or normal "
+                                      "N(0, 1) (toy preset: the authors' toy code; single GANs only)",
+                                      choices=("uniform", "normal"))
     shared_layers_g: Optional[int] = _nets(None, "generator layers shared from the input side (0: none)")
     shared_layers_d: Optional[int] = _nets(None, "discriminator layers shared from the output side")
     w_init: Optional[str] = _nets(None, "xavier (default, sec. 5.1) or normal = N(0, 0.02) (default for CelebA "
@@ -172,8 +183,11 @@ class Config:
                                           choices=("none", "wgan-gp", "clip"))
     gp_weight: float = _losses(10.0, "WGAN-GP lambda (default 10)")
     clip_value: float = _losses(0.01, "weight clipping bound (default 0.01)")
-    weight_decay: float = _losses(0.0, "L2 weight decay rate r: every kernel's gradient gains r*w, as Caffe/PyTorch "
-                                  "(default 0: the authors' code applied none; the thesis text says 0.0005)")
+    weight_decay: float = _losses(0.0, "L2 weight decay rate r: adds (r/2)*sum(w^2) over the kernels to each net's "
+                                  "loss, i.e. r*w to each kernel's gradient, as Caffe's and PyTorch's weight_decay. "
+                                  "Default 0: the authors' code applied none. The text's decay rates are such "
+                                  "rates (0.0005, sec. 5.1; 0.0001, CelebA, sec. 5.3); its term c*sum(w^2) "
+                                  "(line 701) read literally is 2c")
     # SCoGAN soft coupling (thesis ch. 4); weights as in the thesis experiments
     feature_regulariser: bool = _coupling(False, "FR, Eq. 4.1")
     fr_weight: float = _coupling(10.0, "alpha_FR (default 10.0; the thesis also used 100)")
@@ -209,7 +223,13 @@ class Config:
                              "image)", choices=("listing", "equation"))
     log_weight_difference: bool = _coupling(False, "log G1/G2 weight drift (Fig. 4.1)")
     # optimisers
-    optimizer: str = _optimisers("adam", "default adam", choices=("adam", "rmsprop"))
+    optimizer: str = _optimisers("adam", "default adam; sgd: plain gradient steps (the prototype's --optim_d sgd)",
+                                 choices=("adam", "rmsprop", "sgd"))
+    shared_update: str = _optimisers("listing", "listing: one update per network on its side's optimizer, one after "
+                                     "the other, as the thesis's code (Listings 6.12/6.13; a CoGAN shared layer "
+                                     "steps once per GAN; default); summed: one update of the summed objective, a "
+                                     "shared layer stepping once with both GANs' gradients (the CoGAN Caffe code)",
+                                     choices=("listing", "summed"))
     g_lr: Optional[float] = _optimisers(None, "generator learning rate (default from --preset)")
     d_lr: Optional[float] = _optimisers(None, "critic learning rate (default from --preset)")
     g_beta1: Optional[float] = _optimisers(None, "generator Adam beta1 (default from --preset)")
@@ -219,7 +239,8 @@ class Config:
     # outputs
     dir: Optional[str] = _outputs(None, "run folder (default runs/<gan_type>_<data>_<time>)")
     log_interval: int = _outputs(25, "iterations between log lines and losses.csv writes (default 25)")
-    sample_interval: Optional[int] = _outputs(None, "iterations between sample grids (default 500, demo sets 50)")
+    sample_interval: Optional[int] = _outputs(None, "iterations between sample grids (default 500, demo sets 50; "
+                                              "toy: 50 of the authors' epochs, 2550 at k 1)")
     checkpoint_interval: int = _outputs(1000, "iterations between checkpoints (default 1000)")
     sample_rows: int = _outputs(4, "rows of pairs in a sample grid (default 4)")
     sample_cols: int = _outputs(8, "columns of a sample grid (default 8)")
@@ -255,7 +276,7 @@ class Config:
     # Options added after runs were saved without them: a config.json that lacks one ran with the old behaviour,
     # so --resume / --evaluate / --config keep it (a missing key never silently changes what a run computes).
     LEGACY = {"g_width": 1.0, "fr_maps": "hidden", "fr_norm": "mean", "celeba_crop": "square",
-              "pl_form": "snapshot"}
+              "pl_form": "snapshot", "shared_update": "summed", "toy_ring": "metz", "noise_type": "uniform"}
 
     @classmethod
     def load(cls, path) -> "Config":
@@ -559,6 +580,10 @@ def resolve(cfg: Config, data_defaults) -> Config:
             setattr(cfg, k, v)
     if cfg.noise_dim is None:
         cfg.noise_dim = DEFAULT_NOISE_DIM
+    cfg.noise_type = cfg.noise_type or "uniform"
+    if cfg.noise_type != "uniform" and cfg.gan_type != "gan":
+        raise ConfigError(f"--noise_type {cfg.noise_type} is implemented for single GANs (--gan_type gan); coupled "
+                          f"runs draw z uniform in [-1, 1] (sec. 5.1)")
     if cfg.d_norm is None:
         cfg.d_norm = "layer" if cfg.disc_penalty == "wgan-gp" else "batch"
     if cfg.xla and cfg.deterministic:
@@ -638,7 +663,9 @@ def resolve(cfg: Config, data_defaults) -> Config:
     if cfg.g_width is None:
         cfg.g_width = DEMO_G_WIDTH.get(demo, 1.0)
     if cfg.sample_interval is None:
-        cfg.sample_interval = 50 if cfg.is_toy else 250 if demo else 500
+        # toy: every 50 of the authors' epochs (their --images_while_training 50; an epoch = 5120 // batch // k steps)
+        toy_epoch = max(1, 5120 // max(1, cfg.batch_size) // max(1, cfg.disc_iters))
+        cfg.sample_interval = 50 * toy_epoch if cfg.is_toy else 250 if demo else 500
     for name in ("iterations", "batch_size", "disc_iters", "noise_dim", "log_interval", "sample_interval",
                  "checkpoint_interval", "sample_rows", "sample_cols", "keep_checkpoints"):
         if getattr(cfg, name) < 1:

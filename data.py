@@ -38,7 +38,8 @@ from data_sources.pipelines import (AUTOTUNE, EVAL_BATCH_SIZE, TFDS_SHUFFLE_BUFF
                                     THESIS_CENTRAL_FRACTION, TOY_MODES, TOY_RADIUS, TOY_STD, _array_pipeline,
                                     _decode_encoded, _decodable, _domain_seed, _encoded_pipeline, _epoch_indices,
                                     _file_loader, _files_pipeline, _gray_loader, _one_pass, _to_model_range,
-                                    _toy_pipeline, center_crop_resize, ring_modes)
+                                    _toy_pipeline, TOY_RINGS, ToyRing, center_crop_resize, ring_modes, ring_set,
+                                    toy_ring)
 from data_sources.sources import _folder_images, _load_digits_array, _load_gray_set  # noqa: E402
 from data_sources.specs import (CELEBA_ATTRIBUTES, CELEBA_CROPS, COGAN_DATASETS, CYCLE_GAN_SETS,  # noqa: E402
                                 DIGIT_CLASSES, DIGIT_TRANSFORMS, LABELLED_DATASETS, PRUNED_SVHN, SINGLE_DATASETS,
@@ -55,7 +56,7 @@ __all__ = [
     "PRUNED_SVHN", "SINGLE_DATASETS", "SPLIT_SEED", "TEST_FRACTION", "TFDS_SHUFFLE_BUFFER",
     "THESIS_CENTRAL_FRACTION", "TOY_MODES", "TOY_RADIUS", "TOY_STD", "TRANSFORMS", "center_crop_resize",
     "classifier_data_for", "default_image_size", "edge", "negative", "network_reachable", "read_celeba_attributes",
-    "read_idx", "ring_modes", "rotate", "split_halves", "split_test",
+    "read_idx", "ring_modes", "ring_set", "rotate", "split_halves", "split_test", "TOY_RINGS", "ToyRing", "toy_ring",
     "_array_pipeline", "_celeba_manual", "_class_folders", "_decodable", "_decode_encoded", "_digit_arrays",
     "_domain_seed", "_encoded_pipeline", "_epoch_indices", "_file_loader", "_files_pipeline", "_find_idx",
     "_find_idx_file", "_folder_images", "_gray_loader", "_held_out", "_import_tfds", "_load_digits_array",
@@ -116,10 +117,11 @@ def load_pair(name: str | None, *, batch_size: int, seed: int, domain_a: str | N
 
 def load_single(name: str | None, *, batch_size: int, seed: int, domain_a: str | None = None,
                 data_dir: str | None = None, image_size: int | None = None, download: bool = True,
-                celeba_crop: str = "thesis"):
+                celeba_crop: str = "thesis", toy_ring: str = "authors"):
     """One domain for a single GAN -> (dataset, DataInfo): a name of SINGLE_DATASETS (or an entry of
-    specs.REGISTRY with a single loader), or name=None and a folder `domain_a`. `toy` is the ring of Gaussians
-    of thesis sec. 2.3.2, batches of shape (B, 2). `celeba_crop`: as load_pair (CelebA only)."""
+    specs.REGISTRY with a single loader), or name=None and a folder `domain_a`. `toy` is a ring of Gaussians
+    of thesis sec. 2.3.2, batches of shape (B, 2): `toy_ring` names which (TOY_RINGS: the authors' fixed set of
+    5,120 points, or Metz et al.'s ring sampled afresh). `celeba_crop`: as load_pair (CelebA only)."""
     _check_batch(batch_size)
     _check_crop(celeba_crop)
     if name and domain_a:
@@ -131,7 +133,7 @@ def load_single(name: str | None, *, batch_size: int, seed: int, domain_a: str |
     if spec.single is None:
         raise _unknown(name, "single-GAN", list(SINGLE_DATASETS) + ["or a folder with --domain_a"])
     req = _request(name, image_size, spec, batch_size=batch_size, seed=seed, data_dir=data_dir, download=download,
-                   celeba_crop=celeba_crop, domain_a=domain_a)
+                   celeba_crop=celeba_crop, domain_a=domain_a, toy_ring=toy_ring)
     out = specs.load_function(spec.single)(low, req)
     if isinstance(out, np.ndarray):
         return _streams(low, req, (out,), (seed,))

@@ -294,8 +294,9 @@ def evaluate(run_dir, *, num=None, step=None, net="alex", eval_classifier=None, 
 def evaluate_toy(run_dir, cfg, *, num=None, step=None) -> dict:
     """Mode coverage of a toy-ring run (thesis sec. 2.3.2): metrics.json, metrics.md and modes.png in `run_dir`.
 
-    num: generated points (default: cfg.eval_pairs, else TOY_SAMPLES), from uniform noise in [-1, 1] (the
-    training noise) drawn with EVAL_SEED, in fixed chunks: the points do not depend on how the call is batched.
+    num: generated points (default: cfg.eval_pairs, else TOY_SAMPLES), from the training noise (cfg.noise_type:
+    uniform in [-1, 1] or N(0, 1)) drawn with EVAL_SEED, in fixed chunks: the points do not depend on how the call
+    is batched. They are scored against the ring the run trained on (cfg.toy_ring: its centres and std).
     """
     import tensorflow as tf
 
@@ -319,16 +320,19 @@ def evaluate_toy(run_dir, cfg, *, num=None, step=None) -> dict:
     zgen = tf.random.Generator.from_seed(EVAL_SEED)
     points = []
     for i in range(0, n, TOY_SAMPLES):
-        z = zgen.uniform([min(TOY_SAMPLES, n - i), noise_dim], -1.0, 1.0)
+        shape = [min(TOY_SAMPLES, n - i), noise_dim]
+        z = zgen.normal(shape) if cfg.noise_type == "normal" else zgen.uniform(shape, -1.0, 1.0)
         points.append(np.asarray(g(z, training=False), np.float64).reshape(len(z), -1))
     points = np.concatenate(points)
-    centres = data.ring_modes()
-    coverage = mode_coverage(points, centres, data.TOY_STD)
+    ring = data.toy_ring(cfg.toy_ring)
+    centres = data.ring_modes(ring.modes, ring.radius)
+    coverage = mode_coverage(points, centres, ring.std)
     figure = run_dir / "modes.png"
     run_folder.save_scatter(figure, points, centres)
     result = {"run_dir": str(run_dir), "step": run.step, "gan_type": cfg.gan_type, "data": cfg.data_name,
               "samples": n, "samples_source": source, "seed": EVAL_SEED,
-              "ring": {"modes": int(len(centres)), "radius": float(data.TOY_RADIUS), "std": float(data.TOY_STD)},
+              "ring": {"name": cfg.toy_ring, "modes": int(len(centres)), "radius": float(ring.radius),
+                       "std": float(ring.std), "size": ring.size}, "noise": cfg.noise_type,
               "modes": coverage, "figures": {"scatter": figure.name}}
     result["seconds"] = round(time.time() - t0, 1)
     _write_metrics(run_dir, result, markdown.render_toy(result))

@@ -65,16 +65,19 @@ def _add(*exps):
 # - MNIST2SVHN runs use `mnist2svhn_prune`: the thesis trained on SVHN pruned of the images its MNIST+SVHN
 #   classifier scores <= 40 % (sec. 2.7, line 546).
 
-_WD_51 = ("The text states L2 weight decay 0.0005 (sec. 5.1, line 996); the authors' code did not apply it, so "
-          "none is set: add `--weight_decay 0.0005` to follow the text.")
-_WD_52 = ("The text states L2 weight decay 0.0005 (sec. 5.2 takes sec. 5.1's settings, lines 1048 and 996); the "
-          "authors' code did not apply it, so none is set: add `--weight_decay 0.0005` to follow the text.")
-_WD_CH3_CELEBA = ("The text states the CoGAN Caffe code's L2 weight decay 0.0001 (sec. 3.3, lines 701-708); the "
-                  "authors' code did not apply it, so none is set: add `--weight_decay 0.0001` to follow the text.")
-_WD_53 = ("The text states L2 weight decay 0.0001 (sec. 5.3, line 1103); the authors' code did not apply it, so "
-          "none is set: add `--weight_decay 0.0001` to follow the text.")
-_WD_54 = ("The text states L2 weight decay 0.0001 (sec. 5.4 takes sec. 5.3's settings, lines 1160 and 1103); the "
-          "authors' code did not apply it, so none is set: add `--weight_decay 0.0001` to follow the text.")
+def _wd(rate, where):
+    """A note's weight-decay sentence; the rule (README, 'Weight decay') in short: `--weight_decay r` adds r * w to
+    each kernel's gradient, the text's decay rates are such solver rates, its term c * sum(w^2) (line 701) is 2c."""
+    return (f"Weight decay: none is set, as the authors' code applied none. The text's decay rate {rate} ({where}) "
+            f"is `--weight_decay {rate}`; its term c * sum(w^2) (line 701) read literally, with c = {rate}, is "
+            f"`--weight_decay {2 * rate:g}`.")
+
+
+_WD_51 = _wd(0.0005, "sec. 5.1, line 996")
+_WD_52 = _wd(0.0005, "sec. 5.2 takes sec. 5.1's settings, lines 1048 and 996")
+_WD_CH3_CELEBA = _wd(0.0001, "the CoGAN Caffe code's, sec. 3.3, line 708")
+_WD_53 = _wd(0.0001, "sec. 5.3, line 1103")
+_WD_54 = _wd(0.0001, "sec. 5.4 takes sec. 5.3's settings, lines 1160 and 1103")
 _PRUNE = ("Data: mnist2svhn_prune, SVHN pruned as in sec. 2.7 (line 546: images whose top MNIST+SVHN softmax "
           "is <= 0.4 dropped, 73,257 -> 70,262; the classifier is trained once and cached); `--cogan_data "
           "mnist2svhn` trains on all of SVHN.")
@@ -87,31 +90,66 @@ _CELEBA_DOMAINS = ("Domain 1 = faces with the attribute, domain 2 = without (dat
 _CH5_COGAN = ("CoGAN column: trained with the section's settings and the table's hard sharing. The numbers differ "
               "from chapter 3's CoGAN runs, so the column is read as a new run under chapter 5's settings.")
 
+
+def _toy_steps(epochs, k, points=5120, batch=100):
+    """Generator steps of `epochs` of the authors' toy loop: each epoch ran (points // batch) // k generator steps,
+    k critic steps each (palminde/P10Project Train.py, 1899bab to 6bdb9e7: `n_steps = batches_pr_epoch //
+    args.disc_iters  # Steps per epoch (Generator iterations)`). The thesis's toy "iterations" count these epochs
+    (README "The toy ring")."""
+    return epochs * (points // batch // k)
+
+
+_TOY = ("As the authors' code ran it (palminde/P10Project, Nov.-Dec. 2019; README 'The toy ring'): their ring "
+        "(10 modes, radius 3, std 0.05, a fixed set of 5,120 points reshuffled every epoch; Data.py "
+        "createToyDataRing from 1899bab), z ~ N(0, 1) (Train.py tf.random.normal), Keras' default initialisation "
+        "(Glorot uniform, zero biases), and the text's iterations read as that code's epochs of 51 // k generator "
+        "steps (Train.py n_steps until 6bdb9e7; the loop of one generator step per iteration came in March 2020, "
+        "43d9d18), sample plots every 50 epochs (Main.py --images_while_training 50).")
+# Secs. 3.3.1/3.3.2 name "DCGAN hyperparameters" and no initialiser; sec. 2.6 lists DCGAN's, and the nets are the
+# CoGAN code's CelebA nets, whose initialiser sec. 5.3 copies. Set explicitly, not left to the data's defaults.
+_CH3_INIT = ("Initialisation N(0, 0.02): the 'DCGAN hyperparameters' are sec. 2.6's list, which includes a normal "
+             "initialisation with mean 0 (line 511, where the text writes standard deviation 0.2 for DCGAN's 0.02), "
+             "and these are the CoGAN code's CelebA nets, whose N(0, 0.02) sec. 5.3 copies (line 1103).")
+_CH3_WGANGP_INIT = ("Initialisation N(0, 0.02), as Tables 3.5/3.6's runs: line 778 changes the loss, the critic's "
+                    "normalisation and the optimiser settings, and sec. 2.5's settings (line 486) name no "
+                    "initialiser.")
+
 _add(
     # ------------------------------------------------------------------ sec. 2.3.2 / 2.5: mode collapse (toy ring)
     Experiment(
         name="gan_toy_k1",
         description="single GAN on the ring of 10 Gaussians, k = 1 critic step: learns all modes",
         reproduces="Fig. 2.10",
-        settings=dict(gan_type="gan", dataset="toy", arch="toy", preset="toy", disc_iters=1, noise_dim=10,
-                      batch_size=100, iterations=2000),
+        settings=dict(gan_type="gan", dataset="toy", toy_ring="authors", arch="toy", b_init="zeros", preset="toy",
+                      disc_iters=1, noise_dim=10, noise_type="normal", g_beta1=0.5, g_beta2=0.999, d_beta1=0.5,
+                      d_beta2=0.999, batch_size=100, iterations=_toy_steps(2000, 1),
+                      sample_interval=_toy_steps(50, 1)),
         notes="Sec. 2.3.2 (line 390): gen_lr = disc_lr = 0.0001, z_size 10, k 1, Adam, batch 100, 2000 "
-              "iterations; Table 2.1 lists a generator input of 100, the text's z_size 10 is used."),
+              "iterations; Table 2.1 lists a generator input of 100, the text's z_size 10 is used. " + _TOY),
     Experiment(
         name="gan_toy_k5",
         description="the same GAN with k = 5 critic steps: mode collapse (6 of 10 modes in the thesis)",
         reproduces="Fig. 2.11",
-        settings=dict(gan_type="gan", dataset="toy", arch="toy", preset="toy", disc_iters=5, noise_dim=10,
-                      batch_size=100, iterations=2000),
-        notes="Sec. 2.3.2 (line 392): Fig. 2.10's configuration with 5 discriminator iterations."),
+        settings=dict(gan_type="gan", dataset="toy", toy_ring="authors", arch="toy", b_init="zeros", preset="toy",
+                      disc_iters=5, noise_dim=10, noise_type="normal", g_beta1=0.5, g_beta2=0.999, d_beta1=0.5,
+                      d_beta2=0.999, batch_size=100, iterations=_toy_steps(2000, 5),
+                      sample_interval=_toy_steps(50, 5)),
+        notes="Sec. 2.3.2 (line 392): Fig. 2.10's configuration with 5 discriminator iterations. " + _TOY),
     Experiment(
         name="gan_toy_wgangp",
         description="the collapsing k = 5 configuration with WGAN-GP and its recommended settings",
         reproduces="Figs. 2.14, 2.15",
-        settings=dict(gan_type="gan", dataset="toy", arch="toy", preset="wgan-gp", disc_iters=5, noise_dim=10,
-                      batch_size=100, iterations=3000),
-        notes="Sec. 2.5 (lines 486-488): WGAN-GP lambda 10, Adam 1e-4 (0, 0.9) on the mode-collapsed "
-              "configuration (k 5, z 10, batch 100); the shape is learned 'after 3000 iterations', so 3000."),
+        settings=dict(gan_type="gan", dataset="toy", toy_ring="authors", arch="toy", b_init="zeros",
+                      preset="wgan-gp", disc_iters=5, noise_dim=10, noise_type="normal", d_norm="none",
+                      g_beta1=0.5, g_beta2=0.9, d_beta1=0.5, d_beta2=0.9, batch_size=100,
+                      iterations=_toy_steps(3000, 5), sample_interval=_toy_steps(50, 5)),
+        notes="Sec. 2.5 (lines 486-488): WGAN-GP lambda 10, lr 1e-4 on the mode-collapsed configuration (k 5, z "
+              "10, batch 100); the shape is learned 'after 3000 iterations', so 3000 of the authors' epochs. Adam "
+              "(0.5, 0.9): the authors' Main.py hard-coded beta_1=0.5, beta_2=0.9 from e39305f to 46d7e12 (Dec. 14, "
+              "2019), the hours in which the toy generator got its linear output (211a920) while the defaults were "
+              "loss wgan-gp, n_critic 5; the text names Gulrajani et al.'s (0, 0.9) (line 486): add `--g_beta1 0 "
+              "--d_beta1 0`. "
+              "No critic normalisation: Table 2.1's critic has none. " + _TOY),
 
     # ------------------------------------------------------------------ sec. 3.3: CoGAN on the MNIST variants
     Experiment(
@@ -169,25 +207,27 @@ _add(
         description="CoGAN, horse2zebra at 256x256, DCGAN settings, 35k iterations",
         reproduces="Table 3.3, Fig. 3.5a",
         settings=dict(gan_type="cogan", cogan_data="horse2zebra", image_size=256, arch="cogan256",
-                      shared_layers_g=6, shared_layers_d=7, preset="dcgan", iterations=35000, eval_pairs=1000),
+                      shared_layers_g=6, shared_layers_d=7, w_init="normal", preset="dcgan", iterations=35000,
+                      eval_pairs=1000),
         published=dict(gen1_vs_real1=0.7792, gen1_vs_real2=0.8185, gen2_vs_real1=0.7728, gen2_vs_real2=0.7546),
         source="Table 3.3 (rows Gen. horses / zebras, columns Real horses / zebras)",
         pairs=1000,
         notes="Sec. 3.3.1 (lines 733-735): Tables A.3/A.4, 35k iterations, DCGAN hyperparameters, 1000 samples "
-              "per set. No initialisation is stated: the default Xavier. The text's baseline (0.7062, sec. 5.4) "
-              "was measured at 128x128, so none is given here."),
+              "per set. The text's baseline (0.7062, sec. 5.4) was measured at 128x128, so none is given here. "
+              + _CH3_INIT),
     Experiment(
         name="cogan_apple2orange_256",
         description="CoGAN, apple2orange at 256x256, DCGAN settings, 35k iterations",
         reproduces="Table 3.4, Fig. 3.5b",
         settings=dict(gan_type="cogan", cogan_data="apple2orange", image_size=256, arch="cogan256",
-                      shared_layers_g=6, shared_layers_d=7, preset="dcgan", iterations=35000, eval_pairs=995),
+                      shared_layers_g=6, shared_layers_d=7, w_init="normal", preset="dcgan", iterations=35000,
+                      eval_pairs=995),
         published=dict(gen1_vs_real1=0.8388, gen1_vs_real2=0.8693, gen2_vs_real1=0.9005, gen2_vs_real2=0.8944),
         source="Table 3.4 (rows Gen. apples / oranges, columns Real apples / oranges)",
         pairs=995,
         notes="Sec. 3.3.1 (lines 733-735). The text gives 1000 samples for horse2zebra and none for "
-              "apple2orange, which has only 995 apples: 995, as sec. 5.4 (line 1160). No initialisation is "
-              "stated: the default Xavier. The baseline 0.7013 (sec. 5.4) was measured at 128x128: none here."),
+              "apple2orange, which has only 995 apples: 995, as sec. 5.4 (line 1160). The baseline 0.7013 (sec. "
+              "5.4) was measured at 128x128: none here. " + _CH3_INIT),
 
     # ------------------------------------------------------------------ sec. 3.3.2: domain issue, 128x128
     Experiment(
@@ -195,49 +235,53 @@ _add(
         description="CoGAN, horse2zebra at 128x128 (CelebA nets), DCGAN settings, 35k iterations",
         reproduces="Table 3.5, Fig. 3.6a",
         settings=dict(gan_type="cogan", cogan_data="horse2zebra", image_size=128, arch="cogan128",
-                      shared_layers_g=5, shared_layers_d=7, preset="dcgan", iterations=35000, eval_pairs=1000),
+                      shared_layers_g=5, shared_layers_d=7, w_init="normal", preset="dcgan", iterations=35000,
+                      eval_pairs=1000),
         published=dict(gen1_vs_real1=0.8906, gen1_vs_real2=0.9594, gen2_vs_real1=0.6923, gen2_vs_real2=0.7024,
                        real1_vs_real2=0.7062),
         source="Table 3.5 (rows Gen. horses / zebras, columns Real horses / zebras); baseline sec. 5.4 (line 1160)",
         pairs=1000,
-        notes="Sec. 3.3.2 (line 758): Tables A.1/A.2, 35k iterations, DCGAN settings. No initialisation is "
-              "stated: the default Xavier. Pairs: sec. 5.4's 1000 for horse2zebra (line 1160)."),
+        notes="Sec. 3.3.2 (line 758): Tables A.1/A.2, 35k iterations, DCGAN settings. Pairs: sec. 5.4's 1000 "
+              "for horse2zebra (line 1160). " + _CH3_INIT),
     Experiment(
         name="cogan_apple2orange_128",
         description="CoGAN, apple2orange at 128x128 (CelebA nets), DCGAN settings, 35k iterations",
         reproduces="Table 3.6, Fig. 3.7a",
         settings=dict(gan_type="cogan", cogan_data="apple2orange", image_size=128, arch="cogan128",
-                      shared_layers_g=5, shared_layers_d=7, preset="dcgan", iterations=35000, eval_pairs=995),
+                      shared_layers_g=5, shared_layers_d=7, w_init="normal", preset="dcgan", iterations=35000,
+                      eval_pairs=995),
         published=dict(gen1_vs_real1=0.7345, gen1_vs_real2=0.7756, gen2_vs_real1=0.7402, gen2_vs_real2=0.7169,
                        real1_vs_real2=0.7013),
         source="Table 3.6 (rows Gen. apples / oranges, columns Real apples / oranges); baseline sec. 5.4 (line 1160)",
         pairs=995,
-        notes="Sec. 3.3.2 (line 758): Tables A.1/A.2, 35k iterations, DCGAN settings. No initialisation is "
-              "stated: the default Xavier. Pairs: sec. 5.4's 995 for apple2orange (line 1160)."),
+        notes="Sec. 3.3.2 (line 758): Tables A.1/A.2, 35k iterations, DCGAN settings. Pairs: sec. 5.4's 995 "
+              "for apple2orange (line 1160). " + _CH3_INIT),
     Experiment(
         name="cogan_horse2zebra_128_wgangp",
         description="CoGAN, horse2zebra at 128x128 with WGAN-GP (Gulrajani settings), 25k iterations",
         reproduces="Table 3.7, Fig. 3.6b",
         settings=dict(gan_type="cogan", cogan_data="horse2zebra", image_size=128, arch="cogan128",
-                      shared_layers_g=5, shared_layers_d=7, preset="wgan-gp", iterations=25000, eval_pairs=1000),
+                      shared_layers_g=5, shared_layers_d=7, w_init="normal", preset="wgan-gp", iterations=25000,
+                      eval_pairs=1000),
         published=dict(gen1_vs_real1=0.6676, gen1_vs_real2=0.7472, gen2_vs_real1=0.7101, gen2_vs_real2=0.6824,
                        real1_vs_real2=0.7062),
         source="Table 3.7 (rows Gen. horses / zebras, columns Real horses / zebras); baseline sec. 5.4 (line 1160)",
         pairs=1000,
         notes="Sec. 3.3.2 (line 778): WGAN-GP with LayerNorm in the discriminator and the settings of sec. 2.5, "
-              "25k iterations. Pairs: sec. 5.4's 1000 for horse2zebra (line 1160)."),
+              "25k iterations. Pairs: sec. 5.4's 1000 for horse2zebra (line 1160). " + _CH3_WGANGP_INIT),
     Experiment(
         name="cogan_apple2orange_128_wgangp",
         description="CoGAN, apple2orange at 128x128 with WGAN-GP (Gulrajani settings), 25k iterations",
         reproduces="Table 3.8, Fig. 3.7b",
         settings=dict(gan_type="cogan", cogan_data="apple2orange", image_size=128, arch="cogan128",
-                      shared_layers_g=5, shared_layers_d=7, preset="wgan-gp", iterations=25000, eval_pairs=995),
+                      shared_layers_g=5, shared_layers_d=7, w_init="normal", preset="wgan-gp", iterations=25000,
+                      eval_pairs=995),
         published=dict(gen1_vs_real1=0.6931, gen1_vs_real2=0.7414, gen2_vs_real1=0.7069, gen2_vs_real2=0.6968,
                        real1_vs_real2=0.7013),
         source="Table 3.8 (rows Gen. apples / oranges, columns Real apples / oranges); baseline sec. 5.4 (line 1160)",
         pairs=995,
         notes="Sec. 3.3.2 (line 778): WGAN-GP with LayerNorm in the discriminator and the settings of sec. 2.5, "
-              "25k iterations. Pairs: sec. 5.4's 995 for apple2orange (line 1160)."),
+              "25k iterations. Pairs: sec. 5.4's 995 for apple2orange (line 1160). " + _CH3_WGANGP_INIT),
 )
 
 # ---------------------------------------------------------------------- sec. 3.3.2: MNIST2SVHN, 4..1 shared layers

@@ -60,7 +60,8 @@ def load_data(cfg):
                                                image_size=cfg.image_size, **common)
         return [train, test], info
     if cfg.gan_type == "gan":
-        ds, info = data.load_single(cfg.dataset, domain_a=cfg.domain_a, image_size=cfg.image_size, **common)
+        ds, info = data.load_single(cfg.dataset, domain_a=cfg.domain_a, image_size=cfg.image_size,
+                                    toy_ring=cfg.toy_ring, **common)
         return [ds], info
     prune = None
     if specs.uses_classifier(cfg.cogan_data):  # SVHN pruning (sec. 2.7)

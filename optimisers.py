@@ -10,6 +10,7 @@ import precision
 OPTIMIZERS = {
     "adam": lambda lr, beta1, beta2: keras.optimizers.Adam(learning_rate=lr, beta_1=beta1, beta_2=beta2),
     "rmsprop": lambda lr, beta1, beta2: keras.optimizers.RMSprop(learning_rate=lr),  # no betas: WGAN (clip)
+    "sgd": lambda lr, beta1, beta2: keras.optimizers.SGD(learning_rate=lr),  # no momentum: w -= lr * gradient
 }
 
 
@@ -23,10 +24,18 @@ def make_optimizer(name, lr, beta1, beta2, mixed_precision="none"):
 
 
 def weight_decay(variables, rate):
-    """L2 weight decay as Caffe and PyTorch define it: the loss term (rate / 2) * sum(w^2) over kernels, whose
-    gradient adds rate * w to each kernel's gradient. (Keras' l2(rate) regulariser adds rate * sum(w^2), twice
-    that; the authors' training loops never added their layers' regularisation losses, so their published runs
-    had no weight decay: the default rate is 0, the text's 0.0005 (sec. 5.1) is `--weight_decay 0.0005`.)"""
+    """L2 weight decay, the loss term (rate / 2) * sum(w^2) over `variables`' kernels (biases are not decayed).
+
+    `--weight_decay r` adds `(r / 2) * sum(w^2)` over the kernels to each network's loss, i.e. `r * w` to each
+    kernel's gradient: the rate as Caffe's solver and PyTorch's optimisers define it. The text's decay rates are
+    such solver rates, copied from the CoGAN code: 0.0005 for MNIST2edge and MNIST2SVHN (sec. 5.1, line 996; the
+    PyTorch code's) and 0.0001 for CelebA and sec. 5.4's CycleGAN runs (the Caffe code's, line 708; secs. 5.3 and
+    5.4, lines 1103 and 1160), so `--weight_decay 0.0005` and `--weight_decay 0.0001` follow the text. The term
+    the text writes at line 701, `c * sum(w^2)` (Keras' `l2(c)`), has the gradient `2c * w`: read literally it is
+    `--weight_decay 2c` (0.001 and 0.0002).
+
+    The default rate is 0: the authors' training loops never added their layers' regularisation losses
+    (Listings 6.12, 6.15), so their published runs had none."""
     kernels = [v for v in variables if "kernel" in v.path]
     if rate == 0 or not kernels:
         return tf.constant(0.0)

@@ -10,7 +10,12 @@ experiment name when the run was started with `--experiment NAME`):
     Fréchet distances, mode coverage (toy ring), the training step, the pair count, and a link to the run's
     latest sample grid.
 Beside a run of a named experiment whose thesis numbers are known (experiments.get(NAME).published), a column
-holds the numbers the thesis published, with their table and column in the header.
+holds the numbers the thesis published, with their table and column in the header. When the run differs from the
+setting of those numbers (LPIPS net/version, pair count, an early step, an overridden option: `departures`), its
+LPIPS cells beside them carry a mark [n] and note [n] says how.
+
+Runs whose options differ only in --seed (evaluated at the same step) form one column: mean ± standard deviation
+over the seeds (seed_groups, seed_cells); the CSV keeps every seeded run's own values.
 
 Without --out the Markdown goes to stdout; with --out FILE it goes to FILE, and FILE's stem + .csv gets one
 row per (column, measure). Runs scored with different LPIPS nets or pair counts are refused: their numbers
@@ -25,10 +30,13 @@ import math
 import os
 import re
 import sys
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Optional
 
+import numpy as np
+
+import config
 from config import ConfigError
 
 # The LPIPS rows in table order: evaluation.LPIPS_ROWS (the baseline last of them), then the cross cells.
@@ -210,6 +218,56 @@ def run_cells(r: Run, link_base: Path) -> dict:
     return cells
 
 
+# The thesis's LPIPS: "the official implementation with all default settings" (line 659 and its footnote), i.e.
+# lpips.LPIPS(net='alex', version='0.1').
+THESIS_LPIPS = ("alexnet", "0.1")
+# Option groups whose values can change what a run learns; in them, options that cannot.
+_SETTING_GROUPS = (config.DATA, config.NETS, config.LOSSES, config.COUPLING, config.OPTIMISERS, config.SCHEDULE)
+_NOT_SETTINGS = {"download", "data_dir", "log_weight_difference", "classifier_path", "classifier_steps", "seed",
+                 "deterministic", "nonfinite"}
+
+
+def experiment_reference(e) -> dict:
+    """Option -> the value a run of experiment `e` has unless an option overrode it: e's settings over the data's
+    thesis settings over e's preset over config.resolve's fixed fallbacks over every option's fixed default.
+    (Derived values such as arch from the image size are left out: deriving them imports TensorFlow; the test
+    checks this against config.parse_config for every experiment.)"""
+    groups = {f.name: f.metadata.get("group") for f in fields(config.Config)}
+    ref = {f.name: f.default for f in fields(config.Config) if groups[f.name] in _SETTING_GROUPS
+           and f.default is not None and f.name not in _NOT_SETTINGS}
+    ref.update(w_init="xavier", noise_type="uniform", noise_dim=config.DEFAULT_NOISE_DIM, g_width=1.0,
+               batch_size=config.DEFAULT_BATCH_SIZE, iterations=config.DEFAULT_ITERATIONS)
+    s = {k: v for k, v in e.settings.items()   # not outputs such as sample_interval, nor eval_pairs (pair count)
+         if k not in _NOT_SETTINGS and groups.get(k) in _SETTING_GROUPS + (config.WHAT,)}
+    data = config.data_settings(argparse.Namespace(gan_type=s.get("gan_type"), cogan_data=s.get("cogan_data")))
+    preset = config.PRESETS.get(s.get("preset") or data.get("preset"), {})
+    for layer in (preset, data, s):
+        ref.update(layer)
+    if "d_norm" not in s and "d_norm" not in preset:
+        ref["d_norm"] = "layer" if ref.get("disc_penalty") == "wgan-gp" else "batch"
+    return ref
+
+
+def departures(r: Run, e) -> list:
+    """How run r differs from the setting e's published numbers were measured under: LPIPS net and version, pair
+    count, a run evaluated before its last step, and every option whose value differs from experiment_reference."""
+    out = []
+    lp = r.metrics.get("lpips") or {}
+    net = (lp.get("net"), str(lp.get("version", "0.1")))
+    if net != THESIS_LPIPS:
+        out.append(f"LPIPS {net[0]} v{net[1]} (thesis: {THESIS_LPIPS[0]} v{THESIS_LPIPS[1]})")
+    pairs = r.metrics.get("pairs")
+    if e.pairs is not None and pairs is not None and int(pairs) != int(e.pairs):
+        out.append(f"{int(pairs):,} pairs (thesis: {int(e.pairs):,})")
+    step, iterations = r.metrics.get("step"), r.config.get("iterations")
+    if step is not None and iterations is not None and int(step) < int(iterations):
+        out.append(f"evaluated at step {int(step):,} of its {int(iterations):,}")
+    for key, want in experiment_reference(e).items():
+        if key in r.config and r.config[key] != want:   # a key older runs lack is not known to differ
+            out.append(f"{key} {json.dumps(r.config[key])} (experiment: {json.dumps(want)})")
+    return out
+
+
 def thesis_column(r: Run, notes: list) -> Optional[Column]:
     """The thesis's published numbers for the run's experiment, or None (and a note saying why not)."""
     if not r.experiment:
@@ -233,25 +291,91 @@ def thesis_column(r: Run, notes: list) -> Optional[Column]:
         col.cells[f"lpips.{key}"] = Cell(float(value), text=f"{float(value):.4f}")
     if e.pairs is not None:
         col.cells["pairs"] = _count(e.pairs)
-        ours = r.metrics.get("pairs")
-        if ours is not None and int(ours) != int(e.pairs):
-            notes.append(f"{r.header}: evaluated on {int(ours):,} pairs, the thesis's numbers beside it on "
-                         f"{int(e.pairs):,}.")
     return col
 
 
-def build(runs, link_base: Path):
-    """-> (row labels {key: label}, columns, notes)."""
-    notes, columns = [], []
+def _setting_key(r: Run) -> str:
+    """What a run trained and when it was scored, without its seed: runs sharing it are seeds of one
+    configuration (its options that change what is learned, the precision, the evaluated step)."""
+    groups = {f.name: f.metadata.get("group") for f in fields(config.Config)}
+    kept = {k: v for k, v in r.config.items() if k == "mixed_precision"
+            or (groups.get(k) in _SETTING_GROUPS + (config.WHAT,) and k not in _NOT_SETTINGS)}
+    return json.dumps([kept, r.metrics.get("step")], sort_keys=True, default=str)
+
+
+def seed_groups(runs) -> list:
+    """[[Run]]: the runs grouped by _setting_key, in the order of their first run; a group of several is one
+    configuration trained with several seeds."""
+    groups = {}
     for r in runs:
-        columns.append(Column(r.header, str(r.path), r.experiment or "", "measured", run_cells(r, link_base)))
+        groups.setdefault(_setting_key(r), []).append(r)
+    return list(groups.values())
+
+
+def _seeds(group) -> str:
+    return ", ".join(str(r.config.get("seed", "?")) for r in group)
+
+
+# Cells that are the same for every seed of a group (or links), never averaged.
+_SHARED_CELLS = {"step", "pairs", "samples", "grid"}
+
+
+def seed_cells(cells_per_run) -> dict:
+    """The cells of one configuration over its seeds: each measure as mean ± standard deviation (ddof 1) of the
+    runs' values (each run's own mean over its pairs), n = the seeds; step, pair and sample counts as one run's
+    when they agree; the first run's sample link."""
+    out = {}
+    keys = list(dict.fromkeys(k for cells in cells_per_run for k in cells))
+    for key in keys:
+        got = [c[key] for c in cells_per_run if key in c]
+        values = [c.mean for c in got if c.mean is not None]
+        if key in _SHARED_CELLS or len(values) != len(cells_per_run) or len(values) < 2:
+            texts = list(dict.fromkeys(c.text for c in got))
+            out[key] = got[0] if len(texts) == 1 or key == "grid" else Cell(text=" / ".join(texts))
+            continue
+        m, sd = float(np.mean(values)), float(np.std(values, ddof=1))
+        if key == "modes.covered":
+            text = f"{m:.1f} ± {sd:.1f} / {got[0].text.split(' / ')[-1]}"
+        else:
+            text = f"{m:.4f} ± {sd:.4f}"
+        out[key] = Cell(m, sd, len(values), text)
+    return out
+
+
+def build(runs, link_base: Path):
+    """-> (row labels {key: label}, columns, notes, per-run columns of the seed groups (for the CSV))."""
+    notes, columns, per_run, marks = [], [], [], 0
+    for group in seed_groups(runs):
+        r = group[0]
+        if len(group) == 1:
+            measured = Column(r.header, str(r.path), r.experiment or "", "measured", run_cells(r, link_base))
+        else:
+            header = (r.experiment or r.path.name or str(r.path)) + f" · {len(group)} seeds ({_seeds(group)})"
+            cells = [run_cells(x, link_base) for x in group]
+            measured = Column(header, ", ".join(str(x.path) for x in group), r.experiment or "",
+                              "mean ± sd over seeds", seed_cells(cells))
+            per_run += [Column(x.header, str(x.path), x.experiment or "", f"seed {x.config.get('seed')} of {header}",
+                               c) for x, c in zip(group, cells)]
+            seeds = [x.config.get("seed") for x in group]
+            if len(set(map(str, seeds))) < len(seeds):
+                notes.append(f"{header}: runs with the same seed are averaged as if independent.")
+        columns.append(measured)
         thesis = thesis_column(r, notes)
         if thesis is not None:
             columns.append(thesis)
+            import experiments
+            differs = list(dict.fromkeys(d for x in group for d in departures(x, experiments.get(x.experiment))))
+            if differs:   # each measured cell that sits beside a published number gets the footnote's mark
+                marks += 1
+                for key in thesis.cells:   # the LPIPS numbers, not the pair counts beside them
+                    if key.startswith("lpips.") and key in measured.cells and measured.cells[key].text != DASH:
+                        measured.cells[key].text += f" [{marks}]"
+                notes.append(f"[{marks}] {measured.header} differs from the setting of the thesis's numbers beside "
+                             f"it: " + "; ".join(differs) + ".")
     labels = row_labels(runs)
     present = {k for c in columns for k in c.cells}
     labels = {k: v for k, v in labels.items() if k in present}
-    return labels, columns, notes
+    return labels, columns, notes, per_run
 
 
 # ---------------------------------------------------------------------------------------------- writing
@@ -275,9 +399,24 @@ def render(labels, columns, notes, runs) -> str:
                   f"same-z generated pairs of a model that learned the joint distribution lie below it. The "
                   f"cross rows Gen. d1 vs Real d2 and Gen. d2 vs Real d1 are the off-diagonal cells of thesis "
                   f"Tables 3.3-3.8.", ""]
-    if any(c.source != "measured" for c in columns):
+    seeded = [c for c in columns if c.source == "mean ± sd over seeds"]
+    single = [c for c in columns if c.source == "measured"]
+    if seeded:
+        lines += ["A column headed \"N seeds\" is one configuration trained with N seeds (runs whose options differ "
+                  "only in --seed, evaluated at the same step): each cell is the mean ± standard deviation over the "
+                  "seeds of the runs' values; the CSV holds each run's values.", ""]
+    if single:
+        lines += [f"{'Every measured column' if not seeded else 'Each other measured column'} is one run, i.e. one "
+                  f"seed: its ± is the standard error over the pairs, not a spread over seeds.", ""]
+    if any(c.source.startswith("thesis") for c in columns):
         lines += ["Thesis columns hold the numbers the thesis published for the run's experiment (no standard "
                   "errors were published); the header names the table and column.", ""]
+    if any(n.startswith("[") for n in notes):
+        lines += ["A mark [n] on a measured cell: its run differs from the setting the thesis's number beside it "
+                  "was measured under, and note [n] says how: the LPIPS net and version (the thesis: AlexNet, "
+                  "v0.1), the pair count, a step before the run's last, or an option whose value is not the "
+                  "experiment's (its settings, the data's thesis settings, its preset, the defaults). Compare "
+                  "such cells with care.", ""]
     if any("modes" in r.metrics for r in runs):
         d = next(r.metrics["modes"]["definition"] for r in runs if "modes" in r.metrics)
         lines += [f"Mode coverage (toy ring): {d}.", ""]
@@ -337,12 +476,12 @@ def report_main(argv):
     runs = [load_run(path) for path in paths]
     _headers(runs)
     check_comparable(runs)
-    labels, columns, notes = build(runs, out.parent if out is not None else Path.cwd())
+    labels, columns, notes, per_run = build(runs, out.parent if out is not None else Path.cwd())
     text = render(labels, columns, notes, runs)
     if out is None:
         sys.stdout.write(text)
         return text
     out.write_text(text)
-    write_csv(csv_path, labels, columns)
+    write_csv(csv_path, labels, columns + per_run)
     print(f"wrote {out} and {csv_path} ({len(runs)} run{'s' if len(runs) > 1 else ''})")
     return text

@@ -49,11 +49,13 @@ def load_run(run_dir, step=None) -> LoadedRun:
     return LoadedRun(cfg, gens, int(counter.numpy()))
 
 
-def sample_pairs(generators, num, seed=0, batch_size=256):
+def sample_pairs(generators, num, seed=0, batch_size=256, noise_type="uniform"):
     """{'z': (N, d), 'a': G1(z), 'b': G2(z)} in inference mode; the same z feeds every generator (the shared
-    blocks of a CoGAN run once, nets.forward_coupled)."""
+    blocks of a CoGAN run once, nets.forward_coupled). z as the run trained (Config.noise_type): uniform in
+    [-1, 1] or N(0, 1)."""
     noise_dim = generators[0].input_spec_shape[0]
-    z = tf.random.Generator.from_seed(seed).uniform([num, noise_dim], -1.0, 1.0)
+    zgen = tf.random.Generator.from_seed(seed)
+    z = zgen.normal([num, noise_dim]) if noise_type == "normal" else zgen.uniform([num, noise_dim], -1.0, 1.0)
     outs = [[] for _ in generators]
     generate = tf.function(lambda z: [x for x, _ in nets.forward_coupled(generators, z)], reduce_retracing=True)
     for i in range(0, num, batch_size):
@@ -106,7 +108,7 @@ def sample_main(argv):
     if out.exists() and not a.overwrite:
         raise ConfigError(f"{out} exists: pass --overwrite to replace it")
     run = load_run(a.sample, a.step)
-    pairs = sample_pairs(run.generators, a.num, seed=a.seed)
+    pairs = sample_pairs(run.generators, a.num, seed=a.seed, noise_type=run.cfg.noise_type)
     out.parent.mkdir(parents=True, exist_ok=True)
     np.savez(out, **pairs)
     print(f"wrote {a.num} pairs from step {run.step} of {a.sample} to {out}")

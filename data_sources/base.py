@@ -13,7 +13,7 @@ class DataError(ValueError):
 class DataInfo:
     name: str                 # e.g. "mnist2edge", "folder", "toy"
     shape: tuple              # per-example shape, (H, W, C) for images, (2,) for toy
-    sizes: tuple              # examples per domain; 0 for the toy ring, which is sampled afresh (unbounded)
+    sizes: tuple              # examples per domain; for a toy ring its fixed set's size, 0 if sampled afresh
     skipped: int = 0          # unreadable files skipped (local folders)
 
 
@@ -46,3 +46,4 @@ class LoadRequest:
     prune_threshold: float = 0.4
     domain_a: str | None = None
     domain_b: str | None = None
+    toy_ring: str = "authors"   # the `toy` entry: which ring (pipelines.TOY_RINGS)

@@ -1,6 +1,9 @@
 """tf.data pipelines: decoding and crops, seeded epochs without shuffle buffers, batches in [-1, 1], position-only
-checkpoints; the toy ring of Gaussians (thesis sec. 2.3.2)."""
+checkpoints; the toy rings of Gaussians (thesis sec. 2.3.2: the authors' ring, and Metz et al.'s)."""
 from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Optional
 
 import numpy as np
 import tensorflow as tf
@@ -11,7 +14,7 @@ from data_sources.specs import CELEBA_CROPS
 AUTOTUNE = tf.data.AUTOTUNE
 EVAL_BATCH_SIZE = 256
 TFDS_SHUFFLE_BUFFER = 2048   # tfds streams hold encoded images: a checkpoint saves the buffer, keep it small
-TOY_MODES, TOY_RADIUS, TOY_STD = 10, 2.0, 0.02   # thesis sec. 2.3.2
+TOY_MODES, TOY_RADIUS, TOY_STD = 10, 2.0, 0.02   # the "metz" ring (TOY_RINGS); kept for old runs and callers
 THESIS_CENTRAL_FRACTION = 0.7   # CelebA "thesis" crop (specs.CELEBA_CROPS)
 
 
@@ -157,22 +160,76 @@ def _domain_seed(seed, domain):
 
 
 # ---------------------------------------------------------------------------------------------- toy ring
+@dataclass(frozen=True)
+class ToyRing:
+    """A ring of equally weighted 2-D Gaussians. size: a fixed training set of that many points, shuffled anew
+    every epoch; None: every batch sampled afresh from the mixture."""
+    modes: int
+    radius: float
+    std: float
+    size: Optional[int]
+
+
+# `--toy_ring` (config.Config.toy_ring):
+# - authors: the thesis authors' ring (thesis sec. 2.3.2, Fig. 2.9: "5100 two dimensional data points arranged
+#   in a circular shape"): palminde/P10Project Data.py `createToyDataRing(n_mixtures=10, radius=3, Ntrain=5120,
+#   std=0.05)` from commit 1899bab (2019-11-22) through the P9 report's toy runs (unchanged at 211a920,
+#   2164fb1, 1d949a0 and at the repository's head, Code/Data.py): 5,120 points drawn once, fed as
+#   `Dataset.from_tensor_slices(points).shuffle(5120).batch(100)`, i.e. a fixed set reshuffled every epoch.
+# - metz: the ring of Metz et al. (2017, unrolled GANs) this project used before: radius 2, std 0.02, every
+#   batch drawn afresh; old runs (config.json without `toy_ring`) keep it (Config.LEGACY).
+TOY_RINGS = {"authors": ToyRing(modes=10, radius=3.0, std=0.05, size=5120),
+             "metz": ToyRing(modes=TOY_MODES, radius=TOY_RADIUS, std=TOY_STD, size=None)}
+TOY_SET_STREAM = 5120   # salt of the fixed set's generator: the set and the data order use distinct streams
+
+
+def toy_ring(name: str = "authors") -> ToyRing:
+    """The ToyRing of `--toy_ring NAME`."""
+    try:
+        return TOY_RINGS[name]
+    except KeyError:
+        raise DataError(f"unknown toy ring '{name}': choose one of {', '.join(TOY_RINGS)}") from None
+
+
 def ring_modes(n: int = TOY_MODES, radius: float = TOY_RADIUS) -> np.ndarray:
-    """Centres of the ring of Gaussians (thesis sec. 2.3.2): n points evenly on a circle -> [n, 2]."""
+    """Centres of a ring of Gaussians: n points evenly on a circle, the first at angle 0 -> [n, 2]. The default
+    is the "metz" ring; the authors' ring is ring_modes(10, 3.0) (toy_ring("authors"))."""
     angles = 2.0 * np.pi * np.arange(n) / n
     return np.stack([radius * np.cos(angles), radius * np.sin(angles)], axis=1).astype(np.float32)
 
 
-def _toy_pipeline(batch_size, seed):
-    """Mixture of TOY_MODES Gaussians (std TOY_STD) on a ring, sampled in-graph: batch k uses the stateless
-    seed (seed, k), so the stream is infinite, repeatable and its checkpoint is one counter."""
-    modes = tf.constant(ring_modes())
+def ring_set(ring: ToyRing, seed: int) -> np.ndarray:
+    """The fixed training set of a ring with a `size` -> float32 [size, 2], a function of `seed` alone: each point
+    picks a mode uniformly and adds N(0, std^2) per coordinate, as the authors' createToyDataRing (np.random.choice
+    with equal p, then np.random.normal(loc=centre, scale=std)), here from numpy's PCG64 seeded by (seed, salt)."""
+    if ring.size is None:
+        raise DataError("this ring has no fixed set: its batches are sampled afresh")
+    rng = np.random.default_rng([int(seed), TOY_SET_STREAM])
+    which = rng.integers(0, ring.modes, size=ring.size)
+    points = ring_modes(ring.modes, ring.radius)[which] + rng.normal(0.0, ring.std, size=(ring.size, 2))
+    return points.astype(np.float32)
+
+
+def _toy_pipeline(batch_size, seed, ring: Optional[ToyRing] = None):
+    """Batches (B, 2) of a toy ring (default: the "metz" ring, TOY_RINGS).
+
+    A ring without `size`: the mixture sampled in-graph, batch k from the stateless seed (seed, k), so the stream is
+    infinite, repeatable and its checkpoint is one counter. A ring with `size` (the authors'): the fixed set
+    ring_set(ring, seed), reshuffled every epoch by _epoch_indices (the same seeded permutations as the image
+    sets; the checkpoint holds the position), batches of B drop no point (one may span two epochs, where the
+    authors' loop drew 51 full batches of 100 per epoch of 5,120)."""
+    ring = ring or TOY_RINGS["metz"]
+    if ring.size is not None:
+        points = tf.constant(ring_set(ring, seed))
+        ds = _epoch_indices(ring.size, seed).batch(batch_size, drop_remainder=True)
+        return _positions_only(ds.map(lambda idx: tf.gather(points, idx)).prefetch(AUTOTUNE))
+    modes = tf.constant(ring_modes(ring.modes, ring.radius))
 
     def sample(k):
         s_mode, s_noise = tf.unstack(tf.random.experimental.stateless_split(
             tf.stack([tf.constant(seed, tf.int64), k]), num=2))
-        which = tf.random.stateless_uniform([batch_size], s_mode, minval=0, maxval=TOY_MODES, dtype=tf.int32)
-        noise = tf.random.stateless_normal([batch_size, 2], s_noise, stddev=TOY_STD)
+        which = tf.random.stateless_uniform([batch_size], s_mode, minval=0, maxval=ring.modes, dtype=tf.int32)
+        noise = tf.random.stateless_normal([batch_size, 2], s_noise, stddev=ring.std)
         return tf.gather(modes, which) + noise
 
     return _positions_only(tf.data.Dataset.counter().map(sample, num_parallel_calls=AUTOTUNE).prefetch(AUTOTUNE))
@@ -199,5 +256,7 @@ def _decodable(paths) -> np.ndarray:
 
 
 def toy_single(name, req):
-    """Loader of the `toy` entry: the ring, batches of shape (B, 2)."""
-    return _toy_pipeline(req.batch_size, req.seed), DataInfo("toy", (2,), (0,))
+    """Loader of the `toy` entry: the ring `req.toy_ring` (TOY_RINGS), batches of shape (B, 2); DataInfo.sizes
+    holds the fixed set's size, 0 for a ring sampled afresh."""
+    ring = toy_ring(req.toy_ring)
+    return _toy_pipeline(req.batch_size, req.seed, ring), DataInfo("toy", (2,), (ring.size or 0,))

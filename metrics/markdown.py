@@ -111,13 +111,22 @@ def frechet_section(r: dict) -> list:
     return _section("## Fréchet distance per domain", r["frechet"], body)
 
 
+def _ring_name(ring: dict) -> str:
+    """', `--toy_ring NAME`' (data.TOY_RINGS) with its fixed set's size; '' for a metrics.json without the name."""
+    if not ring.get("name"):
+        return ""
+    size = f", a fixed set of {ring['size']:,} points" if ring.get("size") else ", sampled afresh"
+    return f"; `--toy_ring {ring['name']}`{size}"
+
+
 def render_toy(r: dict) -> str:
     """metrics.json of a toy-ring run -> metrics.md: modes covered and high-quality share."""
     m, ring = r["modes"], r["ring"]
     lines = [f"# Evaluation of `{r['run_dir']}` (step {r['step']})", "",
              f"{r['gan_type']} on the ring of {ring['modes']} Gaussians (radius {ring['radius']:g}, std "
-             f"{ring['std']:g}; thesis sec. 2.3.2, Figs. 2.10, 2.11, 2.14). {r['samples']:,} generated points "
-             f"({r['samples_source']}) from noise drawn with the fixed seed {r['seed']}.", "",
+             f"{ring['std']:g}{_ring_name(ring)}; thesis sec. 2.3.2, Figs. 2.10, 2.11, 2.14). "
+             f"{r['samples']:,} generated points ({r['samples_source']}) from {r.get('noise', 'uniform')} noise "
+             f"drawn with the fixed seed {r['seed']}.", "",
              "## Mode coverage", "",
              "| measure | value |", "|---|---|",
              f"| modes covered | {m['covered']} / {m['modes']} |",

@@ -3,16 +3,17 @@ and 2.14), pure NumPy.
 
 Definition (Srivastava et al. 2017, VEEGAN, sec. 5.1, after Metz et al. 2017, unrolled GAN):
 - a generated point is **high quality** when it lies within `n_std` (3) standard deviations of the nearest
-  mode centre, the std being that of the data's Gaussians (data.TOY_STD = 0.02 for the ring); it then belongs
-  to that mode. For an isotropic 2-D Gaussian, P(r <= 3 std) = 1 - exp(-9/2) = 98.9 %: real ring data scores
-  about 0.989, not 1.
+  mode centre, the std being that of the data's Gaussians (the ring the run trained on, data.TOY_RINGS: 0.05 for
+  the authors' ring, 0.02 for Metz et al.'s); it then belongs to that mode. For an isotropic 2-D Gaussian,
+  P(r <= 3 std) = 1 - exp(-9/2) = 98.9 %: real ring data scores about 0.989, not 1.
 - a mode is **covered** when at least `min_share` of all generated points are high-quality points of that mode
   (and at least one point). The default 1 % is a tenth of the 10 % share each of the ring's 10 equally
   weighted modes gets from a perfect generator; PacGAN (Lin et al. 2018) likewise counts a mode as lost below
   20 of 2,500 samples (0.8 %). VEEGAN's "at least one high-quality point" is `min_share=0`.
 
     from metrics.modes import mode_coverage
-    r = mode_coverage(points, data.ring_modes(), data.TOY_STD)
+    ring = data.toy_ring(cfg.toy_ring)        # the run's ring
+    r = mode_coverage(points, data.ring_modes(ring.modes, ring.radius), ring.std)
     r["covered"], r["high_quality"]          # e.g. 6 (of r["modes"] = 10), 0.93
 """
 from __future__ import annotations

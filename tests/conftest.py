@@ -1,7 +1,9 @@
 """Shared test fixtures.
 
 `shared_data` points at ../shared/data beside the checkout (real MNIST test set, LPIPS examples, CelebA
-sample). A user's clone has no such folder, so tests that need it skip with a reason.
+sample). A user's clone has no such folder, so tests that need it skip with a reason; every such skip goes through
+`need_shared` (the `shared_file` fixture), and where ../shared exists it is a failure instead (a file that should be
+there is missing, or a path is wrong), so a test that needs ../shared never silently stops running where it can.
 """
 import os
 from pathlib import Path
@@ -12,14 +14,39 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 os.environ.setdefault("NO_GCE_CHECK", "true")
 
 REPO = Path(__file__).resolve().parents[1]
-SHARED_DATA = Path(os.environ.get("COGAN_SHARED_DATA", REPO.parent / "shared" / "data"))
+SHARED = REPO.parent / "shared"
+SHARED_DATA = Path(os.environ.get("COGAN_SHARED_DATA", SHARED / "data"))
+NEEDS_SHARED = "needs ../shared"  # how every skip reason for want of ../shared starts
+
+
+def need_shared(path, what):
+    """`path` (a file or folder of ../shared), or skip the test: `what` is not at `path`."""
+    path = Path(path)
+    if not path.exists():
+        pytest.skip(f"{NEEDS_SHARED}: {what} not found at {path} (only present beside the project checkout)")
+    return path
+
+
+@pytest.fixture(scope="session")
+def shared_file():
+    """need_shared(path, what), for tests and fixtures outside this file."""
+    return need_shared
 
 
 @pytest.fixture
 def shared_data():
-    if not SHARED_DATA.is_dir():
-        pytest.skip(f"real test data not found at {SHARED_DATA} (only present beside the project checkout)")
-    return SHARED_DATA
+    return need_shared(SHARED_DATA, "real test data")
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    """A skip for want of ../shared (its reason starts with NEEDS_SHARED) fails where ../shared exists."""
+    outcome = yield
+    report = outcome.get_result()
+    if (report.skipped and not hasattr(report, "wasxfail") and isinstance(report.longrepr, tuple)
+            and NEEDS_SHARED in str(report.longrepr[2]) and SHARED.is_dir()):
+        report.outcome = "failed"
+        report.longrepr = f"{report.longrepr[2]}, although {SHARED} exists: a test that needs ../shared must run there"
 
 
 class _Collect:

@@ -51,10 +51,8 @@ def test_latent_encoder_shapes_and_parameters():
     assert np.all(np.abs(out) <= 1.0)
 
 
-def test_celeba_attribute_list_against_the_attribute_file(shared_data):
-    path = shared_data / "celeba" / "list_attr_celeba.txt"
-    if not path.is_file():
-        pytest.skip(f"{path} not present")
+def test_celeba_attribute_list_against_the_attribute_file(shared_data, shared_file):
+    path = shared_file(shared_data / "celeba" / "list_attr_celeba.txt", "CelebA attribute file")
     lines = path.read_text().splitlines()
     total, names = int(lines[0]), lines[1].split()
     values = np.array([row.split()[1:] for row in lines[2:] if row.strip()], int)

@@ -96,9 +96,15 @@ def test_toy_preset_is_sec_2_3_2():
     cfg = parse("--gan_type", "gan", "--dataset", "toy")
     assert cfg.preset == "toy"
     assert (cfg.g_lr, cfg.d_lr, cfg.noise_dim, cfg.disc_iters, cfg.optimizer) == (1e-4, 1e-4, 10, 1, "adam")
-    assert (cfg.batch_size, cfg.iterations, cfg.loss) == (100, 2000, "nonsat")
-    # Fig. 2.11: k = 5 on the same settings.
-    assert parse("--gan_type", "gan", "--dataset", "toy", "--disc_iters", "5").disc_iters == 5
+    # 2000 of the authors' epochs of 5120 // 100 = 51 generator steps at k = 1; their Adam (0.5, 0.999), z ~ N(0, 1),
+    # their ring (README "The toy ring").
+    assert (cfg.batch_size, cfg.iterations, cfg.loss) == (100, 102000, "nonsat")
+    assert (cfg.g_beta1, cfg.g_beta2, cfg.d_beta1, cfg.d_beta2) == (0.5, 0.999, 0.5, 0.999)
+    assert (cfg.noise_type, cfg.toy_ring) == ("normal", "authors")
+    assert cfg.sample_interval == 50 * 51   # a plot every 50 of the authors' epochs (--images_while_training 50)
+    # Fig. 2.11: k = 5 on the same settings (an epoch of 51 // 5 = 10 generator steps).
+    k5 = parse("--gan_type", "gan", "--dataset", "toy", "--disc_iters", "5")
+    assert (k5.disc_iters, k5.sample_interval) == (5, 500)
 
 
 def test_wgan_gp_preset_one_flag_away_and_overridable():

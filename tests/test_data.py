@@ -537,21 +537,22 @@ def test_tfds_celeba_stream_filters_counts_and_checkpoints(fake_celeb_a, tmp_pat
 
 # ---------------------------------------------------------------------------------------------- toy
 def test_toy_ring_points_near_the_ten_modes():
+    """The "metz" ring (--toy_ring metz), sampled afresh; the authors' ring: tests/test_toy_ring.py."""
     modes = data.ring_modes()
     assert modes.shape == (10, 2)
     np.testing.assert_allclose(np.linalg.norm(modes, axis=1), 2.0, rtol=1e-6)
     np.testing.assert_allclose(modes[0], [2.0, 0.0], atol=1e-6)
-    ds, info = data.load_single("toy", batch_size=500, seed=0)
-    assert info.name == "toy" and info.shape == (2,)
+    ds, info = data.load_single("toy", batch_size=500, seed=0, toy_ring="metz")
+    assert info.name == "toy" and info.shape == (2,) and info.sizes == (0,)
     x = np.concatenate(batches(ds, 4))
     assert x.shape == (2000, 2) and x.dtype == np.float32
     d = np.linalg.norm(x[:, None] - modes[None], axis=2)
     assert d.min(axis=1).max() < 0.02 * 6          # every point within 6 std of a mode
     assert set(d.argmin(axis=1)) == set(range(10))  # every mode is hit
     assert 0.015 < np.std(x - modes[d.argmin(axis=1)]) < 0.025
-    again, _ = data.load_single("toy", batch_size=500, seed=0)
+    again, _ = data.load_single("toy", batch_size=500, seed=0, toy_ring="metz")
     np.testing.assert_array_equal(batches(again, 1)[0], x[:500])
-    other, _ = data.load_single("toy", batch_size=500, seed=1)
+    other, _ = data.load_single("toy", batch_size=500, seed=1, toy_ring="metz")
     assert not np.array_equal(batches(other, 1)[0], x[:500])
 
 

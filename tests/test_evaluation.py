@@ -473,7 +473,10 @@ def test_toy_run_gets_mode_coverage_at_the_end_of_training_and_on_demand(toy_run
     run_dir, auto = toy_run
     assert auto is not None, "main.run wrote no metrics.json after a toy run"
     assert (auto["samples"], auto["modes"]["n"], auto["modes"]["modes"]) == (evaluation.TOY_SAMPLES, 10000, 10)
-    assert auto["modes"]["std"] == data.TOY_STD and auto["step"] == 3
+    # The ring the run trained on (the default --toy_ring authors: radius 3, std 0.05), z ~ N(0, 1) as trained.
+    assert auto["modes"]["std"] == 0.05 == data.toy_ring("authors").std and auto["step"] == 3
+    assert (auto["ring"]["name"], auto["ring"]["radius"], auto["ring"]["size"], auto["noise"]) == (
+        "authors", 3.0, 5120, "normal")
     assert 0 <= auto["modes"]["covered"] <= 10 and 0.0 <= auto["modes"]["high_quality"] <= 1.0
     md = (run_dir / "metrics.md").read_text()
     assert f"| modes covered | {auto['modes']['covered']} / 10 |" in md and (run_dir / "modes.png").is_file()
@@ -506,7 +509,7 @@ def test_toy_evaluation_counts_the_modes_the_generator_reaches(tmp_path, monkeyp
 
     run_dir = tmp_path / "toy"
     run_dir.mkdir()
-    Config(gan_type="gan", dataset="toy").save(run_dir / "config.json")
+    Config(gan_type="gan", dataset="toy", toy_ring="metz").save(run_dir / "config.json")
     monkeypatch.setattr(sampling, "load_run", lambda d, step=None: sampling.LoadedRun(
         Config.load(run_dir / "config.json"), [G()], 42))
     result = evaluation.evaluate(run_dir)

@@ -1,7 +1,8 @@
 """The named thesis experiments (experiments.py): every one resolves to a valid config without touching data,
 flags override its settings, bad names fail in one line, --list_experiments lists them all, each one's networks
-build with the right sharing, and every published number matches the thesis's text (when it is beside the
-checkout)."""
+build with the right sharing, every published number matches the thesis's text (when it is beside the
+checkout), every setting a note, description or EXPERIMENTS.md row names is the one the run resolves to, and the
+weight-decay rule is stated once, the same way, wherever it is stated."""
 import dataclasses
 import json
 import re
@@ -77,7 +78,9 @@ def test_experiment_resolves(name, tmp_path_factory):
         assert (cfg.shared_layers_g, cfg.shared_layers_d) == nets.DEFAULT_SHARED[cfg.arch], name
     if cfg.gan_type == "scogan":
         assert (cfg.shared_layers_g, cfg.shared_layers_d) == (0, 0), name
-    if cfg.preset == "wgan-gp":   # Gulrajani et al. (thesis sec. 2.5)
+    # Gulrajani et al. (thesis sec. 2.5); the toy ring's WGAN-GP keeps the authors' Adam (0.5, 0.9) and Table 2.1's
+    # critic without normalisation (tests/test_toy_ring.py).
+    if cfg.preset == "wgan-gp" and not cfg.is_toy:
         assert (cfg.loss, cfg.disc_penalty, cfg.disc_iters, cfg.g_lr, cfg.d_beta1, cfg.d_beta2, cfg.d_norm) == \
             ("wgan", "wgan-gp", 5, 1e-4, 0.0, 0.9, "layer"), name
     if cfg.preset == "dcgan":
@@ -191,10 +194,8 @@ def test_experiment_builds_its_networks(name, tmp_path_factory):
 
 # ------------------------------------------------------------------------------------------ published numbers
 @pytest.fixture(scope="module")
-def thesis():
-    if not THESIS.is_file():
-        pytest.skip(f"thesis text not found at {THESIS} (only present beside the project checkout)")
-    return THESIS.read_text(encoding="utf-8").splitlines()
+def thesis(shared_file):
+    return shared_file(THESIS, "thesis text").read_text(encoding="utf-8").splitlines()
 
 
 def thesis_tables(lines):
@@ -286,3 +287,232 @@ def test_published_numbers_match_the_thesis(name, thesis, tmp_path_factory):
     assert set(checked) == set(e.published), (set(e.published) ^ set(checked))
     for key, value in e.published.items():
         assert value == checked[key], (name, key, value, checked[key])
+
+
+# ------------------------------------------------------------------------------------------ notes vs settings
+# What a note (or description, or EXPERIMENTS.md row) says about a run, read off its wording: pattern -> the Config
+# values the wording asserts. A new note is checked by the same patterns; a clause naming another experiment speaks
+# of that run and is skipped.
+def _count(s):   # "25k", "25,000", "20.000" (the thesis's thousands separator), "4000"
+    return int(s[:-1]) * 1000 if s.endswith("k") else int(re.sub(r"[,.]", "", s))
+
+
+_DCGAN_ADAM = dict(g_lr=2e-4, d_lr=2e-4, g_beta1=0.5, d_beta1=0.5, g_beta2=0.999, d_beta2=0.999)   # sec. 2.6
+_GULRAJANI = dict(g_lr=1e-4, d_lr=1e-4, g_beta1=0.0, d_beta1=0.0, g_beta2=0.9, d_beta2=0.9, d_norm="layer")  # 2.5
+CLAIMS = [
+    (r"\bXavier\b", dict(w_init="xavier")),
+    (r"N\(0, ?0\.02\)", dict(w_init="normal")),
+    (r"WGAN-GP|gradient penalty", dict(loss="wgan", disc_penalty="wgan-gp")),
+    (r"non-saturating", dict(loss="nonsat", disc_penalty="none")),
+    (r"(?:lambda|λ) (\d+)", lambda m: dict(gp_weight=float(m[1]))),
+    (r"(\d+) (?:critic|discriminator) (?:steps?|updates|iterations)|\bk (?:= )?(\d+)\b",
+     lambda m: dict(disc_iters=int(m[1] or m[2]))),
+    (r"DCGAN (?:settings|hyperparameters|optimiser)", _DCGAN_ADAM),
+    (r"Gulrajani|settings of sec\. 2\.5", _GULRAJANI),
+    (r"LayerNorm|layer normalisation", dict(d_norm="layer")),
+    (r"gen_lr = disc_lr = ([\d.e-]+)", lambda m: dict(g_lr=float(m[1]), d_lr=float(m[1]))),
+    (r"Adam ([\d.e-]+) \(([\d.]+), ([\d.]+)\)", lambda m: dict(
+        g_lr=float(m[1]), d_lr=float(m[1]), g_beta1=float(m[2]), d_beta1=float(m[2]), g_beta2=float(m[3]),
+        d_beta2=float(m[3]))),
+    (r"(\d+(?:[,.]\d{3})*k?) iterations", lambda m: dict(iterations=_count(m[1]))),
+    (r"\bbatch (?:size )?(\d+)", lambda m: dict(batch_size=int(m[1]))),
+    (r"\bz(?:_size)? (?:of )?(\d+)", lambda m: dict(noise_dim=int(m[1]))),
+    (r"without (?:any )?shared layers|\bunshared\b", dict(shared_layers_g=0, shared_layers_d=0)),
+    (r"Tables? 3\.1/3\.2", dict(arch="cogan32")),
+    (r"Tables? A\.1/A\.2", dict(arch="cogan128")),
+    (r"Tables? A\.3/A\.4", dict(arch="cogan256")),
+    (r"alpha_SL (\d+)|\bSL (\d+)\b(?![.\d])", lambda m: dict(semantic_loss=True, sl_weight=float(m[1] or m[2]))),
+    (r"alpha_FR (\d+)|\bFR (\d+)\b(?![.\d])",
+     lambda m: dict(feature_regulariser=True, fr_weight=float(m[1] or m[2]))),
+    (r"alpha_CC (\d+)|\bCC (\d+)\b(?![.\d])",
+     lambda m: dict(cycle_consistency=True, cc_weight=float(m[1] or m[2]))),
+    (r"\balpha (\d+)\b(?![.\d])", lambda m: dict(coupling_weight=float(m[1]))),   # the one term's weight
+    (r"alpha ([\d.]+), beta ([\d.e-]+)",
+     lambda m: dict(perceptual_loss=True, pl_content_weight=float(m[1]), pl_style_weight=float(m[2]))),
+    (r"\bK (\d)\b|K reduced from \d to (\d)", lambda m: dict(fr_layers=int(m[1] or m[2]))),
+    (r"(\d[\d,]*) (?:pairs|samples per set)", lambda m: dict(pairs=int(m[1].replace(",", "")))),
+    (r"\bData: (\w+)", lambda m: dict(cogan_data=m[1])),
+    (r"[Ww]eight decay: none|none is set", dict(weight_decay=0.0)),
+]
+
+
+# Where a note quotes the text's value and says the run reads it otherwise: (experiment, key) -> the note's words
+# that say so. An entry must be needed (the literal claim differs from the run) and its words present.
+READ_OTHERWISE = {
+    ("gan_toy_k1", "iterations"): r"the text's iterations read as that code's epochs",
+}
+
+
+def claims(text, skip_names=()):
+    """{Config key: {values}} that `text` asserts (several values for one key: the text contradicts itself).
+    Skipped: 'quoted' thesis words, clauses naming another experiment or giving a `--flag` (another run)."""
+    out = {}
+    text = re.sub(r"(?<!\w)'[^']+?'(?!\w)", "", " ".join(text.split()))
+    for clause in re.split(r"(?<=[.;])\s+(?=[A-Z(])|;\s+", text):
+        if "`--" in clause or any(re.search(rf"\b{re.escape(n)}\b", clause) for n in skip_names):
+            continue
+        for pattern, values in CLAIMS:
+            for m in re.finditer(pattern, clause):
+                for k, v in (values(m) if callable(values) else values).items():
+                    out.setdefault(k, set()).add(v)
+    return out
+
+
+def effective(cfg, key):
+    """The resolved value a claim is compared with: pairs as --evaluate counts them; a bare alpha is the weight of
+    the run's one coupling term."""
+    if key == "pairs":
+        return cfg.eval_pairs or evaluation.default_num_pairs(cfg)[0]
+    if key == "coupling_weight":
+        on = [w for flag, w in (("feature_regulariser", cfg.fr_weight), ("semantic_loss", cfg.sl_weight),
+                                ("cycle_consistency", cfg.cc_weight)) if getattr(cfg, flag)]
+        return on[0] if len(on) == 1 else f"ambiguous: {len(on)} coupling terms"
+    return getattr(cfg, key)
+
+
+def _contradictions(found, cfg, name):
+    bad = {k: (sorted(v, key=str), effective(cfg, k)) for k, v in found.items()
+           if len(v) > 1 or next(iter(v)) != effective(cfg, k)}
+    return {k: v for k, v in bad.items() if (name, k) not in READ_OTHERWISE}
+
+
+def test_claim_patterns():
+    assert claims("No initialisation is stated: the default Xavier.") == {"w_init": {"xavier"}}
+    assert claims("N(0, 0.02) weights") == {"w_init": {"normal"}}
+    assert claims("(WGAN-GP Gulrajani, N(0,0.02))")["w_init"] == {"normal"}
+    for text, n in (("25k iterations", 25000), ("25,000 iterations", 25000), ("20.000 iterations", 20000),
+                    ("4000 iterations", 4000)):
+        assert claims(text) == {"iterations": {n}}, text
+    assert claims("WGAN-GP lambda 10, 5 critic steps") == {"loss": {"wgan"}, "disc_penalty": {"wgan-gp"},
+                                                          "gp_weight": {10.0}, "disc_iters": {5}}
+    assert claims("PL weights alpha 0.001, beta 1e-11; line 988 writes beta 1e-13") == {
+        "perceptual_loss": {True}, "pl_content_weight": {0.001}, "pl_style_weight": {1e-11}}
+    assert claims("alpha_SL 10, alpha_FR 100, K 3") == {"semantic_loss": {True}, "sl_weight": {10.0},
+                                                       "feature_regulariser": {True}, "fr_weight": {100.0},
+                                                       "fr_layers": {3}}
+    assert claims("Table 5.1, column FR 0.1227") == {}   # a published number is no weight
+    # A clause naming another run speaks of it; the rest of the note still counts.
+    assert claims("Chapter 4 ran 4000 iterations (cogan_x). Here 20000 iterations.", ["cogan_x"]) == \
+        {"iterations": {20000}}
+    assert claims("1000 samples per set, batch 100, z_size 10") == {"pairs": {1000}, "batch_size": {100},
+                                                                   "noise_dim": {10}}
+    assert claims("Weight decay: none is set") == {"weight_decay": {0.0}}
+    # The text's words quoted, and a flag for another run, are no claims about this run.
+    assert claims("learned 'after 3000 iterations', so 3000 epochs; the authors' 20k iterations") == \
+        {"iterations": {20000}}
+    assert claims("The text names Adam 1e-4 (0, 0.9): add `--g_beta1 0`. WGAN-GP.") == \
+        {"loss": {"wgan"}, "disc_penalty": {"wgan-gp"}}
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_notes_match_the_resolved_settings(name, tmp_path_factory):
+    """Every setting a note or description names (initialiser, loss, optimiser, iterations, batch, z, sharing,
+    architecture, coupling weights, K, pairs, data, weight decay) is what the experiment resolves to."""
+    e = experiments.get(name)
+    found = claims(e.notes + " " + e.description, [n for n in NAMES if n != name])
+    assert found, f"{name}: its note names no setting the patterns know"
+    cfg = resolve(name, tmp_path_factory)
+    assert not _contradictions(found, cfg, name), _contradictions(found, cfg, name)
+    for (n, key), words in READ_OTHERWISE.items():
+        if n == name:
+            assert re.search(words, " ".join(e.notes.split())), (name, key, "the note no longer says so")
+            assert next(iter(found[key])) != effective(cfg, key), (name, key, "no longer needed")
+
+
+def _md_sections():
+    """[(prose, {name: row cells}, header cells)] of EXPERIMENTS.md's sections that list experiments."""
+    text = (REPO / "EXPERIMENTS.md").read_text(encoding="utf-8")
+    out = []
+    for section in re.split(r"\n(?=## )", text):
+        prose, rows, header = [], {}, []
+        for line in section.splitlines()[1:]:
+            m = re.match(r"\| `(\w+)` \|", line)
+            if line.startswith("| experiment |"):
+                header = [c.strip() for c in line.strip().strip("|").split("|")]
+            elif m:
+                rows[m[1]] = [c.strip() for c in line.strip().strip("|").split("|")]
+            elif not line.startswith("|"):
+                prose.append(line)
+        if rows:
+            out.append((" ".join(prose), rows, header))
+    return out
+
+
+def test_experiments_md_matches_the_resolved_settings(tmp_path_factory):
+    """Each row of EXPERIMENTS.md (its text and pairs column) states its run's settings; a setting the prose of a
+    section names must be that of at least one of the section's runs (prose speaks of several runs at once)."""
+    sections = _md_sections()
+    assert sum(len(rows) for _, rows, _ in sections) == len(NAMES)
+    for prose, rows, header in sections:
+        for name, cells in rows.items():
+            cfg = resolve(name, tmp_path_factory)
+            found = claims(" ".join(cells), [n for n in NAMES if n != name])
+            if "pairs" in header and cells[header.index("pairs")] not in ("–", "-"):
+                found.setdefault("pairs", set()).add(int(cells[header.index("pairs")].replace(",", "")))
+            assert not _contradictions(found, cfg, name), (name, _contradictions(found, cfg, name))
+        for key, values in claims(prose).items():
+            for v in values:
+                held = [n for n in rows if effective(resolve(n, tmp_path_factory), key) == v
+                        or (n, key) in READ_OTHERWISE]
+                assert held, f"EXPERIMENTS.md says {key} = {v!r} in a section where no run has it: {sorted(rows)}"
+
+
+def test_ch3_cyclegan_runs_use_the_dcgan_initialisation(thesis, tmp_path_factory):
+    """Secs. 3.3.1/3.3.2 train 'using DCGAN hyperparameters' (lines 733, 758); sec. 2.6's list of them includes a
+    zero-mean normal initialisation (line 511); the WGAN-GP runs (line 778) change loss and optimiser only."""
+    assert "DCGAN hyperparameters" in thesis[733 - 1] and "DCGAN hyperparameter" in thesis[758 - 1]
+    assert re.search(r"all weights should be initialised from a normal distribution .* mean 0", thesis[511 - 1])
+    assert "WGAN-GP hyperparameter settings" in thesis[778 - 1] and "initiali" not in thesis[486 - 1]
+    for data in ("horse2zebra", "apple2orange"):
+        for suffix in ("256", "128", "128_wgangp"):
+            name = f"cogan_{data}_{suffix}"
+            assert experiments.get(name).settings["w_init"] == "normal", name   # not left to the data's defaults
+            assert resolve(name, tmp_path_factory).w_init == "normal", name
+
+
+# ------------------------------------------------------------------------------------------ weight decay docs
+WD_STATEMENT = re.compile(r"`--weight_decay r` adds .*? \(0\.001 and 0\.0002\)\.")
+
+
+def _wd_statement(text):
+    found = WD_STATEMENT.findall(" ".join(text.split()))
+    assert len(found) == 1, found
+    return found[0]
+
+
+def test_weight_decay_is_stated_once_the_same_way():
+    """README, EXPERIMENTS.md and optimisers.weight_decay say the same thing about the flag and the text; the help
+    string gives the same mapping in short. (tests/test_penalties.py checks the code: gradient r * w.)"""
+    import ast
+    tree = ast.parse((REPO / "optimisers.py").read_text(encoding="utf-8"))
+    doc = next(ast.get_docstring(f) for f in tree.body if isinstance(f, ast.FunctionDef) and f.name == "weight_decay")
+    statement = _wd_statement(doc)
+    for doc_file in ("README.md", "EXPERIMENTS.md"):
+        assert _wd_statement((REPO / doc_file).read_text(encoding="utf-8")) == statement, doc_file
+    assert "`r * w` to each kernel's gradient" in statement and "`--weight_decay 2c`" in statement
+    field = next(f for f in dataclasses.fields(config.Config) if f.name == "weight_decay")
+    help_text = " ".join(field.metadata["help"].split())
+    for part in ("r*w to each kernel's gradient", "0.0005, sec. 5.1", "0.0001", "c*sum(w^2) (line 701)", "is 2c"):
+        assert part in help_text, part
+
+
+def test_weight_decay_notes_match_the_thesis(thesis):
+    """Each note's rate is the one the thesis line it cites states; the formula is at line 701 with c at 708."""
+    assert r"c \sum_{i=0}^{l} w_i^2" in thesis[701 - 1] and "c=0.0001" in thesis[708 - 1]
+    statement = _wd_statement((REPO / "README.md").read_text(encoding="utf-8"))
+    for rate, line in (("0.0005", 996), ("0.0001", 708), ("0.0001", 1103)):
+        assert f"line {line}" in statement or f"lines {line}" in statement, line
+        assert rate in thesis[line - 1], (rate, line)
+    checked = 0
+    for e in experiments.EXPERIMENTS.values():
+        m = re.search(r"decay rate ([\d.]+) \(([^)]*)\) is `--weight_decay ([\d.]+)`.*?with c = ([\d.]+), is "
+                      r"`--weight_decay ([\d.]+)`", e.notes)
+        if not m:
+            assert "weight_decay" not in e.notes, e.name   # every mention has the one form
+            continue
+        rate, where, flag, c, literal = m.groups()
+        cited = int(re.findall(r"\d{3,4}", where)[-1])   # the line that states the rate
+        assert rate in thesis[cited - 1], (e.name, rate, cited)
+        assert rate == flag == c and float(literal) == 2 * float(rate), e.name
+        checked += 1
+    assert checked == 25   # secs. 5.1-5.4 (22 entries) and the CoGAN CelebA runs of sec. 3.3 (3)

@@ -4,12 +4,15 @@ package on the same weights, properties, and safe weight loading.
 Tests that need the real weights look in $LPIPS_WEIGHTS_DIR, else ~/.cache/coupled_gan/lpips, and skip when
 absent (get them with `python -m metrics.weights --fetch DIR`); property tests use random weights.
 """
+import importlib.util
 import io
+import json
 import pickle
 import sys
 import tarfile
 import types
 import warnings
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -68,8 +71,47 @@ def _images(n, size, seed, channels=3):
 def _load_example(path):
     from PIL import Image
 
-    # Official lpips.im2tensor: uint8 RGB / 127.5 - 1.
-    return np.asarray(Image.open(path).convert("RGB"), np.float32)[None] / 127.5 - 1.0
+    # Official lpips.im2tensor: uint8 RGB / 127.5 - 1, in float64, then float32.
+    return (np.asarray(Image.open(path).convert("RGB"), np.float64)[None] / 127.5 - 1.0).astype(np.float32)
+
+
+# Distances the official package gave (scripts/lpips_reference.py) on the pairs of that script's `pairs()`, which
+# it computes from NumPy alone, and on the published example images.
+REFERENCE_SCRIPT = Path(__file__).resolve().parents[1] / "scripts" / "lpips_reference.py"
+REFERENCE = json.loads((Path(__file__).with_name("lpips_reference.json")).read_text())
+F32_U = 2.0 ** -24  # float32 unit roundoff
+
+
+def _reference_pairs():
+    spec = importlib.util.spec_from_file_location("lpips_reference", REFERENCE_SCRIPT)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)  # NumPy only at import; torch only in its main()
+    cases = module.pairs()
+    assert module.inputs_digest(cases) == REFERENCE["inputs_sha256"], "the pairs differ from those the official " \
+        "package was given: rerun scripts/lpips_reference.py"
+    return cases
+
+
+def _float32_tolerance(net, d, lin_weights):
+    """How far two correct float32 LPIPS implementations (ours and the official package, on any CPUs) may differ
+    on a distance d.
+
+    Each output of backbone convolution l sums K_l = kh * kw * c_in products; in whatever order a CPU sums them,
+    the rounding error grows as sqrt(K_l) * u relative to the output (u = 2^-24; Higham & Mary 2019, probabilistic
+    rounding error analysis); ReLU and max pooling add none and the layers' relative errors add, so each
+    implementation's unit-normalised features are off by e = u * sum_l sqrt(K_l) in norm. Ours and the official
+    features then differ by 2e for each image, a - b by E = 4e (alex 830 u = 4.9e-5, vgg 2418 u = 1.4e-4).
+    d = sum_l mean_hw sum_c w_lc (a_c - b_c)^2 with w_lc >= 0 moves by at most 2 E sqrt(d W) + E^2 W, with
+    W = sum_l max_c w_lc (Cauchy-Schwarz over channels, positions and layers), plus the float32 rounding of d
+    itself in both (2 u d). Measured: under 5 u sqrt(d W), 1/700 of the bound (this CPU, oneDNN or Eigen
+    kernels). TF's 'same' padding, ImageNet's std as the scale or swapped channels exceed it 170-400 times,
+    bfloat16-rounded weights 2-5 times; float16 rounding stays inside (a float16 backbone is
+    test_float32_under_mixed_precision_policy's)."""
+    kernels = [s for name, s in lpips_weights.expected_shapes(net).items()
+               if name.endswith("kernel") and not name.startswith("NetLin")]
+    big_e = 4 * F32_U * sum(np.sqrt(h * w * c) for h, w, c, _ in kernels)
+    big_w = sum(float(w.max()) for w in lin_weights)
+    return 2 * big_e * np.sqrt(d * big_w) + big_e ** 2 * big_w + 2 * F32_U * d
 
 
 # ---------------------------------------------------------------------------------------------- parity
@@ -82,6 +124,34 @@ def test_official_example_distances(shared_data, alex):
     # Published output of the official test script with AlexNet v0.1: 0.722 and 0.138.
     assert round(float(d[0]), 3) == 0.722, d
     assert round(float(d[1]), 3) == 0.138, d
+    # and the official package's unrounded distances on the same arrays (tests/lpips_reference.json)
+    official = np.array([REFERENCE["example"]["alex"][n] for n in ("ex_p0", "ex_p1")])
+    assert np.all(np.abs(d - official) <= _float32_tolerance("alex", official, alex.lin_weights)), (d, official)
+
+
+@pytest.mark.parametrize("net", ["alex", "vgg"])
+def test_matches_the_official_package_on_recorded_pairs(weights_dir, net):
+    """Runs in CI without torch or ../shared: the official package's distances (tests/lpips_reference.json, made
+    by scripts/lpips_reference.py with its own v0.1 linear layers and the fetched backbone) on pairs regenerated
+    from NumPy (noise near and far, ramps, shifted checkerboard, phase-shifted sine at 48x40, two disks, and a
+    grayscale batch that the official code got repeated to RGB)."""
+    stem = lpips_weights.canonical_net(net)
+    if not any((weights_dir / f"{stem}.{ext}").is_file() for ext in ("npz", "ckpt")):
+        pytest.skip(f"real LPIPS {stem} weights not found in {weights_dir}: run `python -m metrics.weights --fetch "
+                    "DIR` and set LPIPS_WEIGHTS_DIR=DIR")
+    # The reference was computed on the very arrays the project verifies (and the official package's own linear
+    # layers: any difference between those and ours shows in the distances).
+    assert REFERENCE["weights_sha256"][net] == lpips_weights.KNOWN_SHA256[stem]
+    ours = LPIPS(net, weights=weights_dir, download=False)
+    recorded = REFERENCE["distances"][net]
+    cases = _reference_pairs()
+    assert sorted(cases) == sorted(recorded)
+    for name, (x, y) in cases.items():
+        want = np.array(recorded[name], np.float64)
+        got = ours(x, y).numpy().astype(np.float64)
+        assert got.shape == want.shape, name
+        tol = _float32_tolerance(net, want, ours.lin_weights)
+        assert np.all(np.abs(got - want) <= tol), (name, got, want, tol)
 
 
 def _official_lpips():

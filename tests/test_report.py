@@ -112,7 +112,8 @@ def test_report_lays_runs_out_as_thesis_table_5_2(work, tmp_path, capsys):
     assert lpips_rows[4:] == [f"LPIPS Gen. {d1} vs Real {d2}", f"LPIPS Gen. {d2} vs Real {d1}"]
     for key, label in zip(KEYS, lpips_rows):
         ra, rb = ma["lpips"]["rows"][key], mb["lpips"]["rows"][key]
-        assert rows[label][0] == f"{ra['mean']:.4f} ± {ra['se']:.4f}"
+        mark = " [1]" if key in PUBLISHED else ""   # a's setting is not the thesis's (net, pairs): see below
+        assert rows[label][0] == f"{ra['mean']:.4f} ± {ra['se']:.4f}{mark}"
         assert rows[label][2] == f"{rb['mean']:.4f} ± {rb['se']:.4f}"
         assert rows[label][1] == (f"{PUBLISHED[key]:.4f}" if key in PUBLISHED else "—")
     pa = ma["pixel_agreement"]["generated"]["agreement"]
@@ -126,7 +127,8 @@ def test_report_lays_runs_out_as_thesis_table_5_2(work, tmp_path, capsys):
         assert cell.startswith("[step_0000002.png]")
         assert (out.parent / target).resolve() == (run / "samples" / "step_0000002.png").resolve()
     text = out.read_text()
-    assert "a (test_slfr): evaluated on 16 pairs, the thesis's numbers beside it on 50,000." in text
+    assert ("[1] a (test_slfr) differs from the setting of the thesis's numbers beside it: LPIPS squared-difference "
+            "(test) v0.1 (thesis: alexnet v0.1); 16 pairs (thesis: 50,000); ") in text
     assert "thesis: Table 5.2, column SLFR (beside a (test_slfr)): Table 5.2, column SLFR, measured on 50,000" in text
 
 
@@ -153,6 +155,56 @@ def test_report_csv_has_one_row_per_column_and_measure(work, tmp_path):
     assert float(got[("thesis: Table 5.2, column SLFR", "lpips.gen1_vs_gen2")]["mean"]) == 0.3016
 
 
+def _reseed(src, dst, seed, gen_gen):
+    """A copy of run `src` as if trained with --seed `seed`, its same-z LPIPS mean set to `gen_gen`."""
+    shutil.copytree(src, dst)
+    cfg = json.loads((dst / "config.json").read_text())
+    (dst / "config.json").write_text(json.dumps({**cfg, "seed": seed}))
+    m = _metrics(dst)
+    m["lpips"]["rows"]["gen1_vs_gen2"]["mean"] = gen_gen
+    (dst / "metrics.json").write_text(json.dumps(m))
+
+
+def test_runs_differing_only_in_seed_form_one_column_of_seed_means(work, tmp_path, capsys):
+    """Issue 18: the seeds of one configuration are one column, mean ± standard deviation (ddof 1) over the seeds;
+    the CSV keeps each run's values; a run of another configuration stays a column of its own, labelled as one
+    seed. Hand numbers: 0.1, 0.2, 0.4 -> mean 0.233333, sd sqrt(((0.1-m)^2 + (0.2-m)^2 + (0.4-m)^2) / 2) =
+    0.152753."""
+    b = work / "b"
+    for seed, value in ((0, 0.1), (1, 0.2), (2, 0.4)):
+        _reseed(b, work / f"b_s{seed}", seed, value)
+    other = json.loads((work / "a" / "config.json").read_text())
+    out = tmp_path / "seeds.md"
+    argv = ["--report", *(str(work / f"b_s{s}") for s in range(3)), str(work / "a"), "--out", str(out)]
+    assert main.main(argv) == 0
+    header, rows = _table(out.read_text())
+    assert header == ["measure", "b_s0 · 3 seeds (0, 1, 2)", "a (test_slfr)", "thesis: Table 5.2, column SLFR"]
+    m = _metrics(b)
+    d1, d2 = m["domains"]
+    assert rows[f"LPIPS Gen. {d1} vs Gen. {d2} (same z)"][0] == "0.2333 ± 0.1528"
+    same = m["lpips"]["rows"]["gen1_vs_real1"]["mean"]   # equal in the three runs: sd 0
+    assert rows[f"LPIPS Gen. {d1} vs Real {d1}"][0] == f"{same:.4f} ± 0.0000"
+    assert rows["Training step"][0] == "2" and rows["LPIPS pairs"][0] == "16"
+    text = out.read_text()
+    assert "mean ± standard deviation over the seeds" in text and "one run, i.e. one seed" in text
+    with open(tmp_path / "seeds.csv") as f:
+        table = list(csv.DictReader(f))
+    got = {(r["column"], r["measure"]): r for r in table}
+    mean = got[("b_s0 · 3 seeds (0, 1, 2)", "lpips.gen1_vs_gen2")]
+    assert float(mean["mean"]) == pytest.approx(0.7 / 3, abs=1e-12)
+    assert float(mean["se"]) == pytest.approx(0.15275252316519466, abs=1e-12) and mean["n"] == "3"
+    for seed, value in ((0, 0.1), (1, 0.2), (2, 0.4)):
+        row = got[(f"b_s{seed}", "lpips.gen1_vs_gen2")]
+        assert float(row["mean"]) == value and row["source"] == f"seed {seed} of b_s0 · 3 seeds (0, 1, 2)"
+    assert other["seed"] == 0   # a, seed 0 like b_s0 but another configuration: not averaged in
+
+
+def test_one_seed_tables_say_so(work, capsys):
+    assert main.main(["--report", str(work / "a"), str(work / "b")]) == 0
+    text = capsys.readouterr().out
+    assert "Every measured column is one run, i.e. one seed" in text and "N seeds" not in text
+
+
 def test_report_to_stdout_and_experiments_without_numbers(work, monkeypatch, capsys):
     # Unknown experiment and one without published numbers: no thesis column, a note instead.
     cfg = dataclasses.replace(Config.load(work / "b" / "config.json"), experiment="not_registered")
@@ -173,9 +225,9 @@ def test_report_includes_a_toy_run(work, tmp_path, monkeypatch, capsys):
 
     toy = tmp_path / "toy"
     toy.mkdir()
-    Config(gan_type="gan", dataset="toy").save(toy / "config.json")
+    Config(gan_type="gan", dataset="toy", toy_ring="metz").save(toy / "config.json")
 
-    class G:   # every z exactly on mode 0 or 5: 2 of 10 modes
+    class G:   # every z exactly on mode 0 or 5 of the "metz" ring: 2 of 10 modes
         input_spec_shape = (10,)
 
         def __call__(self, z, training=False):
@@ -209,6 +261,75 @@ def test_report_on_real_alexnet_lpips_evaluations(runs, tmp_path):
         row = m["lpips"]["rows"][key]
         assert rows[f"LPIPS {row['label']}"][-1] == f"{row['mean']:.4f} ± {row['se']:.4f}"
     assert "LPIPS (alexnet, v0.1)" in out.read_text()
+
+
+# ---------------------------------------------------------------------------------------------- marked cells
+
+
+def _faithful(work, monkeypatch, pairs=16):
+    """Register test_slfr as exactly run a's setting, scored as the thesis scored (AlexNet v0.1, `pairs`)."""
+    import report
+    run = json.loads((work / "a" / "config.json").read_text())
+    blank = experiments.Experiment(name="test_slfr", description="test", reproduces="Table 5.2", settings={})
+    settings = {k: run[k] for k in report.experiment_reference(blank) if k in run}
+    monkeypatch.setattr(experiments, "EXPERIMENTS", {"test_slfr": experiments.Experiment(
+        name="test_slfr", description="test", reproduces="Table 5.2, column SLFR", settings=settings,
+        published=dict(PUBLISHED), source="Table 5.2, column SLFR", pairs=pairs)})
+    for run_dir in (work / "a", work / "b"):   # mixed nets are refused: score both as the thesis did
+        _set_metric(run_dir, ("lpips", "net"), "alexnet")
+
+
+@pytest.mark.parametrize("case", ["faithful", "net", "pairs", "override", "early_step"])
+def test_report_marks_cells_whose_run_differs_from_the_thesis_setting(work, monkeypatch, capsys, case):
+    """Each measured cell beside a published number carries [n] when its run was scored or trained otherwise than
+    the thesis's number, and note [n] says how; a faithful run, and columns without thesis numbers, carry none."""
+    _faithful(work, monkeypatch)
+    expect = None
+    if case == "net":
+        for run_dir in (work / "a", work / "b"):
+            _set_metric(run_dir, ("lpips", "net"), "vgg16")
+        expect = "LPIPS vgg16 v0.1 (thesis: alexnet v0.1)"
+    elif case == "pairs":
+        _faithful(work, monkeypatch, pairs=50000)
+        expect = "16 pairs (thesis: 50,000)"
+    elif case == "override":   # e.g. --experiment test_slfr --weight_decay 0.0005 --fr_weight 50
+        cfg = json.loads((work / "a" / "config.json").read_text())
+        cfg.update(weight_decay=0.0005, fr_weight=50.0)
+        (work / "a" / "config.json").write_text(json.dumps(cfg))
+        expect = "weight_decay 0.0005 (experiment: 0.0); fr_weight 50.0 (experiment: 10.0)"
+    elif case == "early_step":   # scored at a checkpoint before the run's last step
+        _set_metric(work / "a", ("step",), 1)
+        expect = "evaluated at step 1 of its 2"
+    assert main.main(["--report", "runs/a", "runs/b"]) == 0
+    out = capsys.readouterr().out
+    header, rows = _table(out)
+    assert header == ["measure", "a (test_slfr)", "thesis: Table 5.2, column SLFR", "b"]
+    ma, mb = _metrics(work / "a"), _metrics(work / "b")
+    for key, row in ma["lpips"]["rows"].items():
+        cells = rows[f"LPIPS {row['label']}"]
+        mark = " [1]" if expect and key in PUBLISHED else ""   # the cross cells have no thesis number beside them
+        assert cells[0] == f"{row['mean']:.4f} ± {row['se']:.4f}{mark}", (key, cells)
+        assert cells[2] == f"{mb['lpips']['rows'][key]['mean']:.4f} ± {mb['lpips']['rows'][key]['se']:.4f}"
+    assert rows["LPIPS pairs"][0] == "16" and rows["Training step"][0] == str(ma["step"])
+    if expect is None:
+        assert "[1]" not in out and "A mark [n]" not in out
+    else:
+        note = next(line for line in out.splitlines() if line.startswith("- [1] "))
+        assert note == f"- [1] a (test_slfr) differs from the setting of the thesis's numbers beside it: {expect}."
+        assert "A mark [n] on a measured cell" in out and "[2]" not in out
+
+
+def test_reference_is_what_every_experiment_resolves_to(tmp_path):
+    """experiment_reference (no TensorFlow) equals config.parse_config's values: a run of an experiment without
+    overrides is never marked."""
+    import config
+    import report
+    for name, e in experiments.EXPERIMENTS.items():
+        resolved = config.parse_config(["--experiment", name, "--dir", str(tmp_path / name)],
+                                       main._data_defaults).to_dict()
+        reference = report.experiment_reference(e)
+        assert {"iterations", "w_init", "loss", "g_lr", "weight_decay", "batch_size"} <= set(reference), name
+        assert {k: v for k, v in reference.items() if resolved[k] != v} == {}, name
 
 
 # ---------------------------------------------------------------------------------------------- refusals

@@ -129,5 +129,26 @@ def test_array_task_trains_its_experiment_and_submit_queues_the_report_after_the
                          env=fake_slurm(tmp_path), capture_output=True, text=True, timeout=60)
     assert sub.returncode == 0, sub.stderr
     calls = (tmp_path / "sbatch.calls").read_text().splitlines()
-    assert calls[0].startswith(f"--parsable --array=0-1 {SLURM / 'experiments.sbatch'} {names} {runs}")
+    assert calls[0].startswith(f"--parsable --array=0-1 {SLURM / 'experiments.sbatch'} {names} {runs} --seeds 1")
     assert calls[1] == f"--parsable --dependency=afterany:4242 {SLURM / 'report.sbatch'} {runs}"
+
+
+def test_array_over_seeds_trains_experiment_i_over_n_with_seed_i_mod_n(tmp_path):
+    """--seeds 3 over two experiments: six tasks; task 4 trains the second experiment with seed 1."""
+    names, runs = tmp_path / "names.txt", tmp_path / "runs"
+    names.write_text("gan_toy_k1\ncogan_mnist2edge\n")
+    sub = subprocess.run(["bash", str(SLURM / "submit_experiments.sh"), str(names), str(runs), "--seeds", "3"],
+                         env=fake_slurm(tmp_path), capture_output=True, text=True, timeout=60)
+    assert sub.returncode == 0, sub.stderr
+    assert (tmp_path / "sbatch.calls").read_text().splitlines()[0].startswith(
+        f"--parsable --array=0-5 {SLURM / 'experiments.sbatch'} {names} {runs} --seeds 3")
+    task = subprocess.run(["bash", str(SLURM / "experiments.sbatch"), str(names), str(runs), "--seeds", "3",
+                           "--cogan_data", "digits2edge", "--iterations", "2", *TINY],
+                          env=fake_slurm(tmp_path, SLURM_ARRAY_TASK_ID="4"), capture_output=True, text=True,
+                          timeout=300)
+    assert task.returncode == 0, task.stdout + task.stderr
+    saved = (runs / "cogan_mnist2edge_seed1" / "config.json").read_text()
+    assert '"experiment": "cogan_mnist2edge"' in saved and '"seed": 1' in saved
+    bad = subprocess.run(["bash", str(SLURM / "submit_experiments.sh"), str(names), str(runs), "--seeds", "x"],
+                         env=fake_slurm(tmp_path), capture_output=True, text=True, timeout=60)
+    assert bad.returncode == 2 and "--seeds" in bad.stderr

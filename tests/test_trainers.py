@@ -240,7 +240,7 @@ def test_cogan_shared_trunk_once_gives_the_same_step_as_two_full_generators(monk
     gradient (Adam's normalisation would magnify float noise in near-zero gradients)."""
     import nets
     from trainers import base
-    monkeypatch.setattr(base, "make_optimizer", lambda *a: keras.optimizers.SGD(learning_rate=0.1))
+    monkeypatch.setattr(base, "make_optimizer", lambda *a: keras.optimizers.SGD(learning_rate=0.01))
     once = nets.forward_coupled
 
     def build(forward):
@@ -273,6 +273,9 @@ class _FixedRng:
         frac = (tf.sin(tf.range(n, dtype=tf.float32) * 12.9898) + 1.0) / 2.0
         return minval + (maxval - minval) * tf.reshape(frac, shape)
 
+    def z(self, shape):
+        return self.uniform(shape, -1.0, 1.0)
+
 
 @pytest.fixture
 def without_op_determinism():
@@ -301,7 +304,7 @@ def test_xla_step_equals_the_plain_compiled_step(monkeypatch, without_op_determi
     update is linear in the gradient; randomness fixed: the same z, dropout off). WGAN-GP is refused with --xla
     (next tests)."""
     from trainers import base
-    monkeypatch.setattr(base, "make_optimizer", lambda *a: keras.optimizers.SGD(learning_rate=0.1))
+    monkeypatch.setattr(base, "make_optimizer", lambda *a: keras.optimizers.SGD(learning_rate=0.01))
 
     def build(xla):
         return lambda: _no_randomness(make("scogan", preset="dcgan", d_norm="layer", xla=xla, feature_regulariser=True))

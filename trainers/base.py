@@ -23,10 +23,19 @@ from trainers.loop import SKIPPED_KEY, TrainingLoop, apply_if_finite
 
 
 class StepNoise:
-    """The random numbers of one iteration: z uniform in [-1, 1] (thesis sec. 5.1) and WGAN-GP's alpha, drawn
-    statelessly from (seed, step, draw number). Every replica draws the global batch's numbers and keeps its
-    share, so N replicas use exactly the noise one device uses on the global batch (keras' SeedGenerator is
-    broken under MirroredStrategy, keras#20611), and a resumed run draws what an uninterrupted one draws."""
+    """The random numbers of one iteration: z and WGAN-GP's alpha, drawn statelessly from (seed, step, draw
+    number). Every replica draws the global batch's numbers and keeps its share, so N replicas use exactly the
+    noise one device uses on the global batch (keras' SeedGenerator is broken under MirroredStrategy,
+    keras#20611), and a resumed run draws what an uninterrupted one draws.
+
+    z (`z`) is uniform in [-1, 1] (thesis sec. 5.1), or N(0, 1) in the class `with_latent("normal")` gives
+    (`--noise_type normal`): the thesis authors' toy-ring code drew `tf.random.normal([batch_size, noise_dim])`
+    for every critic and generator step (palminde/P10Project Train.py, 1899bab to 6bdb9e7, Nov. 2019 - Jan.
+    2020). Every other draw (WGAN-GP's alpha: `uniform`) is uniform. The uniform class draws exactly what it drew
+    before the option existed."""
+
+    latent = "uniform"            # the distribution of z: "uniform" or "normal" (Config.noise_type)
+    LATENT_RANGE = (-1.0, 1.0)    # uniform z's bounds (sec. 5.1)
 
     def __init__(self, seed, step):
         self.seed, self.step, self.draws = int(seed), tf.cast(step, tf.int64), 0
@@ -34,23 +43,42 @@ class StepNoise:
         self.replica = ctx.replica_id_in_sync_group if ctx is not None else 0
         self.replicas = ctx.num_replicas_in_sync if ctx is not None else 1
 
-    def uniform(self, shape, minval, maxval):
-        """This replica's rows of a (replicas * shape[0], ...) draw (the draw itself on one device)."""
+    @classmethod
+    def with_latent(cls, latent):
+        """-> the StepNoise class whose z follows `latent` ("uniform": this class; "normal": N(0, 1))."""
+        if latent == cls.latent:
+            return cls
+        if latent not in ("uniform", "normal"):
+            raise ValueError(f"unknown latent distribution '{latent}' (choose uniform or normal)")
+        return type(f"{cls.__name__}_{latent}", (cls,), {"latent": latent})
+
+    def _draw(self, sample, shape):
+        """This replica's rows of a (replicas * shape[0], ...) draw sample(shape, seed) (the draw on one device)."""
         n = shape[0]
         seed = tf.stack([tf.constant(self.seed, tf.int64), self.step * 1024 + self.draws])
         self.draws += 1  # a Python count: fixed per call site when the step is traced
-        x = tf.random.stateless_uniform([n * self.replicas] + list(shape[1:]), seed, minval, maxval)
+        x = sample([n * self.replicas] + list(shape[1:]), seed)
         return x if self.replicas == 1 else x[self.replica * n:(self.replica + 1) * n]
+
+    def uniform(self, shape, minval, maxval):
+        """Uniform in [minval, maxval), this replica's rows."""
+        return self._draw(lambda s, seed: tf.random.stateless_uniform(s, seed, minval, maxval), shape)
+
+    def z(self, shape):
+        """A batch of latent vectors of the class's distribution, this replica's rows."""
+        if self.latent == "normal":
+            return self._draw(lambda s, seed: tf.random.stateless_normal(s, seed), shape)
+        return self._draw(lambda s, seed: tf.random.stateless_uniform(s, seed, *self.LATENT_RANGE), shape)
 
 
 class AdversarialTrainer(TrainingLoop):
-    """Trains `domains` GANs side by side on the summed objective.
+    """Trains `domains` GANs side by side, the same z feeding every generator.
 
-    Summing the per-domain losses and differentiating w.r.t. the de-duplicated union of variables gives a
-    shared variable the sum of both GANs' gradients and one optimizer update per step, as in the original
-    CoGAN Caffe code (the thesis prototype applied one update per generator, so shared layers moved twice).
-    Coupling terms are added once to the summed objective, so a term of weight a acts on each generator with
-    gradient a * dR/dG_i (thesis sec. 6.6).
+    `--shared_update` says how the networks of one side are updated (update_groups): `listing` (default) as the
+    thesis's prototype, one update per network on that side's optimizer (Listings 6.12, 6.13), so a CoGAN shared
+    variable moves twice per step; `summed` as the original CoGAN Caffe code, one update of the summed objective,
+    a shared variable taking the sum of both GANs' gradients once. Coupling terms (SCoGAN) enter each generator's
+    objective, so a term of weight a acts on each generator with gradient a * dR/dG_i (thesis sec. 6.6).
     """
 
     domains = 2
@@ -75,6 +103,8 @@ class AdversarialTrainer(TrainingLoop):
             self.shared_g = nets.shared_prefix(self.generators)
             self.g_vars = nets.unique_variables(self.generators)
             self.d_vars = nets.unique_variables(self.discriminators)
+            self.g_groups = self.update_groups(self.generators)
+            self.d_groups = self.update_groups(self.discriminators)
             self.g_opt = make_optimizer(cfg.optimizer, cfg.g_lr, cfg.g_beta1, cfg.g_beta2, cfg.mixed_precision)
             self.d_opt = make_optimizer(cfg.optimizer, cfg.d_lr, cfg.d_beta1, cfg.d_beta2, cfg.mixed_precision)
             # Built before any restore, or their slots would not be restored (keras#19389).
@@ -131,64 +161,97 @@ class AdversarialTrainer(TrainingLoop):
     def _suffix(self, i):
         return f"_{i + 1}" if self.domains > 1 else ""
 
+    def update_groups(self, networks):
+        """[(domain indices, variables)], the updates of one critic or generator step, applied one after the other.
+
+        `--shared_update listing` (default): one update per network with its own objective, in domain order, as the
+        thesis's prototype (Listings 6.12, 6.13: one `apply_gradients` per discriminator / generator on the same
+        optimizer object of that side), so a shared variable takes one step per network and the side's iteration
+        count (Adam's bias correction) advances once per network. `summed`: one update of the summed objective over
+        the union of the variables, as the CoGAN Caffe code, a shared variable taking one step with the sum of both
+        GANs' gradients. One network: the two coincide."""
+        if self.cfg.shared_update == "summed" or len(networks) == 1:
+            return [(tuple(range(len(networks))), nets.unique_variables(networks))]
+        return [((i,), list(n.trainable_variables)) for i, n in enumerate(networks)]
+
     def discriminator_step(self, reals, noise=None):
-        logs = {}
+        """One critic update per group of update_groups. Listing 6.12: D2's objective is evaluated after D1's update
+        (its shared layers have moved); both see the same z and fakes (the generators do not change in between)."""
+        logs, total, skipped = {}, 0.0, 0.0
         noise = noise or self.noise_source(self.cfg.seed, self.step)
-        z = noise.uniform([tf.shape(reals[0])[0], self.cfg.noise_dim], -1.0, 1.0)
-        with tf.GradientTape() as tape:
-            total = 0.0
-            fakes = [x for x, _ in nets.forward_coupled(self.generators, z, training=True, shared=self.shared_g)]
-            for i, (fake, d, real) in enumerate(zip(fakes, self.discriminators, reals)):
-                adv = self.loss.discriminator(d(real, training=True), d(fake, training=True))
-                logs[f"d_loss{self._suffix(i)}"] = adv
-                total += adv
-                for name, term in self.penalty.terms(d, real, fake, noise, training=True,
-                                                     scale=precision.loss_scale(self.d_opt)).items():
-                    logs[f"{name}{self._suffix(i)}"] = term
-                    total += term
-            if self.cfg.weight_decay:
-                logs["d_weight_decay"] = weight_decay(self.d_vars, self.cfg.weight_decay)
-                total += logs["d_weight_decay"]
-            # Replicas' gradients are summed: each replica's batch mean / N sums to the global batch mean. The
-            # loss scale is 1 unless fp16 (precision.py).
-            scaled = self.d_opt.scale_loss(total / self.replicas)
-        grads = tape.gradient(scaled, self.d_vars)
-        logs[SKIPPED_KEY] = apply_if_finite(self.d_opt, grads, self.d_vars, [total], self.skip_nonfinite)
+        z = noise.z([tf.shape(reals[0])[0], self.cfg.noise_dim])
+        fakes = [x for x, _ in nets.forward_coupled(self.generators, z, training=True, shared=self.shared_g)]
+        for domains, variables in self.d_groups:
+            with tf.GradientTape() as tape:
+                objective = 0.0
+                for i in domains:
+                    d, real = self.discriminators[i], reals[i]
+                    adv = self.loss.discriminator(d(real, training=True), d(fakes[i], training=True))
+                    logs[f"d_loss{self._suffix(i)}"] = adv
+                    objective += adv
+                    for name, term in self.penalty.terms(d, real, fakes[i], noise, training=True,
+                                                         scale=precision.loss_scale(self.d_opt)).items():
+                        logs[f"{name}{self._suffix(i)}"] = term
+                        objective += term
+                if self.cfg.weight_decay:
+                    decay = weight_decay(variables, self.cfg.weight_decay)
+                    logs["d_weight_decay"] = logs.get("d_weight_decay", 0.0) + decay
+                    objective += decay
+                # Replicas' gradients are summed: each replica's batch mean / N sums to the global batch mean. The
+                # loss scale is 1 unless fp16 (precision.py).
+                scaled = self.d_opt.scale_loss(objective / self.replicas)
+            grads = tape.gradient(scaled, variables)
+            skipped += apply_if_finite(self.d_opt, grads, variables, [objective], self.skip_nonfinite)
+            total += objective
         self.penalty.constrain(self.d_vars)
+        logs[SKIPPED_KEY] = skipped
         logs["d_total"] = total
         return logs
 
     def generator_step(self, reals, noise=None):
+        """One generator update per group of update_groups, every group's gradient taken at the same weights before
+        the first update (Listing 6.13: both tapes record one forward pass). Each group's objective holds its
+        networks' adversarial terms and every coupling term (the prototype adds each term to both generators'
+        losses); `g_total` logs the adversarial terms and each coupling term once, whatever the grouping. (fp16:
+        an overflow that lowers the loss scale in the first update leaves the second group's gradient scaled by
+        the old factor for that step.)"""
         logs = {}
         noise = noise or self.noise_source(self.cfg.seed, self.step)
-        z = noise.uniform([tf.shape(reals[0])[0], self.cfg.noise_dim], -1.0, 1.0)
+        z = noise.z([tf.shape(reals[0])[0], self.cfg.noise_dim])
         aux = self.auxiliary_objectives()
-        with tf.GradientTape(persistent=bool(aux)) as tape:
-            total = 0.0
-            fakes, features = [], []
+        persistent = bool(aux) or len(self.g_groups) > 1
+        with tf.GradientTape(persistent=persistent) as tape:
+            fakes, features, advs = [], [], []
             coupled = nets.forward_coupled(self.generators, z, training=True, shared=self.shared_g)
             for i, ((fake, feats), d) in enumerate(zip(coupled, self.discriminators)):
                 fakes.append(fake)
                 features.append(feats)
-                adv = self.loss.generator(d(fake, training=True))
-                logs[f"g_loss{self._suffix(i)}"] = adv
-                total += adv
+                advs.append(self.loss.generator(d(fake, training=True)))
+                logs[f"g_loss{self._suffix(i)}"] = advs[-1]
+            coupling = 0.0
             for name, term in self.coupling_terms(z, fakes, features, reals).items():
                 logs[name] = term
-                total += term
-            if self.cfg.weight_decay:
-                logs["g_weight_decay"] = weight_decay(self.g_vars, self.cfg.weight_decay)
-                total += logs["g_weight_decay"]
-            scaled = self.g_opt.scale_loss(total / self.replicas)
+                coupling += term
+            objectives = []
+            for domains, variables in self.g_groups:
+                objective = tf.add_n([advs[i] for i in domains]) + coupling
+                if self.cfg.weight_decay:
+                    decay = weight_decay(variables, self.cfg.weight_decay)
+                    logs["g_weight_decay"] = logs.get("g_weight_decay", 0.0) + decay
+                    objective += decay
+                objectives.append(objective)
+            scaled = [self.g_opt.scale_loss(o / self.replicas) for o in objectives]
             aux_scaled = [opt.scale_loss(logs[key] / self.replicas) for key, opt, _ in aux]
-        grads = tape.gradient(scaled, self.g_vars)
-        skipped = apply_if_finite(self.g_opt, grads, self.g_vars, [total], self.skip_nonfinite)
+        grads = [tape.gradient(s, variables) for s, (_, variables) in zip(scaled, self.g_groups)]
+        skipped = 0.0
+        for g, objective, (_, variables) in zip(grads, objectives, self.g_groups):
+            skipped += apply_if_finite(self.g_opt, g, variables, [objective], self.skip_nonfinite)
         for (key, opt, variables), objective in zip(aux, aux_scaled):
             skipped += apply_if_finite(opt, tape.gradient(objective, variables), variables, [logs[key]],
                                        self.skip_nonfinite)
         if self.skip_nonfinite:
             logs[SKIPPED_KEY] = skipped
-        logs["g_total"] = total
+        logs["g_total"] = tf.add_n(advs) + coupling + logs.get("g_weight_decay", 0.0)
         logs.update(self.step_metrics())
         return logs
 
