@@ -33,6 +33,7 @@ class Experiment:
     source: str = ""                  # where `published` comes from, e.g. "Table 5.2, column SLFR"
     notes: str = ""                   # deviations / ambiguities worth a line in EXPERIMENTS.md
     pairs: Optional[int] = None       # LPIPS pairs the thesis measured the numbers on (None: evaluation default)
+    published_modes: Optional[int] = None   # toy ring: the modes of 10 the thesis reports covered (read off its plot)
 
 
 EXPERIMENTS: dict = {}
@@ -134,6 +135,7 @@ _add(
                       disc_iters=5, noise_dim=10, noise_type="normal", g_beta1=0.5, g_beta2=0.999, d_beta1=0.5,
                       d_beta2=0.999, batch_size=100, iterations=_toy_steps(2000, 5),
                       sample_interval=_toy_steps(50, 5)),
+        published_modes=6, source="Fig. 2.11, line 392 (\"only learn 6 out of 10 modes\", read off the plot)",
         notes="Sec. 2.3.2 (line 392): Fig. 2.10's configuration with 5 discriminator iterations. " + _TOY),
     Experiment(
         name="gan_toy_wgangp",

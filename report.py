@@ -279,7 +279,7 @@ def thesis_column(r: Run, notes: list) -> Optional[Column]:
     except ValueError:
         notes.append(f"{r.header}: experiment `{r.experiment}` is not in experiments.py: no thesis column.")
         return None
-    if not e.published:
+    if not e.published and e.published_modes is None:
         notes.append(f"{r.header}: the thesis publishes no LPIPS numbers for `{e.name}`.")
         return None
     source = e.source or e.reproduces or "the thesis"
@@ -287,8 +287,10 @@ def thesis_column(r: Run, notes: list) -> Optional[Column]:
     col = Column(f"thesis: {short}", str(r.path), r.experiment, f"thesis: {source}")
     notes.append(f"thesis: {short} (beside {r.header}): {source}"
                  + (f", measured on {int(e.pairs):,} pairs" if e.pairs is not None else "") + ".")
-    for key, value in e.published.items():
+    for key, value in (e.published or {}).items():
         col.cells[f"lpips.{key}"] = Cell(float(value), text=f"{float(value):.4f}")
+    if e.published_modes is not None:   # the toy ring's 10 modes (sec. 2.3.2)
+        col.cells["modes.covered"] = Cell(int(e.published_modes), text=f"{int(e.published_modes)} / 10")
     if e.pairs is not None:
         col.cells["pairs"] = _count(e.pairs)
     return col

@@ -245,6 +245,30 @@ def test_report_includes_a_toy_run(work, tmp_path, monkeypatch, capsys):
     assert rows["Evaluation samples (toy ring)"] == ["—", "400"] and rows["Training step"] == ["2", "9"]
 
 
+def test_a_toy_k5_run_stands_beside_the_thesis_six_of_ten_modes(tmp_path, monkeypatch, capsys):
+    """Line 392's "6 out of 10 modes" (Fig. 2.11) is the published value beside a gan_toy_k5 run."""
+    import sampling
+
+    toy = tmp_path / "k5"
+    toy.mkdir()
+    Config(gan_type="gan", dataset="toy", toy_ring="metz", experiment="gan_toy_k5").save(toy / "config.json")
+
+    class G:   # every z on mode 0, 3 or 5 of the "metz" ring: 3 of 10 modes
+        input_spec_shape = (10,)
+
+        def __call__(self, z, training=False):
+            import data
+            return data.ring_modes()[np.array([0, 3, 5])[np.digitize(np.asarray(z)[:, 0], [-0.3, 0.3])]]
+
+    monkeypatch.setattr(sampling, "load_run", lambda d, step=None: sampling.LoadedRun(
+        Config.load(toy / "config.json"), [G()], 9))
+    evaluation.evaluate(toy, num=400)
+    assert main.main(["--report", str(toy)]) == 0
+    header, rows = _table(capsys.readouterr().out)
+    assert header[1:] == ["k5 (gan_toy_k5)", "thesis: Fig. 2.11, line 392"]
+    assert rows["Modes covered (toy ring)"] == ["3 / 10", "6 / 10"]
+
+
 @pytest.mark.skipif(not any((lpips_weights.default_dir() / f"alexnet.{e}").is_file() for e in ("npz", "ckpt")),
                     reason=f"real LPIPS weights not found in {lpips_weights.default_dir()}")
 def test_report_on_real_alexnet_lpips_evaluations(runs, tmp_path):
