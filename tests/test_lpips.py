@@ -117,8 +117,10 @@ def _float32_tolerance(net, d, lin_weights):
 # ---------------------------------------------------------------------------------------------- parity
 
 
-def test_official_example_distances(shared_data, alex):
-    folder = shared_data / "lpips"
+def test_official_example_distances(alex):
+    """The official example images (tests/data/lpips_example, BSD-2, a copy of ../shared/data/lpips): CI checks
+    the published distances without ../shared."""
+    folder = Path(__file__).resolve().parent / "data" / "lpips_example"
     ref, p0, p1 = (_load_example(folder / f"{n}.png") for n in ("ex_ref", "ex_p0", "ex_p1"))
     d = alex(np.concatenate([ref, ref]), np.concatenate([p0, p1])).numpy()
     # Published output of the official test script with AlexNet v0.1: 0.722 and 0.138.
