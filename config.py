@@ -239,7 +239,7 @@ class Config:
     # outputs
     dir: Optional[str] = _outputs(None, "run folder (default runs/<gan_type>_<data>_<time>)")
     log_interval: int = _outputs(25, "iterations between log lines and losses.csv writes (default 25)")
-    sample_interval: Optional[int] = _outputs(None, "iterations between sample grids (default 500, demo sets 50; "
+    sample_interval: Optional[int] = _outputs(None, "iterations between sample grids (default 500, demo sets 250; "
                                               "toy: 50 of the authors' epochs, 2550 at k 1)")
     checkpoint_interval: int = _outputs(1000, "iterations between checkpoints (default 1000)")
     sample_rows: int = _outputs(4, "rows of pairs in a sample grid (default 4)")

@@ -309,3 +309,13 @@ def test_a_resolved_config_is_frozen():
     with pytest.raises(dataclasses.FrozenInstanceError):
         cfg.iterations = 3
     assert dataclasses.replace(cfg, iterations=3).iterations == 3 and cfg.iterations != 3
+
+
+def test_help_states_the_sample_intervals_resolve_gives():
+    """Issue 19: `--help` said "demo sets 50" while the demo resolved 250."""
+    import config
+    text = config.build_parser().format_help()
+    demo = parse().sample_interval
+    full = parse("--cogan_data", "mnist2edge").sample_interval
+    assert (demo, full) == (250, 500)
+    assert f"default {full}, demo sets {demo};" in " ".join(text.split())
