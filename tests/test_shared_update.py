@@ -88,6 +88,19 @@ def _assert_gradients(recorded, expected, what):
         np.testing.assert_allclose(g, e.numpy(), rtol=1e-4, atol=1e-4 * scale, err_msg=f"{what}: {v.path}")
 
 
+def _assert_replayed(t, calls, snapshot, final, kind):
+    """The trainer's final weights equal the recorded updates replayed from the start in NumPy, in their order, one
+    NumpyOptimizer per optimizer object. float32 weights of magnitude <= ~1 after steps of ~LR round at ~1e-7;
+    the steps are 1e-3 (one or two per variable)."""
+    _restore(t, snapshot)
+    weights = {id(v): v.numpy().astype(np.float64) for v in _all_variables(t)}
+    ref = {"d": NumpyOptimizer(kind, LR), "g": NumpyOptimizer(kind, LR)}
+    for opt, pairs in calls:
+        ref["d" if opt is t.d_opt else "g"].apply([g for g, _ in pairs], [v for _, v in pairs], weights)
+    for v in nets.unique_variables(t.generators + t.discriminators):
+        np.testing.assert_allclose(final[id(v)], weights[id(v)], rtol=0, atol=2e-6, err_msg=v.path)
+
+
 def _hand_gradients(t, reals, snapshot, optimizers):
     """The gradients Listings 6.12/6.13 take, by hand: D1's at the start, D2's after D1's update (replayed with
     the NumPy optimizer from the recorded D1 gradient), both generators' after the critic updates from one
@@ -150,14 +163,7 @@ def test_listing_updates_each_network_in_turn_as_listings_6_12_and_6_13(kind, mo
     assert gap > 1e-2 * scale, (gap, scale)
 
     # The final weights: the recorded gradients applied in turn with Keras' update rules, written out in NumPy.
-    _restore(t, snapshot)
-    weights = {id(v): v.numpy().astype(np.float64) for v in _all_variables(t)}
-    ref = {"d": NumpyOptimizer(kind, LR), "g": NumpyOptimizer(kind, LR)}
-    for opt, pairs in calls:
-        ref["d" if opt is t.d_opt else "g"].apply([g for g, _ in pairs], [v for _, v in pairs], weights)
-    for v in nets.unique_variables(t.generators + t.discriminators):
-        # float32 weights of magnitude <= ~1 after steps of ~LR: rounding is ~1e-7, the steps 1e-3 * (1 or 2).
-        np.testing.assert_allclose(final[id(v)], weights[id(v)], rtol=0, atol=2e-6, err_msg=v.path)
+    _assert_replayed(t, calls, snapshot, final, kind)
     if kind == "adam":
         # Two Adam updates of a shared generator kernel (the second at iteration 2, its moments carried over) are
         # not one update with g1 + g2 (what `summed` gives; with SGD the two coincide in the generator step).
@@ -191,13 +197,7 @@ def test_summed_takes_one_update_with_both_gans_gradients(kind, monkeypatch):
         loss = sum(t.loss.discriminator(d(r[0], training=True), d(f, training=True))
                    for d, r, f in zip(t.discriminators, reals, fakes))
     _assert_gradients(calls[0][1], tape.gradient(loss, t.d_vars), "D (summed)")
-    _restore(t, snapshot)
-    weights = {id(v): v.numpy().astype(np.float64) for v in _all_variables(t)}
-    ref = {"d": NumpyOptimizer(kind, LR), "g": NumpyOptimizer(kind, LR)}
-    for opt, pairs in calls:
-        ref["d" if opt is t.d_opt else "g"].apply([g for g, _ in pairs], [v for _, v in pairs], weights)
-    for v in nets.unique_variables(t.generators + t.discriminators):
-        np.testing.assert_allclose(final[id(v)], weights[id(v)], rtol=0, atol=2e-6, err_msg=v.path)
+    _assert_replayed(t, calls, snapshot, final, kind)
 
 
 def test_thesis_experiments_default_to_listing_and_old_runs_keep_summed(tmp_path):
