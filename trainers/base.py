@@ -299,15 +299,10 @@ class AdversarialTrainer(TrainingLoop):
         return [x for x, _ in nets.forward_coupled(self.generators, z, training=False, shared=self.shared_g)]
 
     def save_samples(self, step):
+        """A grid of sample pairs (samples/step_N.png; a toy run's scatter plot: trainers/gan.py)."""
         imgs = [x.numpy() for x in self.generate(self.sample_z)]
         path = self.run_dir / "samples" / f"step_{step:07d}.png"
         path.parent.mkdir(exist_ok=True)
-        if self.cfg.is_toy:
-            import data
-            z = tf.random.stateless_uniform([1000, self.cfg.noise_dim], [self.cfg.seed + 2, step], -1.0, 1.0)
-            points = self.generate(z)[0].numpy()
-            run_folder.save_scatter(path, points, data.ring_modes())
-            return None
         grid = run_folder.pair_grid(imgs, self.cfg.sample_rows, self.cfg.sample_cols)
         run_folder.save_png(path, grid)
         return grid
