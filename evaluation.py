@@ -1,11 +1,13 @@
 """Evaluating a trained coupled GAN: the thesis's LPIPS table plus measures of pairing that LPIPS misses.
 
     python main.py --evaluate RUN_DIR [--num N] [--step S] [--net alex|vgg] [--eval_classifier PATH]
-                                      [--batch_size B]
+                                      [--batch_size B] [--no_download]
 
 writes into RUN_DIR:
-    metrics.json       every number below, with the settings that produced it
+    metrics.json       every number below, with the settings that produced it (the latest evaluation)
     metrics.md         the same as tables
+    metrics_history.jsonl  one line per evaluated checkpoint step: its step, when, and the main numbers of each
+                       measure (HISTORY_FILE; a re-evaluation of a step replaces that step's line)
     lpips_lowest.png   the 8 generated pairs with the lowest LPIPS (domain 1 above domain 2), and
     lpips_highest.png  the 8 with the highest (the thesis's figures beside its LPIPS tables)
 
@@ -24,6 +26,10 @@ domain (FID on Inception-v3 features, or FCD on the evaluation classifier's feat
 
 Everything streams in batches: memory holds the per-pair distance arrays, not the images.
 
+The LPIPS weights come from the cache ($LPIPS_WEIGHTS_DIR, else ~/.cache/coupled_gan/lpips) and are fetched into it
+on first use, in one log line (metrics.weights.load_weights), unless the run has --no_download (or --evaluate is
+given it) or $LPIPS_NO_DOWNLOAD=1: then the one-line instructions of `python -m metrics.weights --fetch`.
+
 A single GAN on the toy ring (`--gan_type gan --dataset toy`) is scored instead by mode coverage
 (metrics.modes: modes covered out of 10 and the share of high-quality points, on TOY_SAMPLES points from the
 fixed noise seed), written to the same metrics.json / metrics.md.
@@ -32,6 +38,7 @@ from __future__ import annotations
 
 import argparse
 import hashlib
+import json
 import math
 import os
 import time
@@ -44,7 +51,7 @@ from config import Config, ConfigError
 from data_sources import specs
 from metrics import markdown
 from metrics.measures import (  # noqa: F401  (the names report.py, experiments.py and the tests use)
-    CROSS_ROWS, FCD_NAME, FIGURE_PAIRS, HOW_TO_CLASSIFIER, LPIPS_ROWS, MEASURES)
+    CROSS_ROWS, FCD_NAME, FIGURE_PAIRS, HOW_TO_CLASSIFIER, LPIPS_ROWS, MEASURES, render_markdown)
 
 log = run_folder.logger("evaluation").info
 
@@ -204,12 +211,13 @@ def load_probe(path) -> tuple:
 # ---------------------------------------------------------------------------------------------- the evaluation
 
 def evaluate(run_dir, *, num=None, step=None, net="alex", eval_classifier=None, batch_size=None, lpips=None,
-             fid=True) -> dict:
+             fid=True, download=None) -> dict:
     """Score a coupled run and write metrics.json, metrics.md and the extreme-pair figures into `run_dir`.
 
     num: pairs (default: cfg.eval_pairs, else the thesis's count; capped at the real images available).
-    lpips: a ready metrics.LPIPS (else built for `net`); anything with `.net` whose call (x, y) gives one
-    distance per pair will do. fid: try FID, else FCD (slow on CPU at 299x299).
+    lpips: a ready metrics.LPIPS (else built for `net`, its weights fetched on first use unless `download` is
+    False; None: the run's --no_download decides); anything with `.net` whose call (x, y) gives one distance per
+    pair will do. fid: try FID, else FCD (slow on CPU at 299x299).
     A toy-ring run (gan on toy) is scored by mode coverage instead (evaluate_toy; num = generated points).
     Returns the dict written to metrics.json.
     """
@@ -241,13 +249,19 @@ def evaluate(run_dir, *, num=None, step=None, net="alex", eval_classifier=None, 
         eval_classifier = check_eval_classifier(eval_classifier, cfg)
     if lpips is None:
         try:
-            lpips = LPIPS(net)
+            lpips = LPIPS(net, download=cfg.download if download is None else download)
         except lpips_weights.WeightsError as e:
             raise ConfigError(" ".join(str(e).split())) from None
     probe, meta = load_probe(eval_classifier) if eval_classifier is not None else (None, None)
 
-    run = sampling.load_run(run_dir, step)
     batch = int(batch_size or (256 if (cfg.image_size or 32) <= 64 else 64))
+    # Four image batches (generated and real, both domains) and LPIPS' features of them, float32: a lower bound
+    # of what one batch holds, refused up front where it cannot fit (issue 22, item 7).
+    pixels = (cfg.image_size or 32) ** 2 * 3
+    short = run_folder.memory_shortfall(4.0 * 4 * 2 * batch * pixels, f"--batch_size {batch:,}")
+    if short:
+        raise ConfigError(short)
+    run = sampling.load_run(run_dir, step)
     it_a, it_b, sizes = real_images(cfg, batch)
     n, source, notes = resolve_num(num, cfg, sizes)
     log(f"evaluating {run_dir} (step {run.step}) on {n:,} pairs, batch {batch}")
@@ -286,7 +300,7 @@ def evaluate(run_dir, *, num=None, step=None, net="alex", eval_classifier=None, 
     for tally in tallies:
         result.update(tally.result(names))
     result["seconds"] = round(time.time() - t0, 1)
-    _write_metrics(run_dir, result, markdown.render(result))
+    _write_metrics(run_dir, result, render_markdown(result))
     log(f"wrote {run_dir / 'metrics.md'} and metrics.json ({run_folder.format_duration(result['seconds'])})")
     return result
 
@@ -314,6 +328,10 @@ def evaluate_toy(run_dir, cfg, *, num=None, step=None) -> dict:
         n, source = TOY_SAMPLES, "default"
     if n < 1:
         raise ConfigError(f"the number of evaluation samples must be at least 1 (got {n})")
+    # The points (float64) and their z chunks, refused up front where they cannot fit (issue 22, item 7).
+    short = run_folder.memory_shortfall(float(n) * 2 * 8 * 2, f"{n:,} evaluation samples ({source})")
+    if short:
+        raise ConfigError(short)
     run = sampling.load_run(run_dir, step)
     g = run.generators[0]
     noise_dim = g.input_spec_shape[0]
@@ -344,16 +362,87 @@ def evaluate_toy(run_dir, cfg, *, num=None, step=None) -> dict:
 # ---------------------------------------------------------------------------------------------- report
 
 def _write_metrics(run_dir, result, markdown):
-    """metrics.json (strict JSON: NaN/inf as null, listed under "non_finite") and metrics.md, which says so too."""
+    """metrics.json (strict JSON: NaN/inf as null, listed under "non_finite") and metrics.md, which says so too;
+    then the evaluation's line in the history (record_history)."""
     found = run_folder.write_json(run_dir / "metrics.json", result)
     if found:
         markdown += (f"\n> **Non-finite values** (NaN or inf, null in metrics.json): {', '.join(found)}. "
                      f"The run's weights or samples are not usable as they are.\n")
     with run_folder.writing(run_dir / "metrics.md"):
         run_folder.atomic_write_text(run_dir / "metrics.md", markdown)
+    record_history(run_dir, result)
 
 
-render_markdown, render_toy_markdown = markdown.render, markdown.render_toy   # their home: metrics/markdown.py
+# ---------------------------------------------------------------------------------------------- history
+
+# One JSON line per evaluated checkpoint step (issue 19, item 7): metrics.json holds the latest evaluation only.
+HISTORY_FILE = "metrics_history.jsonl"
+# What a line keeps of the result besides the measures: which checkpoint, how many pairs or points, which LPIPS.
+HISTORY_KEYS = ("step", "pairs", "samples")
+
+
+def main_numbers(value):
+    """A measure's result reduced to its numbers: every {"mean", "se", "n"} summary to its mean; labels, file
+    names, notes and skipped measures dropped (None when nothing numeric is left)."""
+    if isinstance(value, dict):
+        if {"mean", "se", "n"} <= set(value):
+            return value["mean"]
+        kept = {k: main_numbers(v) for k, v in value.items() if k != "skipped"}
+        kept = {k: v for k, v in kept.items() if v is not None}
+        return kept or None
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return value
+    return None
+
+
+def history_line(result) -> dict:
+    """metrics.json's dict -> its line in HISTORY_FILE: step, time, pairs (or toy samples), the LPIPS net, and the
+    main numbers of each measure (LPIPS rows, pixel and class agreement, Fréchet distances; toy: mode coverage)."""
+    line = {k: result[k] for k in HISTORY_KEYS if k in result}
+    line["time"] = time.strftime("%Y-%m-%dT%H:%M:%S%z")
+    if "lpips" in result:
+        line["lpips_net"] = result["lpips"].get("net")
+    for name in list(MEASURES) + ["modes"]:
+        numbers = main_numbers(result.get(name))
+        if numbers is not None:
+            line[name] = numbers
+    return line
+
+
+def read_history(run_dir) -> list:
+    """The lines of RUN/HISTORY_FILE as dicts, oldest first ([] when there is none); a line that is not a JSON
+    object (edited by hand, cut short) is returned as its text."""
+    path = Path(run_dir) / HISTORY_FILE
+    if not path.is_file():
+        return []
+    out = []
+    for text in path.read_text().splitlines():
+        if not text.strip():
+            continue
+        try:
+            item = json.loads(text)
+        except ValueError:
+            item = text
+        out.append(item if isinstance(item, dict) else text)
+    return out
+
+
+def record_history(run_dir, result):
+    """Add the evaluation `result` to RUN/HISTORY_FILE. A step evaluated again replaces its earlier line (the
+    history says what each checkpoint scored, as metrics.json says it for the latest evaluation); the new line goes
+    last, so the file lists the steps in the order they were last evaluated. Lines that are not ours are kept as
+    they are. The whole file is rewritten atomically: a kill leaves the old history or the new one."""
+    path = Path(run_dir) / HISTORY_FILE
+    line = history_line(result)
+    same_step = (lambda item: isinstance(item, dict) and item.get("step") == line.get("step"))
+    texts = [item if isinstance(item, str) else json.dumps(item) for item in read_history(run_dir)
+             if not same_step(item)]
+    texts.append(json.dumps(run_folder.finite_for_json(line), allow_nan=False))
+    with run_folder.writing(path):
+        run_folder.atomic_write_text(path, "\n".join(texts) + "\n")
+
+
+render_toy_markdown = markdown.render_toy   # its home: metrics/markdown.py
 
 
 # ---------------------------------------------------------------------------------------------- entry points
@@ -370,9 +459,15 @@ def evaluate_main(argv):
     p.add_argument("--eval_classifier", metavar="PATH", help="classifier.keras for class agreement and FCD "
                    "(not the run's semantic-loss teacher)")
     p.add_argument("--batch_size", type=int, help="pairs per batch (default 256; 64 above 64x64)")
+    p.add_argument("--no_download", action="store_true", help="never fetch the LPIPS weights (default: fetched "
+                   "into the cache on first use, unless the run has --no_download or $LPIPS_NO_DOWNLOAD=1)")
     a = p.parse_args(argv)
+    # metrics.json and the figures go into the run: one writer at a time (issue 22, item 1). A folder that holds
+    # no run is left to evaluate() to refuse.
+    if Path(a.evaluate, "config.json").is_file():
+        run_folder.lock_run_dir(a.evaluate)
     result = evaluate(a.evaluate, num=a.num, step=a.step, net=a.net, eval_classifier=a.eval_classifier,
-                      batch_size=a.batch_size)
+                      batch_size=a.batch_size, download=False if a.no_download else None)
     if "modes" in result:   # a toy-ring run
         m = result["modes"]
         print(f"  modes covered {m['covered']} / {m['modes']}, high-quality points {m['high_quality']:.4f}")
@@ -386,7 +481,9 @@ def evaluate_after_training(cfg, run_dir):
     """The LPIPS table (and pixel agreement) at the end of `main.run`, when cfg.final_eval and the run is coupled;
     mode coverage for a toy-ring run.
 
-    Never fails the finished training: missing LPIPS weights, data or checkpoints give one log line.
+    Never fails the finished training: missing LPIPS weights, data or checkpoints give one log line. The weights
+    are fetched into the cache on first use (one line), unless the run has --no_download or $LPIPS_NO_DOWNLOAD=1;
+    a failed fetch (an offline node) is one line with the manual instructions (issue 19, item 7).
     FID and class agreement are left to `--evaluate` (slow on CPU / need an evaluation classifier).
     """
     if not cfg.final_eval or (cfg.gan_type not in COUPLED and not cfg.is_toy):
@@ -402,9 +499,10 @@ def evaluate_after_training(cfg, run_dir):
     from metrics import weights as lpips_weights
 
     try:
-        lpips = LPIPS("alex", download=False)
+        lpips = LPIPS("alex", download=cfg.download)
     except lpips_weights.WeightsError as e:
-        log(f"final evaluation skipped: {' '.join(str(e).split())}; then run `python main.py --evaluate "
+        why = " (--no_download: nothing is fetched)" if not cfg.download else ""
+        log(f"final evaluation skipped{why}: {' '.join(str(e).split())}; then run `python main.py --evaluate "
             f"{run_dir}`")
         return None
     try:

@@ -3,7 +3,9 @@
 A penalty contributes named `terms` to the critic's loss ({log name: scalar}: each is added to the objective and
 logged in its own losses.csv column, per domain; `noise.uniform(shape, lo, hi)`, trainers.base.StepNoise, draws
 its random numbers) and may `constrain` the critic's variables after each update
-(weight clipping). Trainers call both for every penalty, so they never branch on the penalty's name.
+(weight clipping). Trainers call both for every penalty, so they never branch on the penalty's name. A penalty's
+`options` maps its constructor's arguments to the config options that set them: get_penalty reads those and only
+those, so a new penalty (with options of its own) is its class, one PENALTIES entry and its options in config.py.
 (Weight decay is an optimiser setting on both nets: optimisers.weight_decay.)
 """
 from __future__ import annotations
@@ -37,6 +39,7 @@ def gradient_penalty(critic, real, fake, alpha, training=True, scale=None):
 
 class NoPenalty:
     name = "none"
+    options: dict = {}   # constructor argument -> config option (read by get_penalty)
 
     def terms(self, critic, real, fake, noise, training=True, scale=None):
         return {}
@@ -48,6 +51,7 @@ class NoPenalty:
 class WganGpPenalty(NoPenalty):
     """lambda * gradient_penalty (lambda = 10 in Gulrajani et al.)."""
     name = "wgan-gp"
+    options = {"weight": "gp_weight"}
 
     def __init__(self, weight=10.0):
         self.weight = float(weight)
@@ -61,6 +65,7 @@ class WganGpPenalty(NoPenalty):
 class WeightClip(NoPenalty):
     """Clip every discriminator variable to [-c, c] after each update (Arjovsky et al. 2017, Alg. 1)."""
     name = "clip"
+    options = {"clip_value": "clip_value"}
 
     def __init__(self, clip_value=0.01):
         self.clip_value = float(clip_value)
@@ -81,9 +86,11 @@ class WeightClip(NoPenalty):
 PENALTIES = {"none": NoPenalty, "wgan-gp": WganGpPenalty, "clip": WeightClip}
 
 
-def get_penalty(name: str, *, gp_weight=10.0, clip_value=0.01):
-    settings = {"wgan-gp": dict(weight=gp_weight), "clip": dict(clip_value=clip_value)}
+def get_penalty(name: str, **options):
+    """The penalty `name`, built from the config options its class names (`options`, e.g. gp_weight=10.0 for
+    wgan-gp); options it does not name are ignored, a named one left out takes the constructor's default."""
     try:
-        return PENALTIES[name](**settings.get(name, {}))
+        cls = PENALTIES[name]
     except KeyError:
         raise ValueError(f"unknown discriminator penalty '{name}' (choose from {', '.join(PENALTIES)})") from None
+    return cls(**{arg: options[key] for arg, key in cls.options.items() if key in options})

@@ -37,6 +37,7 @@ from typing import Optional
 import numpy as np
 
 import config
+import run_folder
 from config import ConfigError
 
 # The LPIPS rows in table order: evaluation.LPIPS_ROWS (the baseline last of them), then the cross cells.
@@ -87,6 +88,86 @@ def _read_json(path: Path, what: str) -> dict:
     return d
 
 
+# ---------------------------------------------------------------------------------------------- what a file must hold
+# The types of what --report reads from metrics.json and config.json (issue 22, item 3): a file of the wrong shape
+# is one line naming the key, not a traceback. A tuple of types: the value's type (bool is not a number); a dict:
+# an object whose listed keys, where present, match; Each / ListOf: every value of an object / a list.
+NULL = type(None)
+NUM = (int, float)
+
+
+@dataclass(frozen=True)
+class Each:
+    schema: object
+
+
+@dataclass(frozen=True)
+class ListOf:
+    schema: object
+
+
+_STAT = {"mean": NUM + (NULL,), "se": NUM + (NULL,), "n": (int, NULL)}
+_PIXEL = {"agreement": _STAT, "mean_abs_diff": _STAT}
+METRICS_SCHEMA = {
+    "step": (int, NULL), "pairs": (int, NULL), "samples": (int, NULL), "domains": ListOf((str,)),
+    "lpips": {"net": (str, NULL), "version": (str,) + NUM, "rows": Each(_STAT)},
+    "pixel_agreement": {"skipped": (str,), "generated": _PIXEL, "real_unpaired": _PIXEL},
+    "class_agreement": {"skipped": (str,), "generated": _STAT, "real_unpaired": _STAT},
+    "frechet": {"skipped": (str,), "name": (str,), "domain1": NUM + (NULL,), "domain2": NUM + (NULL,)},
+    "modes": {"covered": (int,), "modes": (int,), "high_quality": NUM, "n": (int, NULL), "definition": (str,)},
+}
+# Keys a section cannot do without (the others default to an empty cell).
+METRICS_REQUIRED = {"modes": ("covered", "modes", "high_quality", "definition")}
+CONFIG_SCHEMA = {"gan_type": (str, NULL), "experiment": (str, NULL), "iterations": (int, NULL),
+                 "seed": (int, NULL)}
+_TYPE_NAMES = {int: "an integer", float: "a number", str: "a string", NULL: "null", dict: "an object",
+               list: "a list"}
+
+
+def _expected(schema) -> str:
+    if isinstance(schema, dict) or isinstance(schema, Each):
+        return "an object"
+    if isinstance(schema, ListOf):
+        return "a list"
+    names = list(dict.fromkeys("a number" if t is float else _TYPE_NAMES[t] for t in schema))
+    if "a number" in names and "an integer" in names:
+        names.remove("an integer")
+    return " or ".join(names)
+
+
+def _matches(value, schema) -> bool:
+    if isinstance(schema, (dict, Each)):
+        return isinstance(value, dict)
+    if isinstance(schema, ListOf):
+        return isinstance(value, list)
+    return not isinstance(value, bool) and isinstance(value, schema)
+
+
+def schema_error(value, schema, where=""):
+    """The first place where `value` does not match `schema`, as '"a.b" must be X (got Y)'; None if it matches."""
+    if not _matches(value, schema):
+        return f'"{where}" must be {_expected(schema)} (got {json.dumps(value)[:60]})'
+    inner = (value.items() if isinstance(schema, Each) else enumerate(value) if isinstance(schema, ListOf)
+             else ((k, value[k]) for k in schema if k in value) if isinstance(schema, dict) else ())
+    for key, item in inner:
+        sub = schema.schema if isinstance(schema, (Each, ListOf)) else schema[key]
+        error = schema_error(item, sub, f"{where}[{key}]" if isinstance(key, int) else
+                             f"{where}.{key}" if where else str(key))
+        if error:
+            return error
+    return None
+
+
+def _check_schema(path: Path, d: dict, schema: dict, required=None) -> dict:
+    error = schema_error(d, schema)
+    for section, keys in (required or {}).items():
+        missing = [k for k in keys if isinstance(d.get(section), dict) and k not in d[section]]
+        error = error or (f'"{section}.{missing[0]}" is missing' if missing else None)
+    if error:
+        raise ConfigError(f"{path}: {error}")
+    return d
+
+
 def latest_samples(run_dir: Path) -> Optional[Path]:
     """RUN/samples/step_*.png with the highest step, or None."""
     best = None
@@ -104,13 +185,15 @@ def load_run(path) -> Run:
         raise ConfigError(f"{path}: no such run folder")
     if not (run_dir / "config.json").is_file():
         raise ConfigError(f"{path} holds no run (config.json missing)")
-    cfg = _read_json(run_dir / "config.json", "the run's configuration")
+    cfg = _check_schema(run_dir / "config.json", _read_json(run_dir / "config.json", "the run's configuration"),
+                        CONFIG_SCHEMA)
     if cfg.get("gan_type") == "classifier":
         raise ConfigError(f"{path} is a classifier run: --report compares evaluated GAN runs")
     evaluate = f"run python main.py --evaluate {path}"
     if not (run_dir / "metrics.json").is_file():
         raise ConfigError(f"{path} has no evaluation: {evaluate}")
-    metrics = _read_json(run_dir / "metrics.json", "the evaluation")
+    metrics = _check_schema(run_dir / "metrics.json", _read_json(run_dir / "metrics.json", "the evaluation"),
+                            METRICS_SCHEMA, METRICS_REQUIRED)
     if "lpips" not in metrics and "modes" not in metrics:
         raise ConfigError(f"{path}/metrics.json holds no LPIPS table or mode coverage: {evaluate}")
     experiment = cfg.get("experiment") or None
@@ -193,12 +276,12 @@ def run_cells(r: Run, link_base: Path) -> dict:
     pa = m.get("pixel_agreement") or {}
     if "skipped" not in pa and pa:
         for who, src in (("generated", "generated"), ("real", "real_unpaired")):
-            cells[f"pixel.{who}.agreement"] = _stat(pa[src]["agreement"])
-            cells[f"pixel.{who}.mad"] = _stat(pa[src]["mean_abs_diff"])
+            cells[f"pixel.{who}.agreement"] = _stat((pa.get(src) or {}).get("agreement"))
+            cells[f"pixel.{who}.mad"] = _stat((pa.get(src) or {}).get("mean_abs_diff"))
     ca = m.get("class_agreement") or {}
     if "skipped" not in ca and ca:
-        cells["class.generated"] = _stat(ca["generated"])
-        cells["class.real"] = _stat(ca["real_unpaired"])
+        cells["class.generated"] = _stat(ca.get("generated"))
+        cells["class.real"] = _stat(ca.get("real_unpaired"))
     fr = m.get("frechet") or {}
     if "name" in fr:
         for d in ("domain1", "domain2"):
@@ -483,7 +566,10 @@ def report_main(argv):
     if out is None:
         sys.stdout.write(text)
         return text
-    out.write_text(text)
-    write_csv(csv_path, labels, columns + per_run)
+    # Both files written atomically: a kill or a full disk leaves no half a report (issue 22, item 6).
+    with run_folder.atomic_output(out) as tmp:
+        tmp.write_text(text)
+    with run_folder.atomic_output(csv_path) as tmp:
+        write_csv(tmp, labels, columns + per_run)
     print(f"wrote {out} and {csv_path} ({len(runs)} run{'s' if len(runs) > 1 else ''})")
     return text

@@ -8,8 +8,12 @@ Layout of a run folder:
     losses.png       loss curves
     samples/         step_XXXXXXX.png: domain 1 above domain 2, same z per column (thesis figures)
     tb/              TensorBoard scalars (every losses.csv column) and the sample grids as images
-    checkpoints/     tf.train.Checkpoint files (step, nets, optimisers, RNG, data iterators)
+    checkpoints/     tf.train.Checkpoint files (step, nets, optimisers, data iterators; the noise is stateless)
     models/          final weights of every network (<name>.weights.h5)
+    .run.lock        while a process writes the run: the lock that keeps a second writer out (issue 22, item 1)
+
+Every file is written atomically (a temporary name beside it, then a rename): a kill or a full disk leaves the
+old file or none, never a truncated one (issue 22, item 6).
 """
 from __future__ import annotations
 
@@ -79,6 +83,11 @@ def write_json(path, obj):
     return found
 
 
+def run_contents(d) -> list:
+    """The entries of run folder `d`, its lock file left out (a folder holding only the lock is empty)."""
+    return [p for p in Path(d).iterdir() if p.name != LOCK_FILE]
+
+
 def prepare_run_dir(path, *, resume: bool, overwrite: bool) -> Path:
     """Create the run folder; refuse to touch an existing run unless --resume or --overwrite says so."""
     d = Path(path)
@@ -89,15 +98,128 @@ def prepare_run_dir(path, *, resume: bool, overwrite: bool) -> Path:
         return d
     if d.exists() and not d.is_dir():
         raise RunDirError(f"--dir {d} exists and is not a folder")
-    if d.is_dir() and any(d.iterdir()):
+    if d.is_dir() and run_contents(d):
         if not overwrite:
             what = "a run" if has_run else "files"
             raise RunDirError(f"{d} already holds {what}: pass --resume to continue it or --overwrite to replace it")
         if not has_run:
             raise RunDirError(f"refusing to --overwrite {d}: it is not a run folder (no config.json)")
-        shutil.rmtree(d)
-    (d / "samples").mkdir(parents=True, exist_ok=True)
+        for p in run_contents(d):  # the lock stays: this process holds it
+            shutil.rmtree(p) if p.is_dir() and not p.is_symlink() else p.unlink()
+    with writing(d):
+        (d / "samples").mkdir(parents=True, exist_ok=True)
     return d
+
+
+# ---------------------------------------------------------------------------------------------- sizes
+def available_memory():
+    """Bytes of memory still available to a process (MemAvailable of /proc/meminfo, else the physical memory), or
+    None where neither can be read."""
+    try:
+        with open("/proc/meminfo") as f:
+            for line in f:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    try:
+        return os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    except (ValueError, OSError, AttributeError):
+        return None
+
+
+def _gib(n) -> str:
+    return f"{n / 2 ** 30:,.1f} GiB"
+
+
+def memory_shortfall(need: float, what: str):
+    """None when `need` bytes fit in the available memory, else the one line saying they do not (issue 22, item 7:
+    refused up front rather than ending in a traceback or a segfault mid-way)."""
+    have = available_memory()
+    if have is None or need <= have:
+        return None
+    return f"{what} needs at least {_gib(need)} of memory, and {_gib(have)} is available: ask for less"
+
+
+# ---------------------------------------------------------------------------------------------- one writer per run
+LOCK_FILE = ".run.lock"
+_held = {}   # real path of a run folder -> (open lock file, whether this process created the folder)
+
+
+def _holder(lock_path) -> str:
+    """Who holds a run's lock, from what the holder wrote into the lock file."""
+    try:
+        info = json.loads(Path(lock_path).read_text() or "{}")
+    except (OSError, ValueError):
+        info = {}
+    if not isinstance(info, dict) or "pid" not in info:
+        return "another process (it has not said which yet)"
+    return f"process {info.get('pid')} on {info.get('host', '?')} (since {info.get('since', '?')})"
+
+
+def lock_run_dir(path) -> Path:
+    """Take the exclusive lock of run folder `path` (creating the folder) for as long as this process writes it
+    (issue 22, item 1): fcntl.flock on RUN/.run.lock, which the operating system releases when the process dies
+    (kill -9 leaves no stale lock). A second writer gets RunDirError naming the holder (pid, host, since when).
+    Re-entrant within a process; release_run_locks() lets go. Without fcntl (Windows) there is no lock."""
+    import socket
+    try:
+        import fcntl
+    except ImportError:
+        return Path(path)
+    d = Path(path)
+    key = os.path.realpath(d)
+    if key in _held:
+        return d
+    if d.exists() and not d.is_dir():
+        raise RunDirError(f"--dir {d} exists and is not a folder")
+    created = not d.exists()
+    with writing(d):
+        d.mkdir(parents=True, exist_ok=True)
+    lock = d / LOCK_FILE
+    while True:
+        try:
+            f = open(lock, "a+")
+        except OSError as e:
+            raise WriteFailed(f"cannot write into the run folder {d} ({write_cause(e)})") from None
+        try:
+            fcntl.flock(f.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            f.close()
+            raise RunDirError(f"{d} is being written by {_holder(lock)}: one writer per run folder; wait for it to "
+                              f"end (or stop it) and try again") from None
+        except OSError as e:  # a file system without locks: say so, and go on as before
+            logger("run").warning(f"warning: cannot lock {d} ({write_cause(e)}): nothing keeps a second writer out")
+            f.close()
+            return d
+        try:  # the holder removes the file on release: retry if we locked a file that is no longer the lock
+            same = os.stat(lock).st_ino == os.fstat(f.fileno()).st_ino
+        except FileNotFoundError:
+            same = False
+        if same:
+            break
+        f.close()
+    f.seek(0)
+    f.truncate()
+    f.write(json.dumps({"pid": os.getpid(), "host": socket.gethostname(),
+                        "since": time.strftime("%Y-%m-%d %H:%M:%S%z")}) + "\n")
+    f.flush()
+    _held[key] = (f, d, created)
+    return d
+
+
+def release_run_locks():
+    """Let go of every run lock this process holds: the lock file goes (a run folder holds only the run), and so
+    does a folder this process created that holds nothing else (a command refused before writing anything)."""
+    while _held:
+        _, (f, d, created) = _held.popitem()
+        try:
+            (d / LOCK_FILE).unlink(missing_ok=True)  # before the unlock: a waiting locker then sees another file
+            if created and d.is_dir() and not any(d.iterdir()):
+                d.rmdir()
+        except OSError:
+            pass
+        f.close()
 
 
 PROVENANCE_PACKAGES = ("tensorflow", "tensorflow-cpu", "keras", "numpy", "tensorflow-datasets", "tensorboard",
@@ -299,9 +421,41 @@ def pair_grid(domains, rows: int, cols: int, pad: int = 2):
     return grid
 
 
+@contextlib.contextmanager
+def atomic_output(path):
+    """Yield a temporary path beside `path` (same extensions: writers infer the format from them) that becomes
+    `path` by os.replace once the body has written it (issue 22, item 6): a kill, a full disk or a file-size limit
+    leaves the old file or none, never a truncated one. A failed write is WriteFailed naming `path`."""
+    path = Path(path)
+    base, dot, rest = path.name.partition(".")
+    tmp = path.with_name(f".{base}.tmp{os.getpid()}{dot}{rest}")
+    try:
+        yield tmp
+        _fsync_file(tmp)
+        os.replace(tmp, path)
+    except BaseException as e:
+        try:
+            tmp.unlink(missing_ok=True)
+        except OSError:
+            pass
+        if isinstance(e, OSError):
+            raise WriteFailed(f"could not write {path} ({write_cause(e)})") from None
+        raise
+    _fsync_dir(path.parent)
+
+
+def _fsync_file(path):
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
 def save_png(path, image):
     from PIL import Image
-    Image.fromarray(image).save(path)
+    with atomic_output(path) as tmp:
+        Image.fromarray(image).save(tmp)
 
 
 def save_scatter(path, points, reference=None):
@@ -316,8 +470,11 @@ def save_scatter(path, points, reference=None):
     ax.set_aspect("equal")
     ax.legend(loc="upper right", fontsize=7)
     fig.tight_layout()
-    fig.savefig(path, dpi=100)
-    plt.close(fig)
+    try:
+        with atomic_output(path) as tmp:
+            fig.savefig(tmp, dpi=100)
+    finally:
+        plt.close(fig)
 
 
 def plot_losses(log: LossLog, path):
@@ -340,8 +497,11 @@ def plot_losses(log: LossLog, path):
         ax.set_xlabel("iteration")
         ax.legend(fontsize=7, ncol=3)
     fig.tight_layout()
-    fig.savefig(path, dpi=100)
-    plt.close(fig)
+    try:
+        with atomic_output(path) as tmp:
+            fig.savefig(tmp, dpi=100)
+    finally:
+        plt.close(fig)
 
 
 def format_duration(seconds: float) -> str:

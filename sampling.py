@@ -41,12 +41,39 @@ def load_run(run_dir, step=None) -> LoadedRun:
     gens = nets.build_generators(cfg.arch, net_options, domains=domains, shared=cfg.shared_layers_g)
     from trainers.loop import restore_readable
     counter = tf.Variable(0, dtype=tf.int64)
-    ckpt = tf.train.Checkpoint(step=counter, **{f"vars_{g.name}": [v.value for v in g.variables] for g in gens})
+    ckpt = _Strict(step=counter, **{f"vars_{g.name}": [v.value for v in g.variables] for g in gens})
     # The newest readable checkpoint (a truncated latest one falls back, said in one line), whatever the
     # `checkpoint` state file says.
-    if restore_readable(ckpt, run_dir / "checkpoints", step=step, partial=True) is None:
+    try:
+        found = restore_readable(ckpt, run_dir / "checkpoints", step=step)
+    except run_folder.RunDirError:  # already one line (no checkpoint of that step, none readable)
+        raise
+    except (AssertionError, ValueError) as e:  # a generator variable missing from the checkpoint, or reshaped
+        raise ConfigError(f"the checkpoint in {run_dir} does not hold this run's generators "
+                          f"({' '.join(str(e).split())[:300]})") from None
+    if found is None:
         raise ConfigError(f"{run_dir} has no checkpoint yet")
     return LoadedRun(cfg, gens, int(counter.numpy()))
+
+
+class _Strict:
+    """A checkpoint of the step and the generators whose restore fails (AssertionError) unless the file holds
+    every one of their variables (issue 19, review A16): a renamed key must never leave freshly initialised nets
+    to sample from. What else the trainer saved (optimizers, discriminators, iterators) is not read."""
+
+    def __init__(self, **objects):
+        self.keys = sorted(objects)
+        self.checkpoint = tf.train.Checkpoint(**objects)
+
+    def restore(self, path):
+        saved = {name.split("/")[0] for name, _ in tf.train.list_variables(path)}
+        missing = [k for k in self.keys if k not in saved]
+        if missing:
+            raise AssertionError(f"{Path(path).name} has no {', '.join(missing)}; it holds {', '.join(sorted(saved))}")
+        status = self.checkpoint.restore(path)
+        status.expect_partial()  # silences TensorFlow's warning about the trainer's objects left unread
+        status.assert_existing_objects_matched()  # e.g. fewer variables saved under a key than the net has
+        return status
 
 
 def sample_pairs(generators, num, seed=0, batch_size=256, noise_type="uniform"):
@@ -89,6 +116,24 @@ def latent_walk(generators, rows=4, steps=8, seed=0):
     return run_folder.pair_grid([g(z, training=False).numpy() for g in generators], rows, steps)
 
 
+def _inside(path, folder) -> bool:
+    """Whether `path` lies in `folder` (links resolved)."""
+    return Path(folder).resolve() in Path(path).resolve().parents
+
+
+def _check_size(run_dir, num):
+    """Refuse up front (issue 22, item 7) what the pairs would not fit in: z, and every domain's images twice
+    (the batches, then the concatenated array), float32. A run whose config cannot be read is left to load_run."""
+    try:
+        cfg = Config.load(Path(run_dir) / "config.json")
+        per_pair = cfg.noise_dim + (1 if cfg.gan_type == "gan" else 2) * (2 if cfg.is_toy else cfg.image_size ** 2 * 3)
+    except Exception:  # noqa: BLE001  (load_run names what is wrong with the run)
+        return
+    short = run_folder.memory_shortfall(2 * 4 * float(num) * per_pair, f"--num {num:,}")
+    if short:
+        raise ConfigError(short)
+
+
 def sample_main(argv):
     p = argparse.ArgumentParser(prog="main.py --sample", description="Write generated pairs of a trained run.")
     p.error = lambda m: p.exit(2, f"error: {m} (see --help)\n")
@@ -102,15 +147,21 @@ def sample_main(argv):
     a = p.parse_args(argv)
     if a.num < 1:
         raise ConfigError(f"--num must be at least 1 (got {a.num})")
+    if not 0 <= a.seed < 2 ** 32:
+        raise ConfigError(f"--seed must be in [0, 2**32) (got {a.seed})")
     out = Path(a.out)
     if out.suffix != ".npz":
         raise ConfigError(f"--out must name a .npz file (got {out})")
     if out.exists() and not a.overwrite:
         raise ConfigError(f"{out} exists: pass --overwrite to replace it")
+    _check_size(a.sample, a.num)
+    if _inside(out, a.sample):  # writing into the run: one writer at a time (issue 22, item 1)
+        run_folder.lock_run_dir(a.sample)
     run = load_run(a.sample, a.step)
     pairs = sample_pairs(run.generators, a.num, seed=a.seed, noise_type=run.cfg.noise_type)
     out.parent.mkdir(parents=True, exist_ok=True)
-    np.savez(out, **pairs)
+    with run_folder.atomic_output(out) as tmp:  # a kill or a full disk leaves no truncated .npz (issue 22)
+        np.savez(tmp, **pairs)
     print(f"wrote {a.num} pairs from step {run.step} of {a.sample} to {out}")
     if a.latent_walk:
         if run.cfg.is_toy:

@@ -158,10 +158,10 @@ def measure_digits(data_dir, batch_size: int = 64, disc_iters: int = 5, batches:
 
 
 def measure_step(config: str = "cogan128", batch_size: int = 64) -> float:
-    """Seconds of one compiled training iteration (bench_train.build: synthetic inputs), after a warm-up
+    """Seconds of one compiled training iteration (bench_configs.build: synthetic inputs), after a warm-up
     iteration that traces it; measured once."""
     sys.path.insert(0, os.path.dirname(__file__))
-    from bench_train import build
+    from bench_configs import build
     t, reals = build(config, batch_size)
     float(t._compiled_step(reals)["g_total"])
     t0 = time.perf_counter()

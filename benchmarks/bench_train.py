@@ -27,38 +27,8 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
-from config import Config, resolve  # noqa: E402
+from bench_configs import build  # noqa: E402  (benchmarks/)
 from flops import iteration_flops  # noqa: E402  (benchmarks/)
-from trainers import get_trainer  # noqa: E402
-
-# The thesis's configurations (sec. 5.1: WGAN-GP, 5 critic steps; CoGAN with the tables' sharing).
-CONFIGS = {
-    "scogan32": dict(gan_type="scogan", arch="cogan32", preset="thesis"),
-    "scogan32_fr": dict(gan_type="scogan", arch="cogan32", preset="thesis", feature_regulariser=True),
-    "scogan32_cc": dict(gan_type="scogan", arch="cogan32", preset="thesis", cycle_consistency=True),
-    "cogan32": dict(gan_type="cogan", arch="cogan32", preset="thesis"),
-    "cogan32_dcgan": dict(gan_type="cogan", arch="cogan32", preset="dcgan"),
-    "cogan128": dict(gan_type="cogan", arch="cogan128", preset="wgan-gp"),
-}
-SIZE = {"cogan32": 32, "cogan128": 128}
-
-
-class Info:
-    name, skipped = "synthetic", 0
-
-    def __init__(self, shape):
-        self.shape, self.sizes = shape, (1, 1)
-
-
-def build(name, batch_size, mixed_precision="none"):
-    settings = dict(CONFIGS[name])
-    size = SIZE[settings["arch"]]
-    cfg = resolve(Config(batch_size=batch_size, iterations=1, cogan_data="synthetic", mixed_precision=mixed_precision,
-                         **settings), lambda c: size)
-    shape = (size, size, 3)
-    data = [tf.data.Dataset.from_tensors(tf.random.uniform((batch_size,) + shape, -1, 1)).repeat()] * 2
-    t = get_trainer(cfg.gan_type)(cfg, Info(shape), data)
-    return t, [next(it) for it in t.iterators]
 
 
 def profiler_flops(t, reals) -> float:

@@ -13,19 +13,12 @@ sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 import numpy as np  # noqa: E402
-import tensorflow as tf  # noqa: E402
 
 import nets  # noqa: E402
 from config import Config, resolve  # noqa: E402
+from bench_configs import SIZE, Info, synthetic  # noqa: E402  (benchmarks/)
 from bench_train import seconds  # noqa: E402  (benchmarks/: the same timing as bench_train.py)
 from trainers.cogan import CoGANTrainer  # noqa: E402
-
-
-class Info:
-    name, skipped = "synthetic", 0
-
-    def __init__(self, shape):
-        self.shape, self.sizes = shape, (1, 1)
 
 
 def separately(generators, z, training=False, shared=None):
@@ -35,12 +28,10 @@ def separately(generators, z, training=False, shared=None):
 def trainer(arch, batch_size, preset, forward):
     nets_forward = nets.forward_coupled
     nets.forward_coupled = forward  # read when the step is traced
-    size = {"cogan32": 32, "cogan128": 128, "cogan256": 256}[arch]
+    size = SIZE[arch]
     cfg = resolve(Config(gan_type="cogan", arch=arch, batch_size=batch_size, iterations=1, preset=preset,
                          cogan_data="synthetic"), lambda c: size)
-    shape = (size, size, 3)
-    data = [tf.data.Dataset.from_tensors(tf.random.uniform((batch_size,) + shape, -1, 1)).repeat()] * 2
-    t = CoGANTrainer(cfg, Info(shape), data)
+    t = CoGANTrainer(cfg, Info((size, size, 3)), synthetic(batch_size, size))
     reals = [next(it) for it in t.iterators]
     float(t._compiled_step(reals)["g_total"])  # trace and warm up
     nets.forward_coupled = nets_forward

@@ -230,7 +230,7 @@ def iteration_flops(trainer, batch_size=None, gp_double_backward=GP_DOUBLE_BACKW
 def main():
     sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-    from bench_train import build
+    from bench_configs import build
     p = argparse.ArgumentParser()
     p.add_argument("--configs", default="scogan32,scogan32_fr,scogan32_cc,cogan32")
     p.add_argument("--batch_size", type=int, default=64)

@@ -18,7 +18,7 @@ from data_sources.specs import CELEBA_CROPS, resolve_attribute
 from data_sources.tfds_source import (_import_tfds, _split_size, _tfds_builder, _tfds_dataset,
                                       _tfds_encoded_images, _tfds_labelled)
 
-log = logging.getLogger("data")
+log = logging.getLogger("coupled_gan.data")  # run_folder.LOGGER: shown on stdout as every other note
 
 
 def _celeba_manual(data_dir):

@@ -2,7 +2,9 @@
 from __future__ import annotations
 
 import gzip
+import os
 import re
+import stat
 from pathlib import Path
 
 import numpy as np
@@ -11,6 +13,15 @@ from data_sources.base import DataError
 
 IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".bmp", ".gif")
 _IDX_DTYPES = {0x08: np.uint8, 0x09: np.int8, 0x0B: ">i2", 0x0C: ">i4", 0x0D: ">f4", 0x0E: ">f8"}
+
+
+def is_regular_file(path) -> bool:
+    """Whether `path` (followed through links) is a regular file: a FIFO, socket or device named like an image
+    would block the reader or never end (issue 22, item 4), so image-folder loading skips it as unreadable."""
+    try:
+        return stat.S_ISREG(os.stat(path).st_mode)
+    except OSError:
+        return False
 
 
 def read_idx(path) -> np.ndarray:

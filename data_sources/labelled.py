@@ -20,7 +20,7 @@ from data_sources.specs import DIGIT_CLASSES
 from data_sources.tfds_source import _first_line, _import_tfds, _tfds_builder, _tfds_labelled
 from data_sources.transforms import SPLIT_SEED, TRANSFORMS, split_halves
 
-log = logging.getLogger("data")
+log = logging.getLogger("coupled_gan.data")  # run_folder.LOGGER: shown on stdout as every other note
 TEST_FRACTION = 0.1          # held out where a set has no test split of its own
 
 

@@ -9,6 +9,7 @@ import numpy as np
 import tensorflow as tf
 
 from data_sources.base import DataError, DataInfo
+from data_sources.files import is_regular_file
 from data_sources.specs import CELEBA_CROPS
 
 AUTOTUNE = tf.data.AUTOTUNE
@@ -241,16 +242,20 @@ def _decodable(paths) -> np.ndarray:
     The training pipeline decodes with the same function, so a file that passes here cannot fail later
     (PIL's verify would miss truncated JPEGs and formats TF does not read).
     """
-    table = tf.constant(list(paths))
+    paths = list(paths)
+    ok = np.zeros(len(paths), bool)
+    regular = np.flatnonzero([is_regular_file(p) for p in paths])  # a FIFO would block read_file (issue 22)
+    if not len(regular):
+        return ok
+    table = tf.constant([paths[i] for i in regular])
 
     def check(i):
         img = tf.io.decode_image(tf.io.read_file(tf.gather(table, i)), channels=3, expand_animations=False)
         return i, tf.size(img)   # using the image keeps the decode from being pruned
 
-    ds = tf.data.Dataset.range(len(paths)).map(check, num_parallel_calls=AUTOTUNE, deterministic=False)
-    ok = np.zeros(len(paths), bool)
+    ds = tf.data.Dataset.range(len(regular)).map(check, num_parallel_calls=AUTOTUNE, deterministic=False)
     for idx, n in ds.ignore_errors().batch(1024).as_numpy_iterator():
-        ok[idx[n > 0]] = True
+        ok[regular[idx[n > 0]]] = True
     return ok
 
 

@@ -18,7 +18,7 @@ from data_sources.specs import COGAN_DATASETS, CYCLE_GAN_SETS, PRUNED_SVHN
 from data_sources.tfds_source import _first_line, _import_tfds, _tfds_builder, _tfds_dataset, _tfds_encoded_images
 from data_sources.transforms import TRANSFORMS, split_halves
 
-log = logging.getLogger("data")
+log = logging.getLogger("coupled_gan.data")  # run_folder.LOGGER: shown on stdout as every other note
 
 
 def _load_digits_array():

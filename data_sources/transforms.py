@@ -1,7 +1,7 @@
 """The derived second domains of the thesis (sec. 5.2) and the fixed 50/50 split of a set into two domains.
 
-NumPy only. metrics/pairing.py holds batched TF versions of these transforms for scoring generated pairs
-(its tests check them against these)."""
+NumPy only, the one implementation: metrics/pairing.py applies these same functions to generated pairs
+when it scores them."""
 from __future__ import annotations
 
 import numpy as np

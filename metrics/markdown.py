@@ -1,11 +1,12 @@
 """metrics.json -> metrics.md: the Markdown of every evaluation, apart from the measuring (metrics/measures.py).
 
-`render` lays out a coupled run's evaluation: a header, then each measure's section by its registry entry
-(measures.MEASURES: lpips_section, pixel_section, class_section, frechet_section), then a footer;
+`render` lays out a coupled run's evaluation: a header, then the sections it is given (measures.render_markdown
+passes each registry entry's: lpips_section, pixel_section, class_section, frechet_section), then a footer;
 `render_toy` a toy-ring run's mode coverage.
 """
 from __future__ import annotations
 
+FCD_NAME = "FCD (classifier features, not FID)"  # the Frechet distance on the evaluation classifier's features
 EDGE_CEILING = (" for the transform as applied here; since the edge is taken at the native size and resized back, "
                 "the same real image through this and through data.py's path agrees on ~84% of pixels (digits) "
                 "and ~87% (MNIST), so about that is the practical ceiling")
@@ -15,17 +16,17 @@ def pm(s, digits=4) -> str:
     return f"{s['mean']:.{digits}f} ± {se}"
 
 
-def render(r: dict) -> str:
-    """metrics.json -> metrics.md: the thesis's LPIPS table and the pairing measures, with what each means."""
-    from metrics.measures import MEASURES
+def render(r: dict, sections) -> str:
+    """metrics.json -> metrics.md: the thesis's LPIPS table and the pairing measures, with what each means.
+    `sections`: the renderers r -> lines, in order (one per measure of metrics.measures.MEASURES)."""
     d1, d2 = r["domains"]
     lines = [f"# Evaluation of `{r['run_dir']}` (step {r['step']})", "",
              f"{r['gan_type']} on {r['data']} ({r['image_size']}x{r['image_size']}): domain 1 = {d1}, "
              f"domain 2 = {d2}. N = {r['pairs']:,} pairs ({r['pairs_source']}); generated pairs share z; "
              f"noise and real images drawn with the fixed seed {r['seed']}.", ""]
     lines += [f"- {note}" for note in r["notes"]] + ([""] if r["notes"] else [])
-    for measure in MEASURES.values():
-        lines += measure.render(r)
+    for section in sections:
+        lines += section(r)
     lines += [f"Computed in {r['seconds']} s, batch {r['batch_size']}.", ""]
     return "\n".join(lines)
 
@@ -93,7 +94,6 @@ def class_section(r: dict) -> list:
 
 
 def frechet_section(r: dict) -> list:
-    from metrics.measures import FCD_NAME
     d1, d2 = r["domains"]
 
     def body(fr):

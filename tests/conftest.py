@@ -12,6 +12,9 @@ import pytest
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 os.environ.setdefault("NO_GCE_CHECK", "true")
+# A run fetches missing LPIPS weights on first use (issue 19, item 7); no test reaches the network for them (the
+# tests of that fetch unset this and monkeypatch it).
+os.environ.setdefault("LPIPS_NO_DOWNLOAD", "1")
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED = REPO.parent / "shared"

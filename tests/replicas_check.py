@@ -1,8 +1,8 @@
 """Run by tests/test_distributed.py in a fresh process (the CPU must be split before TensorFlow starts):
 `python tests/replicas_check.py CASE...` trains each case for a few iterations on one device and with
 --strategy mirrored on 2 logical CPUs, from the same weights, data and noise, dropout off, and prints one JSON
-line per case: the largest relative difference of every logged term and the largest weight difference measured
-against how far the weights moved."""
+line per case: the largest relative difference of every logged term, and after each iteration the variable whose
+difference is largest measured against how far that variable moved."""
 import json
 import os
 import sys
@@ -20,7 +20,7 @@ STRATEGY = [devices.make_strategy("mirrored", 2)]
 import numpy as np  # noqa: E402
 
 from test_precision import without_dropout  # noqa: E402
-from test_trainers import make  # noqa: E402
+from test_trainers import before_batchnorm, make  # noqa: E402
 
 CASES = {
     # CoGAN, DCGAN preset: BatchNorm in both nets (synchronised under replicas), the shared layers.
@@ -63,19 +63,41 @@ def run(case, steps, classifier_path=None):
     mirrored = sgd(without_dropout(make(strategy=strategy, **kw)), lr)
     assert mirrored.replicas == 2
     start = values(single)
+    paths = [v.path for m in single.models() for v in m.variables]
     logs = {"single": [], "mirrored": []}
+    worst = []
     for _ in range(steps):
         for name, t in (("single", single), ("mirrored", mirrored)):
             out = t._compiled_step(t.next_inputs())
             logs[name].append({k: float(v) for k, v in out.items()})
+        worst.append(worst_variable(paths, start, values(single), values(mirrored)))
     log_diff = max(abs(a[k] - b[k]) / max(abs(a[k]), 1e-3) for a, b in zip(logs["single"], logs["mirrored"])
                    for k in a)
-    w_single, w_mirrored = values(single), values(mirrored)
+    w_single = values(single)
     moved = max(float(np.max(np.abs(a - s))) for a, s in zip(w_single, start) if a.dtype.kind == "f")
-    weight_diff = max(float(np.max(np.abs(a - b))) for a, b in zip(w_single, w_mirrored) if a.dtype.kind == "f")
     return {"case": case, "terms": sorted(logs["single"][0]), "log_rel_diff": log_diff, "weights_moved": moved,
-            "weight_diff": weight_diff, "variables": len(w_single), "step": int(mirrored.step.numpy()),
+            "worst_variable": worst, "variables": len(w_single), "step": int(mirrored.step.numpy()),
             "logs": logs["single"][-1]}
+
+
+def worst_variable(paths, start, single, mirrored):
+    """[ratio, path] of the float variable whose two runs differ most for how far it moved: (largest difference
+    beyond one float32 rounding of each result, 2 * spacing of its largest entry) / its own largest move; inf
+    where it differs beyond that but did not move. Per variable, so that a small variable that should move but
+    stayed (or moved twice as far) shows, which a comparison with the largest move of any variable would hide.
+    A bias right before BatchNorm is left out: its gradient is zero, its move rounding noise."""
+    worst = [0.0, ""]
+    for path, s, a, b in zip(paths, start, single, mirrored):
+        if a.dtype.kind != "f" or before_batchnorm(path):
+            continue
+        excess = float(np.max(np.abs(a - b))) - 2 * float(np.spacing(np.abs(a).max()))
+        if excess <= 0:
+            continue
+        moved = float(np.max(np.abs(a - s)))
+        ratio = excess / moved if moved > 0 else float("inf")
+        if ratio > worst[0]:
+            worst = [ratio, path]
+    return worst
 
 
 if __name__ == "__main__":

@@ -32,7 +32,9 @@ def test_make_jpeg_folder_is_deterministic_and_completes_a_partial_folder(tmp_pa
     assert [f.read_bytes() for f in sorted(a.iterdir())] == [f.read_bytes() for f in sorted(b.iterdir())]
 
 
-def test_measure_folder_gives_a_sane_rate_and_memory(tmp_path):
+def test_measure_folder_smoke_rate_and_memory(tmp_path):
+    """Smoke test: the measurement runs and its numbers are plausible (wide limits; the benchmark's numbers are
+    results, not something a test can pin)."""
     folder = bench_input.make_jpeg_folder(tmp_path / "f", 50, workers=1)
     r = bench_input.measure_folder(folder, batch_size=8, disc_iters=5, batches=3, warmup=1)
     assert r["files"] == 50

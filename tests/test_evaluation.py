@@ -51,6 +51,19 @@ def tiny_run(tmp_path_factory):
     return run_dir, (json.loads(auto.read_text()) if auto.is_file() else None)
 
 
+def trained_generators(run_dir):
+    """A run's generators rebuilt from its config and loaded from models/G{i}.weights.h5, the Keras weight files
+    written at the end of training: not the checkpoint that sampling.load_run restores (review A16)."""
+    cfg = Config.load(run_dir / "config.json")
+    options = nets.NetOptions(channels=3, noise_dim=cfg.noise_dim, w_init=cfg.w_init, b_init=cfg.b_init,
+                              prelu_init=cfg.prelu_init, d_norm=cfg.d_norm, g_width=cfg.g_width)
+    gens = nets.build_generators(cfg.arch, options, domains=1 if cfg.gan_type == "gan" else 2,
+                                 shared=cfg.shared_layers_g)
+    for g in gens:
+        g.load_weights(str(run_dir / "models" / f"{g.name}.weights.h5"))
+    return gens
+
+
 def _no_inception(monkeypatch):
     def unavailable(*a, **k):
         raise fidlib.FeaturesUnavailable("Inception-v3 ImageNet weights not available (test)")
@@ -150,22 +163,42 @@ def test_extremes_keep_lowest_and_highest_across_batches():
 # ---------------------------------------------------------------------------------------------- pixel agreement
 
 
-def test_transform_images_at_native_size_is_data_py_transform_on_the_batch():
-    """[-1, 1] RGB batch -> gray -> data.py's transform -> back: at the native size nothing else happens."""
-    x = data._load_digits_array()[:50].astype(np.float32)
-    for name in ("edge", "negative", "rotate"):
-        out = pairing.to_gray01(pairing.transform_images(pairing.from_gray01(tf.constant(x)), name)).numpy()
-        np.testing.assert_allclose(out, data.TRANSFORMS[name](x), atol=1e-6)
+def test_transform_images_at_native_size_hand_values():
+    """A 5x5 gray image in [0, 1] (as test_data.py's edge case), given as [-1, 1] RGB whose channels differ (their
+    mean is the gray value): edge = 3x3 dilation minus the image, negative = 1 - x, rotate = 90 degrees
+    counter-clockwise, each returned as the gray value repeated to RGB in [-1, 1]."""
+    gray = np.zeros((5, 5), np.float32)
+    gray[2, 2], gray[0, 0] = 0.75, 0.5
+    spread = 0.25 * (gray > 0)   # where no channel would leave [-1, 1]
+    x = np.stack([2 * gray - 1 + spread, 2 * gray - 1, 2 * gray - 1 - spread], axis=-1)[None]   # mean: 2g - 1
+    edge = np.array([[0, .5, 0, 0, 0],
+                     [.5, .75, .75, .75, 0],
+                     [0, .75, 0, .75, 0],
+                     [0, .75, .75, .75, 0],
+                     [0, 0, 0, 0, 0]], np.float32)
+    rotated = np.zeros((5, 5), np.float32)
+    rotated[2, 2], rotated[4, 0] = 0.75, 0.5   # the top-left corner moves to the bottom-left
+    for name, want in (("edge", edge), ("negative", 1 - gray), ("rotate", rotated)):
+        out = pairing.transform_images(tf.constant(x, tf.float32), name).numpy()
+        assert out.shape == (1, 5, 5, 3), name
+        np.testing.assert_allclose(out[0], np.repeat((2 * want - 1)[..., None], 3, -1), atol=1e-6, err_msg=name)
 
 
 @pytest.mark.parametrize("transform", pairing.TRANSFORMS)
 def test_pixel_agreement_perfect_when_g2_is_the_transform_of_g1(transform):
     rng = np.random.default_rng(4)
     g1 = np.repeat(rng.uniform(-1, 1, (6, 32, 32, 1)), 3, axis=-1).astype(np.float32)
-    g2 = pairing.transform_images(g1, transform, native_size=8)
-    mad, agree = pairing.pixel_agreement(pairing.transform_images(g1, transform, native_size=8), g2)
-    np.testing.assert_allclose(mad, 0.0, atol=1e-6)
-    np.testing.assert_allclose(agree, 1.0)
+    expected = pairing.transform_images(g1, transform, native_size=8).numpy()
+    # G2(z) = transform(G1(z)) but for one pixel of pair 0, off by 0.2 in [0, 1] (0.4 in [-1, 1]: outside the
+    # 0.1 tolerance), and one of pair 1 off by 0.05 (inside): MAD 0.2 / (H W) and 0.05 / (H W), agreement
+    # 1 - 1 / (H W) and 1; the other pairs (0, 1).
+    g2 = expected.copy()
+    for k, (i, j, off) in enumerate(((3, 7, 0.4), (20, 11, 0.1))):
+        g2[k, i, j] += -off if g2[k, i, j, 0] > 0 else off
+    mad, agree = pairing.pixel_agreement(expected, g2)
+    hw = 32 * 32
+    np.testing.assert_allclose(mad, [0.2 / hw, 0.05 / hw, 0, 0, 0, 0], atol=1e-7)
+    np.testing.assert_allclose(agree, [1 - 1 / hw, 1, 1, 1, 1, 1], atol=1e-7)
     other = np.repeat(rng.uniform(-1, 1, (6, 32, 32, 1)), 3, axis=-1).astype(np.float32)
     mad, agree = pairing.pixel_agreement(pairing.transform_images(g1, transform, native_size=8), other)
     assert (mad > 0.1).all() and (agree < 0.5).all()
@@ -271,6 +304,41 @@ def test_shared_trunk_generation_equals_the_generators(tiny_run):
         np.testing.assert_allclose(got.numpy(), g(z, training=False).numpy(), atol=1e-6)
 
 
+def test_load_run_restores_the_trained_generators_bit_for_bit(tiny_run):
+    """What --sample and --evaluate score: the generators sampling.load_run restores from the last checkpoint are
+    bit for bit those training ended with (models/G{i}.weights.h5), not freshly initialised nets."""
+    import sampling
+
+    run = sampling.load_run(tiny_run[0])
+    assert run.step == 2
+    for got, want in zip(run.generators, trained_generators(tiny_run[0]), strict=True):
+        for u, v in zip(got.weights, want.weights, strict=True):   # in build order (layer names are numbered)
+            np.testing.assert_array_equal(u.numpy(), v.numpy(), err_msg=f"{got.name}: {u.path}")
+
+
+def test_a_checkpoint_without_a_generators_key_fails_loudly(tiny_run, tmp_path, capsys):
+    """A checkpoint whose generator key is renamed (vars_G1 saved as vars_G1_old, say after a refactoring of
+    trainers/base.py) is refused with one line naming the key, never sampled from freshly initialised nets."""
+    import sampling
+
+    run_copy = tmp_path / "run"
+    shutil.copytree(tiny_run[0], run_copy)
+    g1, g2 = trained_generators(run_copy)
+    tf.train.Checkpoint(step=tf.Variable(9, dtype=tf.int64), vars_G1_old=[v.value for v in g1.variables],
+                        vars_G2=[v.value for v in g2.variables]).write(str(run_copy / "checkpoints" / "ckpt-9"))
+    with pytest.raises(ConfigError, match="ckpt-9 has no vars_G1;"):
+        sampling.load_run(run_copy)
+    capsys.readouterr()
+    out = tmp_path / "pairs.npz"
+    assert main.main(["--sample", str(run_copy), "--num", "2", "--out", str(out)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith(f"error: the checkpoint in {run_copy} does not hold this run's generators (ckpt-9 has no "
+                          "vars_G1;") and "\n" not in err, err
+    assert not out.exists()
+    # The step's own checkpoint still restores (the refusal is about the file, not the run).
+    assert sampling.load_run(run_copy, step=2).step == 2
+
+
 @needs_lpips
 def test_evaluate_cli_writes_the_lpips_table(tiny_run, tmp_path, monkeypatch):
     run_dir, _ = tiny_run
@@ -298,6 +366,23 @@ def test_evaluate_cli_writes_the_lpips_table(tiny_run, tmp_path, monkeypatch):
         scores = result["figures"][which]["lpips"]
         assert len(scores) == evaluation.FIGURE_PAIRS
     assert max(result["figures"]["lowest"]["lpips"]) <= min(result["figures"]["highest"]["lpips"])
+    # Two cells recomputed with metrics.LPIPS on the same images: the trained generators (from their weight
+    # files) on the evaluation's z stream, in its batches of 24, 24 and 16, and the same real batches.
+    from metrics import LPIPS
+    lpips = LPIPS("alex", download=False)
+    generate = evaluation.pair_generator(trained_generators(run_dir))
+    zgen = tf.random.Generator.from_seed(evaluation.EVAL_SEED)
+    it_a, _, _ = evaluation.real_images(Config.load(run_dir / "config.json"), 24)
+    pairs, versus_real = [], []
+    for b in (24, 24, 16):
+        g1, g2 = (x.numpy() for x in generate(zgen.uniform([b, 100], -1.0, 1.0)))
+        pairs.append(lpips(g1, g2).numpy())
+        versus_real.append(lpips(g1, next(it_a).numpy()[:b]).numpy())
+    rows = result["lpips"]["rows"]
+    # float64 means of the same float32 distances: only the order of the sum differs
+    assert rows["gen1_vs_gen2"]["mean"] == pytest.approx(np.concatenate(pairs).astype(np.float64).mean(), rel=1e-9)
+    assert rows["gen1_vs_real1"]["mean"] == pytest.approx(np.concatenate(versus_real).astype(np.float64).mean(),
+                                                          rel=1e-9)
 
 
 @needs_lpips
@@ -338,7 +423,6 @@ def test_evaluate_bad_input_exits_2(tiny_run, tmp_path, capsys):
     assert "its own teacher" in capsys.readouterr().err
 
 
-@needs_lpips
 def test_fid_branch_with_an_inception_of_random_weights(tiny_run, tmp_path, monkeypatch):
     # No ImageNet weights offline: build the very same network with random weights to run the FID path.
     real = keras.applications.InceptionV3
@@ -352,11 +436,25 @@ def test_fid_branch_with_an_inception_of_random_weights(tiny_run, tmp_path, monk
     monkeypatch.setattr(fidlib, "INCEPTION_SIZE", 75)   # its smallest input: the path, not the numbers, is tested
     run_copy = tmp_path / "run"
     shutil.copytree(tiny_run[0], run_copy)
-    result = evaluation.evaluate(run_copy, num=6)
+    keras.utils.set_random_seed(0)   # the same random Inception in both evaluations below
+    result = evaluation.evaluate(run_copy, num=6, lpips=SquaredDifferenceLPIPS())
     fr = result["frechet"]
     assert fr["name"] == fidlib.INCEPTION_NAME and fr["n"] == 6
-    assert all(np.isfinite(fr[k]) and fr[k] >= 0 for k in ("domain1", "domain2", "real1_vs_real2"))
+    assert all(np.isfinite(fr[k]) and fr[k] > 0 for k in ("domain1", "domain2", "real1_vs_real2"))
     assert "FID (Inception-v3" in (run_copy / "metrics.md").read_text()
+    # The same path with domain 2's real images replaced by domain 1's (the same seed: the same batches):
+    # FID(real 1, real 1) is zero up to the rounding of the matrix square root, far below FID(real 1, real 2).
+    load = evaluation.real_images
+
+    def domain_1_twice(cfg, batch):
+        (first, _, sizes), (again, _, _) = load(cfg, batch), load(cfg, batch)
+        return first, again, sizes
+
+    monkeypatch.setattr(evaluation, "real_images", domain_1_twice)
+    keras.utils.set_random_seed(0)
+    same = evaluation.evaluate(run_copy, num=6, lpips=SquaredDifferenceLPIPS())["frechet"]
+    assert same["domain1"] == pytest.approx(fr["domain1"], rel=1e-6), (same, fr)
+    assert same["real1_vs_real2"] <= 1e-6 * fr["real1_vs_real2"], (same["real1_vs_real2"], fr["real1_vs_real2"])
 
 
 # ---------------------------------------------------------------------------------------------- 2x2 cells
@@ -436,20 +534,18 @@ def test_every_lpips_cell_compares_its_own_two_sets(tmp_path, monkeypatch):
 
 def test_cells_on_a_real_run_match_generators_and_data_recomputed(tiny_run, tmp_path):
     """The real pipeline (generators restored from the checkpoint, real images from data.py) with the
-    NumPy distance: each cell equals the mean recomputed from G1(z), G2(z) and the real batches."""
-    import sampling
-
+    NumPy distance: each cell equals the mean recomputed from G1(z), G2(z) of the trained generators (their
+    weight files) and the real batches."""
     run_copy = tmp_path / "run"
     shutil.copytree(tiny_run[0], run_copy)
     n = 24
     result = evaluation.evaluate(run_copy, num=n, batch_size=n, lpips=SquaredDifferenceLPIPS(), fid=False)
-    run = sampling.load_run(run_copy)
-    z = tf.random.Generator.from_seed(evaluation.EVAL_SEED).uniform(
-        [n, run.generators[0].input_spec_shape[0]], -1.0, 1.0)
-    cfg = run.cfg
+    gens = trained_generators(run_copy)   # from models/*.weights.h5, not through load_run's checkpoint
+    z = tf.random.Generator.from_seed(evaluation.EVAL_SEED).uniform([n, gens[0].input_spec_shape[0]], -1.0, 1.0)
+    cfg = Config.load(run_copy / "config.json")
     a, b, _ = data.load_pair(cfg.cogan_data, image_size=cfg.image_size, batch_size=n, seed=evaluation.EVAL_SEED,
                              data_dir=cfg.data_dir, download=False)
-    sets = {"gen1": run.generators[0](z, training=False).numpy(), "gen2": run.generators[1](z, training=False).numpy(),
+    sets = {"gen1": gens[0](z, training=False).numpy(), "gen2": gens[1](z, training=False).numpy(),
             "real1": next(iter(a)).numpy()[:n], "real2": next(iter(b)).numpy()[:n]}
     for key, (x, y) in CELLS.items():
         assert result["lpips"]["rows"][key]["mean"] == pytest.approx(_sq(sets[x], sets[y]).mean(), rel=1e-4), key

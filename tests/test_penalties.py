@@ -29,17 +29,22 @@ def test_gradient_penalty_of_linear_critic():
     assert float(gp) == pytest.approx((3.0 - 1.0) ** 2, rel=1e-5)
 
 
-def test_gradient_penalty_norm_is_per_sample():
-    # Sample-dependent gradient: C(x) = 0.5 * sum(x^2) has gradient x, norm ||x_hat|| per sample.
+def test_gradient_penalty_at_per_sample_interpolates():
+    """C(x) = 0.5 * sum(x^2) has input gradient x, so the penalty reads off x_hat = alpha * real + (1 - alpha) * fake
+    (Gulrajani et al. 2017, Alg. 1) at an intermediate alpha per sample, the norm per sample over H, W, C: sample 1
+    (real 3, fake 1, alpha 0.25) has x_hat = 1.5, sample 2 (real 4, fake 0, alpha 0.5) x_hat = 2, both in 2 entries.
+    x_hat = real, = fake, or the mixture with alpha and 1 - alpha swapped give other values."""
     class Quadratic(keras.Model):
         def call(self, x, training=False):
             return 0.5 * tf.reduce_sum(x * x, axis=[1, 2, 3])[:, None]
-    real = tf.constant(np.stack([np.full((1, 1, 2), 3.0), np.full((1, 1, 2), 0.0)]).astype(np.float32))
-    fake = tf.zeros_like(real)
-    alpha = tf.ones((2, 1, 1, 1))  # x_hat = real
-    gp = penalties.gradient_penalty(Quadratic(), real, fake, alpha)
-    norms = np.array([np.sqrt(18.0), 0.0])
-    assert float(gp) == pytest.approx(np.mean((norms - 1) ** 2), rel=1e-5)
+    real = tf.constant(np.stack([np.full((1, 1, 2), 3.0), np.full((1, 1, 2), 4.0)]).astype(np.float32))
+    fake = tf.constant(np.stack([np.full((1, 1, 2), 1.0), np.full((1, 1, 2), 0.0)]).astype(np.float32))
+    alpha = tf.constant([0.25, 0.5], shape=(2, 1, 1, 1))
+    gp = float(penalties.gradient_penalty(Quadratic(), real, fake, alpha))
+    norms = np.sqrt(2.0) * np.array([1.5, 2.0])
+    assert gp == pytest.approx(np.mean((norms - 1) ** 2), rel=1e-6)
+    for wrong in ([3.0, 4.0], [1.0, 0.0], [2.5, 2.0]):  # real, fake, swapped
+        assert abs(gp - np.mean((np.sqrt(2.0) * np.array(wrong) - 1) ** 2)) > 0.1
 
 
 def test_gradient_penalty_gradient_reaches_the_critic_weights():

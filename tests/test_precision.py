@@ -213,6 +213,8 @@ def test_short_bf16_run_tracks_float32(float32_run, sgd_module):
     9.4 e (3.7%) at the first iteration and 11.3 e at the second, with this CPU's oneDNN kernels and with TF's own
     (TF_ENABLE_ONEDNN_OPTS=0)."""
     t, rows = _run("bf16", disc_iters=5)
+    g = t.generators[0]   # the trainer's own net computes its hidden layers in bfloat16 (not just its policy says so)
+    assert g.blocks[1](g.blocks[0](tf.zeros((2, t.cfg.noise_dim)))).dtype == tf.bfloat16
     _assert_tracks_float32(t, rows, float32_run[1], "bf16")
 
 

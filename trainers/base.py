@@ -113,7 +113,8 @@ class AdversarialTrainer(TrainingLoop):
             self.step = tf.Variable(0, dtype=tf.int64, trainable=False, name="step",
                                     aggregation=tf.VariableAggregation.ONLY_FIRST_REPLICA)
         self.loss = losses.get_loss(cfg.loss)
-        self.penalty = penalties.get_penalty(cfg.disc_penalty, gp_weight=cfg.gp_weight, clip_value=cfg.clip_value)
+        self.penalty = penalties.get_penalty(cfg.disc_penalty, **{
+            key: getattr(cfg, key) for key in penalties.PENALTIES[cfg.disc_penalty].options.values()})
         self.skip_nonfinite = cfg.nonfinite == "skip"
         n = cfg.sample_rows * cfg.sample_cols
         self.sample_z = tf.random.Generator.from_seed(cfg.seed + 1).uniform([n, cfg.noise_dim], -1.0, 1.0)
@@ -148,7 +149,7 @@ class AdversarialTrainer(TrainingLoop):
         return {}
 
     def trackables(self):
-        """Everything a checkpoint must hold besides step, RNG and the two optimizers."""
+        """Everything a checkpoint must hold besides the step and the two optimizers."""
         t = {f"it{i + 1}": it for i, it in enumerate(self.iterators)}
         # A Keras 3 model is not in tf.train.Checkpoint's object graph: only the optimizer's references to
         # trainable weights would be saved. Track every variable explicitly (BatchNorm moving statistics and
@@ -156,6 +157,16 @@ class AdversarialTrainer(TrainingLoop):
         for m in self.generators + self.discriminators:
             t[f"vars_{m.name}"] = [v.value for v in m.variables]
         return t
+
+    def restore(self, step=None):
+        """TrainingLoop.restore, then this invocation's learning rates: a checkpoint holds each optimizer's
+        learning_rate variable, and --g_lr / --d_lr may change on resume (config: on_resume free, issue 22)."""
+        restored = super().restore(step)
+        if restored is not None:
+            rates = [(self.g_opt, self.cfg.g_lr), (self.d_opt, self.cfg.d_lr)]
+            for opt, lr in rates + [(opt, self.cfg.g_lr) for _, opt, _ in self.auxiliary_objectives()]:
+                opt.learning_rate.assign(lr)
+        return restored
 
     # ------------------------------------------------------------------ the step
     def _suffix(self, i):
@@ -311,11 +322,20 @@ class AdversarialTrainer(TrainingLoop):
         """Every network the final `models/` folder holds (a model adds its auxiliary nets)."""
         return self.generators + self.discriminators
 
+    def model_files(self):
+        """{network: its file in models/}."""
+        return {m: self.run_dir / "models" / f"{m.name}.weights.h5" for m in self.models()}
+
     def save_models(self):
-        d = self.run_dir / "models"
-        d.mkdir(exist_ok=True)
-        for m in self.models():
-            m.save_weights(str(d / f"{m.name}.weights.h5"))
+        """Every network's weights, each file written atomically (issue 22, item 6): a kill or a full disk
+        leaves no truncated file under its final name, so a missing file is all a resume has to look for."""
+        (self.run_dir / "models").mkdir(exist_ok=True)
+        for m, path in self.model_files().items():
+            with run_folder.atomic_output(path) as tmp:
+                try:
+                    m.save_weights(str(tmp))
+                except (RuntimeError, ValueError) as e:  # h5py's errors on a full disk are not all OSErrors
+                    raise OSError(run_folder.write_cause(e)) from None
 
     # ------------------------------------------------------------------ the loop's hooks (trainers/loop.py)
     def describe(self, first):
@@ -333,6 +353,12 @@ class AdversarialTrainer(TrainingLoop):
         return self.g_vars + self.d_vars + [v for _, opt, variables in self.auxiliary_objectives() for v in variables]
 
     def finish(self, step, trained):
-        if trained:
+        """The final weights after training, or when a finished run lacks them (killed after its last checkpoint,
+        before models/ was written: the resume that finds nothing to train writes them from that checkpoint)."""
+        missing = not all(p.is_file() for p in self.model_files().values())
+        if trained or missing:
             with run_folder.writing(self.run_dir / "models"):
                 self.save_models()
+            if not trained:
+                run_folder.logger("training").info(f"wrote the final weights of step {step} to "
+                                                   f"{self.run_dir / 'models'} (the run lacked them)")

@@ -125,6 +125,10 @@ class _StopOnSignal:
         name = signal.Signals(signum).name
         if self.requested is not None:
             self.__exit__()
+            # Said, as the first stop's line is: a second signal must not end the process in silence (issue 22).
+            log(f"stopped by a second {name} before this step's checkpoint was written: continue with --resume "
+                f"from the last checkpoint")
+            sys.stdout.flush()
             raise TrainingInterrupted(f"stopped by a second {name} before the checkpoint was written", name, None)
         self.requested = name
 
