@@ -463,10 +463,15 @@ def run(argv=None):
             raise
     from run_folder import provenance, record_provenance
     where = cfg.strategy if cfg.strategy == "default" else f"{cfg.strategy}, {strategy.num_replicas_in_sync} replicas"
-    record_provenance(run_dir, provenance(sys.argv[1:] if argv is None else argv, strategy=where))
+    # A resume with nothing to train only finishes what the run lacks (its models/, its final table) and changes
+    # no other file (issue 22, item 2).
+    finished = resuming and step >= cfg.iterations
+    if not finished:
+        record_provenance(run_dir, provenance(sys.argv[1:] if argv is None else argv, strategy=where))
     trainer.fit()
     import evaluation
-    evaluation.evaluate_after_training(cfg, run_dir)
+    if not (finished and (run_dir / "metrics.json").is_file()):
+        evaluation.evaluate_after_training(cfg, run_dir)
     return run_dir
 
 

@@ -136,8 +136,9 @@ def test_iterations_and_learning_rates_change_said_recorded_and_used(trained, ru
     assert steps(run) == [1, 2, 3, 4]
 
 
-def test_a_resume_that_changes_or_trains_nothing_leaves_config_json_alone(run, capsys):
-    before = (run / "config.json").read_bytes(), (run / "config.json").stat().st_mtime_ns
+def test_a_resume_that_changes_or_trains_nothing_changes_no_file(run, capsys):
+    """Not config.json, nor provenance.json, losses.csv or TensorBoard's folder (bytes and mtimes of every file)."""
+    before = snapshot(run)
     code, out, err = status_and_err(capsys, "--dir", run, "--resume")
     assert code == 0, err
     assert "nothing to do: the run is at step 2" in out and "resuming at step" not in out
@@ -145,7 +146,7 @@ def test_a_resume_that_changes_or_trains_nothing_leaves_config_json_alone(run, c
     assert code == 0, err
     assert "nothing to train at step 2: --iterations 2 -> 1; --g_lr 0.0002 -> 0.001; --dir " in out
     assert out.count("not recorded") == 1
-    assert ((run / "config.json").read_bytes(), (run / "config.json").stat().st_mtime_ns) == before
+    assert snapshot(run) == before
 
 
 def test_a_named_experiment_resumed_with_its_own_command_is_a_no_op(tmp_path, capsys):
@@ -154,11 +155,11 @@ def test_a_named_experiment_resumed_with_its_own_command_is_a_no_op(tmp_path, ca
     command = ["--experiment", "gan_toy_wgangp", "--dir", run, "--resume", "--iterations", "2", "--log_interval",
                "1", "--sample_interval", "2", "--checkpoint_interval", "2", "--no_final_eval"]
     assert status_and_err(capsys, *command)[0] == 0
-    before = (run / "config.json").read_bytes(), (run / "config.json").stat().st_mtime_ns
+    before = snapshot(run)
     code, out, err = status_and_err(capsys, *command)
     assert code == 0, err
     assert "nothing to do: the run is at step 2" in out and "resuming at step" not in out
-    assert ((run / "config.json").read_bytes(), (run / "config.json").stat().st_mtime_ns) == before
+    assert snapshot(run) == before
 
 
 # ------------------------------------------------------------------------------------------ ranges, every source

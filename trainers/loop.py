@@ -342,12 +342,12 @@ class TrainingLoop:
         if start is None and cfg.resume:
             log(f"no checkpoint in {self.run_dir / 'checkpoints'}: starting from step 0")
         first = start or 0
-        loss_log = run_folder.LossLog(self.run_dir / "losses.csv", resume_step=first if cfg.resume else None)
-        tb = tf.summary.create_file_writer(str(self.run_dir / "tb"))
-        if first >= cfg.iterations:
+        if first >= cfg.iterations:  # before losses.csv and TensorBoard are opened: a no-op resume changes no file
             log(f"nothing to do: the run is at step {first} and --iterations is {cfg.iterations}")
             self.finish(first, trained=False)
             return first
+        loss_log = run_folder.LossLog(self.run_dir / "losses.csv", resume_step=first if cfg.resume else None)
+        tb = tf.summary.create_file_writer(str(self.run_dir / "tb"))
         log(self.describe(first))
         log("compiling the training step: the first iteration takes longer (tens of seconds on a CPU)")
         pending, t0, step = [], time.time(), first
