@@ -126,7 +126,7 @@ def make_train_step(model, optimizer, multilabel, skip_nonfinite=False):
     cross-entropy over class ids, or sigmoid cross-entropy per attribute on {0, 1} labels (multi-label).
     skip_nonfinite (--nonfinite skip): an update with a NaN/inf loss or gradient is not applied, and
     "skipped_updates" (0 or 1) is returned too."""
-    from trainers.loop import SKIPPED_KEY, apply_if_finite
+    from optimisers import SKIPPED_KEY, apply_if_finite
     loss_fn = _loss_fn(multilabel)
     variables = model.trainable_variables
 
@@ -254,9 +254,11 @@ def save_classifier(model, path, *, multilabel: bool, names: Sequence[str] | Non
         "extra": dict(extra or {}),
     }
     os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
-    model.save(path)
-    with open(path + META_SUFFIX, "w") as f:
-        json.dump(meta, f, indent=2)
+    # Atomically, the model before its metadata: a kill leaves the old pair or an incomplete one (no .json),
+    # never a truncated .keras under its name (issue 22, item 6).
+    with run_folder.atomic_output(path) as tmp:
+        model.save(str(tmp))
+    run_folder.atomic_write_text(path + META_SUFFIX, json.dumps(meta, indent=2))
     return path
 
 

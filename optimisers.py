@@ -40,3 +40,24 @@ def weight_decay(variables, rate):
     if rate == 0 or not kernels:
         return tf.constant(0.0)
     return 0.5 * rate * tf.add_n([tf.reduce_sum(tf.square(tf.cast(v, tf.float32))) for v in kernels])
+
+
+# --nonfinite skip: the logged column counting the updates a step left out (trainers.loop stops after SKIP_PATIENCE
+# consecutive iterations with one).
+SKIPPED_KEY = "skipped_updates"
+
+
+def apply_if_finite(optimizer, grads, variables, values=(), skip=False):
+    """optimizer.apply_gradients, or (skip=True, `--nonfinite skip`) nothing when a gradient or one of `values`
+    (the objective) is NaN/inf: the weights and the optimizer state stay as they were. -> 1.0 if skipped."""
+    if not skip:
+        optimizer.apply_gradients(zip(grads, variables))
+        return tf.constant(0.0)
+    finite = tf.reduce_all([tf.reduce_all(tf.math.is_finite(tf.cast(t, tf.float32)))
+                            for t in list(values) + [g for g in grads if g is not None]])
+
+    def apply():
+        optimizer.apply_gradients(zip(grads, variables))
+        return tf.constant(0.0)
+
+    return tf.cond(finite, apply, lambda: tf.constant(1.0))

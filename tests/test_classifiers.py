@@ -163,6 +163,24 @@ def test_save_load_round_trip(tmp_path):
         C.save_classifier(model, tmp_path / "bad", multilabel=False, names=["a"])
 
 
+def test_a_failed_save_leaves_the_old_classifier_whole(tmp_path, monkeypatch):
+    """A write that breaks half-way (a full disk) leaves the earlier file under its name and no temporary file."""
+    import run_folder
+    model = C.digit_classifier(input_shape=(8, 8, 1), num_classes=3)
+    path = C.save_classifier(model, tmp_path / "clf", multilabel=False)
+    before = {p.name: p.read_bytes() for p in tmp_path.iterdir()}
+
+    def full_disk(self, filepath, *a, **k):
+        with open(filepath, "wb") as f:
+            f.write(b"PK\x03\x04 half")
+        raise OSError(28, "No space left on device")
+    monkeypatch.setattr(keras.Model, "save", full_disk)
+    with pytest.raises(run_folder.WriteFailed, match="No space left on device"):
+        C.save_classifier(model, path, multilabel=True)
+    assert {p.name: p.read_bytes() for p in tmp_path.iterdir()} == before
+    assert C.load_classifier(path)[1]["multilabel"] is False
+
+
 def test_load_classifier_errors(tmp_path):
     with pytest.raises(ValueError, match="not found"):
         C.load_classifier(tmp_path / "missing.keras")

@@ -15,7 +15,7 @@ import tensorflow as tf
 import config
 import nets
 from trainers import base
-from trainers.loop import apply_if_finite
+from optimisers import apply_if_finite
 from test_trainers import make
 
 LR = 1e-3

@@ -16,10 +16,8 @@ import nets
 import run_folder
 import penalties
 import precision
-from optimisers import make_optimizer, weight_decay
-
-
-from trainers.loop import SKIPPED_KEY, TrainingLoop, apply_if_finite
+from optimisers import SKIPPED_KEY, apply_if_finite, make_optimizer, weight_decay
+from trainers.loop import TrainingLoop
 
 
 class StepNoise:

@@ -26,6 +26,7 @@ from pathlib import Path
 import tensorflow as tf
 
 import run_folder
+from optimisers import SKIPPED_KEY
 
 # What a stop by signal exits with (README, Reproducibility): 128 + the signal number, as a shell reports a
 # process killed by it; SIGUSR1 (SLURM's --signal=B:USR1@T before the time limit) exits like SIGTERM.
@@ -38,7 +39,6 @@ CHECKPOINT_RE = re.compile(r"^ckpt-(\d+)\.index$")
 UNREADABLE = (IndexError, EOFError, OSError, tf.errors.OpError)
 # --nonfinite skip: this many consecutive iterations with a skipped update stop the run all the same.
 SKIP_PATIENCE = 100
-SKIPPED_KEY = "skipped_updates"
 log = run_folder.logger("training").info
 
 
@@ -145,22 +145,6 @@ class _StopOnSignal:
             sig, previous = self._previous.popitem()
             signal.signal(sig, previous)
         return False
-
-
-def apply_if_finite(optimizer, grads, variables, values=(), skip=False):
-    """optimizer.apply_gradients, or (skip=True, `--nonfinite skip`) nothing when a gradient or one of `values`
-    (the objective) is NaN/inf: the weights and the optimizer state stay as they were. -> 1.0 if skipped."""
-    if not skip:
-        optimizer.apply_gradients(zip(grads, variables))
-        return tf.constant(0.0)
-    finite = tf.reduce_all([tf.reduce_all(tf.math.is_finite(tf.cast(t, tf.float32)))
-                            for t in list(values) + [g for g in grads if g is not None]])
-
-    def apply():
-        optimizer.apply_gradients(zip(grads, variables))
-        return tf.constant(0.0)
-
-    return tf.cond(finite, apply, lambda: tf.constant(1.0))
 
 
 def _summary_image(tb, grid, step):
