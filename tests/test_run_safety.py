@@ -152,8 +152,9 @@ def test_run_folder_and_outputs_that_cannot_be_made_are_one_line(trained, tmp_pa
 
 
 def _toy_run(tmp_path, name="toy"):
-    """A copy of an evaluated toy-ring run's config.json and metrics.json (what --report reads)."""
-    src = REPO / "runs_toy" / "k5_s2"
+    """A copy of an evaluated toy-ring run's config.json and metrics.json (what --report reads): those of
+    gan_toy_k5 seed 2 (results/toy), kept in tests/data/toy_run."""
+    src = REPO / "tests" / "data" / "toy_run"
     run = tmp_path / name
     run.mkdir()
     for f in ("config.json", "metrics.json"):
