@@ -7,13 +7,15 @@ folder: the saved `dir` is ignored unless `--dir` is given or with `--resume`). 
 passes check_values (the field's type, the command line's choices, the declared range). A resume changes only what
 each option's declared on_resume policy lets it (check_resume; main.run records the change in config.json).
 
-Length: about 900 lines because every option is declared here once (field, help, choices, range, resume policy:
-~250 lines that generate the parser) and resolve() checks the options against each other beside those declarations.
+Length: about 1,000 lines because every option is declared here once (field, help, choices, range, resume policy:
+~250 lines that generate the parser) and resolve()'s steps, one per concern, check the options against each other
+beside those declarations.
 """
 from __future__ import annotations
 
 import argparse
 import dataclasses
+import functools
 import json
 import math
 import operator
@@ -23,7 +25,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Optional
 
+import archs  # the architectures' tables: no TensorFlow
 from data_sources import specs  # the data registry: no TensorFlow
+from data_sources.base import DataError
 
 
 class ConfigError(ValueError):
@@ -51,6 +55,11 @@ PRESETS = {
                   g_beta1=0.5, g_beta2=0.999, d_beta1=0.5, d_beta2=0.999),
     "wgan-gp": dict(loss="wgan", disc_penalty="wgan-gp", disc_iters=5, g_lr=1e-4, d_lr=1e-4,
                     g_beta1=0.0, g_beta2=0.9, d_beta1=0.0, d_beta2=0.9, d_norm="layer"),
+    # wgan: Arjovsky et al. 2017, Algorithm 1 (clipping c = 0.01, RMSProp lr 5e-5, n_critic 5, batch 64), as their
+    # code ran it (martinarjovsky/WassersteinGAN main.py: `optim.RMSprop(params, lr=opt.lrD)`, i.e. PyTorch's
+    # alpha 0.99, eps 1e-8: optimisers.OPTIMIZERS["rmsprop"]). The betas are Adam's and unused here.
+    "wgan": dict(loss="wgan", disc_penalty="clip", optimizer="rmsprop", disc_iters=5,  # --clip_value: 0.01
+                 g_lr=5e-5, d_lr=5e-5, batch_size=64),
     "toy": dict(loss="nonsat", disc_penalty="none", disc_iters=1, g_lr=1e-4, d_lr=1e-4,
                 g_beta1=0.5, g_beta2=0.999, d_beta1=0.5, d_beta2=0.999, noise_dim=10, noise_type="normal",
                 batch_size=100, iterations=2000 * (5120 // 100)),
@@ -82,7 +91,6 @@ DEFAULT_ITERATIONS = 20000   # sec. 5.1; the named experiments carry the thesis'
 DEFAULT_BATCH_SIZE = 128
 # --gan_type classifier (thesis Appendix B): steps and batch by the data's classifier family (data_sources.specs).
 CLASSIFIER_ITERATIONS = specs.CLASSIFIER_ITERATIONS
-CLASSIFIER_BATCH_SIZE = specs.CLASSIFIER_BATCH_SIZE
 
 
 # What a resume may do with an option (issue 22, item 2): "free" may change (how long, how often, the learning rates);
@@ -150,7 +158,7 @@ MIXED_PRECISION = ("none", "bf16", "fp16")  # precision.POLICIES (not imported h
 STRATEGIES = ("default", "mirrored", "multiworker")  # devices.STRATEGIES (it imports TensorFlow)
 # The models (trainers.TRAINERS, imported lazily: the parser answers before TensorFlow is imported).
 GAN_TYPES = ("gan", "cogan", "scogan", "classifier")
-IMAGE_SIZES = (32, 64, 128, 256)  # nets.ARCHS' sizes: cogan32, dcgan64, cogan128, cogan256
+IMAGE_SIZES = tuple(sorted(archs.IMAGE_SIZE.values()))  # 32, 64, 128, 256: what an architecture makes
 
 
 @dataclass(frozen=True)
@@ -181,6 +189,11 @@ class Config:
     toy_ring: str = _data("authors", "--dataset toy: authors = the thesis authors' ring (10 modes, radius 3, std "
                           "0.05, a fixed set of 5,120 points reshuffled every epoch; default); metz = Metz et al.'s "
                           "(radius 2, std 0.02, sampled afresh)", choices=("authors", "metz"), on_resume=FIXED)
+    classes: Optional[str] = _data(None, "--gan_type gan: train on these classes only (default all), ids or names, "
+                                   "comma-separated, e.g. 8, bag, 0,8, sneaker,bag. digits, mnist: 0-9; fashion_mnist: "
+                                   "0-9 or T-shirt/top (also tshirt, top), Trouser, Pullover, Dress, Coat, Sandal, "
+                                   "Shirt, Sneaker, Bag, Ankle boot; case, spaces and punctuation ignored (ankle_boot)",
+                                   on_resume=FIXED)
     # schedule
     iterations: Optional[int] = _schedule(None, f"generator steps (default {DEFAULT_ITERATIONS}; offline demo "
                                           f"sets {DEMO_ITERATIONS['digits']}, toy preset "
@@ -233,7 +246,8 @@ class Config:
     # losses and penalties
     preset: Optional[str] = _losses(None, "thesis (default for cogan/scogan: sec. 5.1, WGAN-GP lambda 10, 5 critic "
                                     "steps, Adam 2e-4 (0.5, 0.999)); dcgan (non-saturating, 1 critic step); "
-                                    "wgan-gp (Gulrajani: Adam 1e-4 (0, 0.9)); toy (sec. 2.3.2, default for "
+                                    "wgan-gp (Gulrajani: Adam 1e-4 (0, 0.9)); wgan (Arjovsky: clipping 0.01, RMSprop 5e-5, "
+                                    "5 critic steps, batch 64); toy (sec. 2.3.2, default for "
                                     "--dataset toy)", choices=tuple(sorted(PRESETS)), on_resume=FIXED)
     loss: Optional[str] = _losses(None, "adversarial loss (default from --preset)",
                                   choices=("minimax", "nonsat", "wgan"), on_resume=FIXED)
@@ -290,7 +304,8 @@ class Config:
                              "image)", choices=("listing", "equation"), on_resume=FIXED)
     log_weight_difference: bool = _coupling(False, "log G1/G2 weight drift (Fig. 4.1)", on_resume=FIXED)
     # optimisers
-    optimizer: str = _optimisers("adam", "default adam; sgd: plain gradient steps (the prototype's --optim_d sgd)",
+    optimizer: Optional[str] = _optimisers(None, "default from --preset (adam; wgan: rmsprop as the WGAN code); sgd: "
+                                           "plain gradient steps (the prototype's --optim_d sgd)",
                                  choices=("adam", "rmsprop", "sgd"), on_resume=FIXED)
     shared_update: str = _optimisers("listing", "listing: one update per network on its side's optimizer, one after "
                                      "the other, as the thesis's code (Listings 6.12/6.13; a CoGAN shared layer "
@@ -511,8 +526,15 @@ def _option_flag(f) -> str:
     return f.metadata.get("flag") or f"--{f.name}"
 
 
+@functools.lru_cache(maxsize=None)
+def _type_hints() -> dict:
+    """{Config field: its type}, evaluated once: get_type_hints evaluates every (string) annotation anew on each
+    call, and build_parser asks once per option (evaluated per option, it was over 99% of a parse)."""
+    return typing.get_type_hints(Config)
+
+
 def _field_type(f):
-    tp = typing.get_type_hints(Config)[f.name]
+    tp = _type_hints()[f.name]
     if typing.get_origin(tp) is typing.Union:
         (tp,) = [a for a in typing.get_args(tp) if a is not type(None)]
     return tp
@@ -610,7 +632,7 @@ def check_values(values: dict, where: str, choices: dict) -> dict:
     the command line against those choices, every option with `limits` against its Range. -> the values as the
     fields hold them; ConfigError names key and source. Values of Config.LEGACY pass: resolve() decides what an
     old run may still do."""
-    hints, ranges = typing.get_type_hints(Config), option_limits()
+    hints, ranges = _type_hints(), option_limits()
     out = {}
     for key, value in values.items():
         if key not in hints:
@@ -745,11 +767,6 @@ def check_resume(run: dict, new: dict, allow: bool = False) -> list:
     return changes
 
 
-def classifier_family(name) -> str:
-    """Which CLASSIFIER_ITERATIONS / CLASSIFIER_BATCH_SIZE entry a labelled set (or pair) falls under."""
-    return specs.classifier_family(name)
-
-
 def classifier_defaults(name):
     """-> (steps, batch size) for training the classifier of labelled set `name` (Appendix B)."""
     steps, batch = specs.spec_for((name or "").lower()).classifier_defaults
@@ -768,6 +785,7 @@ def _check_classifier_options(cfg):
 
 def _resolve_classifier(cfg: _Draft, data_defaults) -> Config:
     """--gan_type classifier (thesis Appendix B): one labelled source, no GAN options."""
+    _check_classes(cfg)
     sources = [f"--{k}" for k in ("dataset", "cogan_data", "domain_a") if getattr(cfg, k)]
     if len(sources) > 1:
         raise ConfigError(f"--gan_type classifier trains on one labelled source: give only one of {', '.join(sources)}")
@@ -787,8 +805,7 @@ def _resolve_classifier(cfg: _Draft, data_defaults) -> Config:
     if cfg.image_size is None:
         # main's data_defaults reads .dataset for single-domain runs.
         cfg.image_size = data_defaults(cfg.replace(gan_type="gan", dataset=name, cogan_data=None))
-    if cfg.image_size not in (32, 64, 128, 256):
-        raise ConfigError(f"--image_size {cfg.image_size} is not supported: choose 32, 64, 128 or 256")
+    _check_image_size(cfg.image_size)
     steps, batch = classifier_defaults(None if cfg.domain_a else name)
     cfg.iterations = steps if cfg.iterations is None else cfg.iterations
     cfg.batch_size = batch if cfg.batch_size is None else cfg.batch_size
@@ -797,28 +814,62 @@ def _resolve_classifier(cfg: _Draft, data_defaults) -> Config:
 
 
 def resolve(cfg: Config, data_defaults) -> Config:
-    """Fill derived values and check that the options fit together -> a new, frozen Config."""
-    import nets  # local: keeps `python main.py --help` fast
-
+    """Fill derived values and check that the options fit together -> a new, frozen Config. One step per concern
+    (issue 19 item 6); the steps run in this order, so the first option at fault is the one reported."""
     cfg = _Draft.of(cfg)
     _check_ranges(cfg)  # before the options are combined: a value out of range is named as given
     if cfg.gan_type == "classifier":
         return _resolve_classifier(cfg, data_defaults)
+    _resolve_data_source(cfg)
+    _check_classes(cfg)
+    _apply_presets(cfg)
+    _check_gan(cfg)
+    _resolve_arch(cfg, data_defaults)
+    _check_coupling(cfg)
+    _resolve_sharing(cfg)
+    _check_two_generators(cfg)
+    _apply_schedule_defaults(cfg)
+    _check_ranges(cfg)  # the derived values too
+    _check_devices(cfg)
+    return cfg.freeze()
+
+
+def _resolve_data_source(cfg: _Draft):
+    """One data source per model: --dataset or --domain_a for a single GAN, --cogan_data or both folders for a
+    coupled one; neither given: the offline digits (digits, digits2edge)."""
     if cfg.gan_type == "gan":
         if cfg.cogan_data or cfg.domain_b:
             raise ConfigError("--gan_type gan trains one domain: use --dataset NAME or --domain_a DIR")
         if not cfg.dataset and not cfg.domain_a:
             cfg.dataset = "digits"
-    else:
-        if cfg.dataset:
-            raise ConfigError(f"--dataset is for --gan_type gan; use --cogan_data with --gan_type {cfg.gan_type}")
-        if bool(cfg.domain_a) != bool(cfg.domain_b):
-            raise ConfigError("give both --domain_a and --domain_b (two image folders)")
-        if cfg.domain_a and cfg.cogan_data:
-            raise ConfigError("give either --cogan_data or --domain_a/--domain_b, not both")
-        if not cfg.cogan_data and not cfg.domain_a:
-            cfg.cogan_data = "digits2edge"
+        return
+    if cfg.dataset:
+        raise ConfigError(f"--dataset is for --gan_type gan; use --cogan_data with --gan_type {cfg.gan_type}")
+    if bool(cfg.domain_a) != bool(cfg.domain_b):
+        raise ConfigError("give both --domain_a and --domain_b (two image folders)")
+    if cfg.domain_a and cfg.cogan_data:
+        raise ConfigError("give either --cogan_data or --domain_a/--domain_b, not both")
+    if not cfg.cogan_data and not cfg.domain_a:
+        cfg.cogan_data = "digits2edge"
 
+
+def _check_classes(cfg: _Draft):
+    """--classes (issue 20 item 7): a single GAN's data filter; the data must carry labels and have every class named
+    (specs.class_ids, pure: refused before TensorFlow is imported). Kept as given; the loader logs the ids."""
+    if cfg.classes is None:
+        return
+    if cfg.gan_type != "gan":
+        raise ConfigError(f"--classes filters the data of a single GAN (--gan_type gan), not of --gan_type "
+                          f"{cfg.gan_type}")
+    try:
+        specs.class_ids(None if cfg.domain_a else cfg.dataset, cfg.classes)
+    except DataError as e:
+        raise ConfigError(str(e)) from None
+
+
+def _apply_presets(cfg: _Draft):
+    """What the user left unset, from the data's thesis settings (data_settings), then the preset (PRESETS; its
+    default by default_preset), then sec. 5.1 (Xavier, z of 100 uniform); the critic's norm follows the penalty."""
     for k, v in data_settings(cfg).items():
         if getattr(cfg, k) is None:
             setattr(cfg, k, v)
@@ -829,14 +880,24 @@ def resolve(cfg: Config, data_defaults) -> Config:
     for k, v in PRESETS[cfg.preset].items():
         if getattr(cfg, k) is None:
             setattr(cfg, k, v)
+    cfg.optimizer = cfg.optimizer or "adam"
+    if cfg.optimizer == "adam":  # Adam under a preset without betas (wgan's RMSprop): Kingma & Ba's defaults
+        for k, v in dict(g_beta1=0.9, g_beta2=0.999, d_beta1=0.9, d_beta2=0.999).items():
+            if getattr(cfg, k) is None:
+                setattr(cfg, k, v)
     if cfg.noise_dim is None:
         cfg.noise_dim = DEFAULT_NOISE_DIM
     cfg.noise_type = cfg.noise_type or "uniform"
+    if cfg.d_norm is None:
+        cfg.d_norm = "layer" if cfg.disc_penalty == "wgan-gp" else "batch"
+
+
+def _check_gan(cfg: _Draft):
+    """The adversarial game's options against each other: the noise, XLA (wrong gradients on TF 2.21) and the
+    WGAN-GP penalty against a BatchNorm critic."""
     if cfg.noise_type != "uniform" and cfg.gan_type != "gan":
         raise ConfigError(f"--noise_type {cfg.noise_type} is implemented for single GANs (--gan_type gan); coupled "
                           f"runs draw z uniform in [-1, 1] (sec. 5.1)")
-    if cfg.d_norm is None:
-        cfg.d_norm = "layer" if cfg.disc_penalty == "wgan-gp" else "batch"
     if cfg.xla and cfg.disc_penalty == "wgan-gp":
         raise ConfigError("--xla computes wrong WGAN-GP gradients (a gradient of a gradient) on TF 2.21: off by "
                           "up to 12% against finite differences for the cogan32 critic (tests/test_trainers.py); "
@@ -849,35 +910,47 @@ def resolve(cfg: Config, data_defaults) -> Config:
     if cfg.disc_penalty == "wgan-gp" and cfg.d_norm == "batch":
         raise ConfigError("WGAN-GP penalises per-sample gradients, which BatchNorm couples: use --d_norm layer or none")
 
+
+def _check_image_size(size):
+    """One of the sizes an architecture makes (IMAGE_SIZES)."""
+    if size not in IMAGE_SIZES:
+        raise ConfigError(f"--image_size {size} is not supported: choose "
+                          f"{', '.join(map(str, IMAGE_SIZES[:-1]))} or {IMAGE_SIZES[-1]}")
+
+
+def _resolve_arch(cfg: _Draft, data_defaults):
+    """The architecture and the image size it makes (archs.IMAGE_SIZE): the toy MLPs for the ring (no image size),
+    else the data's size (`data_defaults`) and the architecture that makes it, unless given."""
     if cfg.is_toy:
         cfg.arch = cfg.arch or "toy"
         cfg.image_size = None
         if cfg.arch != "toy":
             raise ConfigError("the toy ring data needs --arch toy")
-    else:
-        if cfg.arch == "toy":
-            raise ConfigError("--arch toy is for the 2-D ring data (--gan_type gan --dataset toy)")
-        if cfg.image_size is None:
-            cfg.image_size = data_defaults(cfg)
-        if cfg.image_size not in (32, 64, 128, 256):
-            raise ConfigError(f"--image_size {cfg.image_size} is not supported: choose 32, 64, 128 or 256")
-        cfg.arch = cfg.arch or nets.default_arch(cfg.image_size)
-        sizes = {"cogan32": 32, "dcgan64": 64, "cogan128": 128, "cogan256": 256}
-        if cfg.arch not in sizes:
-            raise ConfigError(f"unknown --arch '{cfg.arch}' (choose from {', '.join(nets.ARCHS)})")
-        if sizes[cfg.arch] != cfg.image_size:
-            raise ConfigError(f"--arch {cfg.arch} makes {sizes[cfg.arch]}x{sizes[cfg.arch]} images, "
-                              f"not {cfg.image_size}x{cfg.image_size}")
+        return
+    if cfg.arch == "toy":
+        raise ConfigError("--arch toy is for the 2-D ring data (--gan_type gan --dataset toy)")
+    if cfg.image_size is None:
+        cfg.image_size = data_defaults(cfg)
+    _check_image_size(cfg.image_size)
+    cfg.arch = cfg.arch or archs.default_arch(cfg.image_size)
+    size = archs.IMAGE_SIZE.get(cfg.arch)
+    if size is None:
+        raise ConfigError(f"unknown --arch '{cfg.arch}' (choose from {', '.join(archs.ARCHS)})")
+    if size != cfg.image_size:
+        raise ConfigError(f"--arch {cfg.arch} makes {size}x{size} images, not {cfg.image_size}x{cfg.image_size}")
 
+
+def _check_coupling(cfg: _Draft):
+    """The soft-coupling terms (ch. 4): scogan only; SL's classifier (a given file, or data one can be trained on);
+    PL's form and image size (VGG19); FR's maps (K = --fr_layers of those the architecture has)."""
     coupling = [f for f in COUPLING_SWITCHES if getattr(cfg, f)]
     if coupling and cfg.gan_type != "scogan":
         raise ConfigError(f"--{coupling[0]} couples two generators softly: use it with --gan_type scogan")
     _check_classifier_options(cfg)
     if cfg.semantic_loss and not cfg.classifier_path:
-        import data
         try:  # fails early for pairs no classifier can be trained for (main.load_data trains the others)
-            data.classifier_data_for(cfg.cogan_data)
-        except data.DataError as e:
+            specs.classifier_data_for(cfg.cogan_data)
+        except DataError as e:
             raise ConfigError(f"--semantic_loss without --classifier_path: {e}") from None
     if cfg.perceptual_loss and cfg.pl_form not in ("listing", "equation"):
         raise ConfigError(f"this run's perceptual loss used the normalisation of a later snapshot of the authors' code "
@@ -885,15 +958,19 @@ def resolve(cfg: Config, data_defaults) -> Config:
                           f"computed; continue with --pl_form listing (the thesis's listings) or equation")
     if cfg.perceptual_loss and (cfg.image_size or 0) < 32:
         raise ConfigError("--perceptual_loss needs images of at least 32x32 (VGG19)")
-    n_g, n_d = nets.num_blocks(cfg.arch)
-    if cfg.fr_maps not in nets.FR_MAPS:
-        raise ConfigError(f"unknown --fr_maps '{cfg.fr_maps}' (choose from {', '.join(nets.FR_MAPS)})")
-    n_maps = len(nets.fr_map_indices(n_g, cfg.fr_maps))
+    if cfg.fr_maps not in archs.FR_MAPS:
+        raise ConfigError(f"unknown --fr_maps '{cfg.fr_maps}' (choose from {', '.join(archs.FR_MAPS)})")
+    n_maps = len(archs.fr_map_indices(archs.num_blocks(cfg.arch)[0], cfg.fr_maps))
     if cfg.feature_regulariser and not 1 <= cfg.fr_layers <= n_maps:
         raise ConfigError(f"--fr_layers {cfg.fr_layers} is out of range: --fr_maps {cfg.fr_maps} gives the "
                           f"{cfg.arch} generator {n_maps} maps to compare")
-    coupled_by_sharing = cfg.gan_type == "cogan"
-    dg, dd = nets.DEFAULT_SHARED[cfg.arch] if coupled_by_sharing else (0, 0)
+
+
+def _resolve_sharing(cfg: _Draft):
+    """CoGAN's shared blocks (archs.DEFAULT_SHARED, the thesis tables' "Shared" columns; none for the other
+    models unless given), each fewer than the network's blocks."""
+    n_g, n_d = archs.num_blocks(cfg.arch)
+    dg, dd = archs.DEFAULT_SHARED[cfg.arch] if cfg.gan_type == "cogan" else (0, 0)
     cfg.shared_layers_g = dg if cfg.shared_layers_g is None else cfg.shared_layers_g
     cfg.shared_layers_d = dd if cfg.shared_layers_d is None else cfg.shared_layers_d
     for what, n, total in (("g", cfg.shared_layers_g, n_g), ("d", cfg.shared_layers_d, n_d)):
@@ -901,12 +978,20 @@ def resolve(cfg: Config, data_defaults) -> Config:
             raise ConfigError(f"--shared_layers_{what} {n} is out of range: the {cfg.arch} "
                               f"{'generator' if what == 'g' else 'discriminator'} has {total} layers, "
                               f"so 0..{total - 1} can be shared")
+
+
+def _check_two_generators(cfg: _Draft):
+    """Options that need two generators: the weight drift of Fig. 4.1 and sharing."""
     if cfg.log_weight_difference and cfg.gan_type not in ("cogan", "scogan"):
         raise ConfigError("--log_weight_difference compares two generators' weights (Fig. 4.1): use it with "
                           "--gan_type cogan or scogan")
     if cfg.gan_type == "gan" and (cfg.shared_layers_g or cfg.shared_layers_d):
         raise ConfigError("--shared_layers_g/_d need two domains (--gan_type cogan)")
 
+
+def _apply_schedule_defaults(cfg: _Draft):
+    """Iterations, batch, generator width and sample interval left unset: the offline demo's (DEMO_*), else
+    sec. 5.1's; the toy ring samples every 50 of the authors' epochs."""
     demo = "digits" if specs.is_demo(cfg.dataset or cfg.cogan_data) else None
     if cfg.iterations is None:
         cfg.iterations = DEMO_ITERATIONS.get(demo, DEFAULT_ITERATIONS)
@@ -918,9 +1003,6 @@ def resolve(cfg: Config, data_defaults) -> Config:
         # toy: every 50 of the authors' epochs (their --images_while_training 50; an epoch = 5120 // batch // k steps)
         toy_epoch = max(1, 5120 // max(1, cfg.batch_size) // max(1, cfg.disc_iters))
         cfg.sample_interval = 50 * toy_epoch if cfg.is_toy else 250 if demo else 500
-    _check_ranges(cfg)  # the derived values too
-    _check_devices(cfg)
-    return cfg.freeze()
 
 
 def _check_devices(cfg):

@@ -40,7 +40,7 @@ from data_sources.pipelines import (AUTOTUNE, EVAL_BATCH_SIZE, TFDS_SHUFFLE_BUFF
                                     _file_loader, _files_pipeline, _gray_loader, _one_pass, _to_model_range,
                                     _toy_pipeline, TOY_RINGS, ToyRing, center_crop_resize, ring_modes, ring_set,
                                     toy_ring)
-from data_sources.sources import _folder_images, _load_digits_array, _load_gray_set  # noqa: E402
+from data_sources.sources import _folder_images, _keep_classes, _load_digits_array, _load_gray_set  # noqa: E402
 from data_sources.specs import (CELEBA_ATTRIBUTES, CELEBA_CROPS, COGAN_DATASETS, CYCLE_GAN_SETS,  # noqa: E402
                                 DIGIT_CLASSES, DIGIT_TRANSFORMS, LABELLED_DATASETS, PRUNED_SVHN, SINGLE_DATASETS,
                                 classifier_data_for, default_image_size, spec_for)
@@ -61,6 +61,10 @@ __all__ = [
     "_domain_seed", "_encoded_pipeline", "_epoch_indices", "_file_loader", "_files_pipeline", "_find_idx",
     "_find_idx_file", "_folder_images", "_gray_loader", "_held_out", "_import_tfds", "_load_digits_array",
     "_load_gray_labelled", "_load_gray_set", "_one_pass", "_resolve_attribute", "_to_model_range", "_toy_pipeline"]
+
+# Paired data (x and y of one example: pix2pix and the translation evaluation, issue 20 item 1).
+from data_sources.paired import DERIVED_NAMES, DIRECTIONS, load_paired  # noqa: E402
+__all__ += ["DERIVED_NAMES", "DIRECTIONS", "load_paired"]
 
 
 def _unknown(name, kind, valid):
@@ -117,11 +121,14 @@ def load_pair(name: str | None, *, batch_size: int, seed: int, domain_a: str | N
 
 def load_single(name: str | None, *, batch_size: int, seed: int, domain_a: str | None = None,
                 data_dir: str | None = None, image_size: int | None = None, download: bool = True,
-                celeba_crop: str = "thesis", toy_ring: str = "authors"):
+                celeba_crop: str = "thesis", toy_ring: str = "authors", classes=None):
     """One domain for a single GAN -> (dataset, DataInfo): a name of SINGLE_DATASETS (or an entry of
     specs.REGISTRY with a single loader), or name=None and a folder `domain_a`. `toy` is a ring of Gaussians
     of thesis sec. 2.3.2, batches of shape (B, 2): `toy_ring` names which (TOY_RINGS: the authors' fixed set of
-    5,120 points, or Metz et al.'s ring sampled afresh). `celeba_crop`: as load_pair (CelebA only)."""
+    5,120 points, or Metz et al.'s ring sampled afresh). `celeba_crop`: as load_pair (CelebA only).
+    `classes` (issue 20 item 7; None: all): ids or names, comma-separated or a sequence (specs.class_ids): only the
+    images of those classes, by the labels of the same source (the entry's `labels` loader); DataInfo.sizes counts
+    what remains."""
     _check_batch(batch_size)
     _check_crop(celeba_crop)
     if name and domain_a:
@@ -134,6 +141,10 @@ def load_single(name: str | None, *, batch_size: int, seed: int, domain_a: str |
         raise _unknown(name, "single-GAN", list(SINGLE_DATASETS) + ["or a folder with --domain_a"])
     req = _request(name, image_size, spec, batch_size=batch_size, seed=seed, data_dir=data_dir, download=download,
                    celeba_crop=celeba_crop, domain_a=domain_a, toy_ring=toy_ring)
+    if classes is not None:
+        ids = specs.class_ids(low, classes)   # DataError for data without labels, or an unknown class
+        x, y = specs.load_function(spec.labels)(low, req)
+        return _streams(low, req, (_keep_classes(low, x, y, ids),), (seed,))
     out = specs.load_function(spec.single)(low, req)
     if isinstance(out, np.ndarray):
         return _streams(low, req, (out,), (seed,))

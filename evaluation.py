@@ -47,7 +47,7 @@ from pathlib import Path
 import numpy as np
 
 import run_folder
-from config import Config, ConfigError
+from config import ConfigError
 from data_sources import specs
 from metrics import markdown
 from metrics.measures import (  # noqa: F401  (the names report.py, experiments.py and the tests use)
@@ -80,17 +80,18 @@ def domain_names(cfg) -> tuple:
     return specs.domain_names(cfg.cogan_data, cfg.domain_a, cfg.domain_b)
 
 
-def resolve_num(requested, cfg, sizes) -> tuple:
-    """(N, source, notes): --num, else cfg.eval_pairs, else the thesis's count; capped at the real images
-    available in the smaller domain, since every real row needs N distinct real images."""
+def resolve_num(requested, cfg, sizes=(), default=None, what="pairs") -> tuple:
+    """(N, source, notes): --num, else cfg.eval_pairs, else `default` ((N, source); None: the thesis's count,
+    default_num_pairs); capped at the real images available in the smaller domain of `sizes` (none given: no
+    cap), since every real row needs N distinct real images. `what` the N counts, for the message."""
     if requested is not None:
         n, source = int(requested), "--num"
     elif cfg.eval_pairs is not None:
         n, source = int(cfg.eval_pairs), "eval_pairs in the run's config"
     else:
-        n, source = default_num_pairs(cfg)
+        n, source = default or default_num_pairs(cfg)
     if n < 1:
-        raise ConfigError(f"the number of evaluation pairs must be at least 1 (got {n})")
+        raise ConfigError(f"the number of evaluation {what} must be at least 1 (got {n})")
     notes = []
     available = min(int(s) for s in sizes) if sizes and min(sizes) > 0 else None
     if available is not None and n > available:
@@ -231,9 +232,7 @@ def evaluate(run_dir, *, num=None, step=None, net="alex", eval_classifier=None, 
 
     t0 = time.time()
     run_dir = Path(run_dir)
-    if not (run_dir / "config.json").is_file():
-        raise ConfigError(f"{run_dir} holds no run (config.json missing)")
-    cfg = Config.load(run_dir / "config.json")
+    cfg = sampling.load_run_config(run_dir)
     if cfg.gan_type not in COUPLED and not cfg.is_toy:
         raise ConfigError(f"--evaluate scores coupled runs (cogan, scogan) by LPIPS and toy-ring runs (gan on toy) by "
                           f"mode coverage; {run_dir} is a '{cfg.gan_type}' run on {cfg.data_name}")
@@ -320,14 +319,7 @@ def evaluate_toy(run_dir, cfg, *, num=None, step=None) -> dict:
 
     t0 = time.time()
     run_dir = Path(run_dir)
-    if num is not None:
-        n, source = int(num), "--num"
-    elif cfg.eval_pairs is not None:
-        n, source = int(cfg.eval_pairs), "eval_pairs in the run's config"
-    else:
-        n, source = TOY_SAMPLES, "default"
-    if n < 1:
-        raise ConfigError(f"the number of evaluation samples must be at least 1 (got {n})")
+    n, source, _ = resolve_num(num, cfg, default=(TOY_SAMPLES, "default"), what="samples")
     # The points (float64) and their z chunks, refused up front where they cannot fit (issue 22, item 7).
     short = run_folder.memory_shortfall(float(n) * 2 * 8 * 2, f"{n:,} evaluation samples ({source})")
     if short:

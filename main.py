@@ -68,7 +68,7 @@ def load_data(cfg):
         return [train, test], info
     if cfg.gan_type == "gan":
         ds, info = data.load_single(cfg.dataset, domain_a=cfg.domain_a, image_size=cfg.image_size,
-                                    toy_ring=cfg.toy_ring, **common)
+                                    toy_ring=cfg.toy_ring, classes=cfg.classes, **common)
         return [ds], info
     prune = None
     if specs.uses_classifier(cfg.cogan_data):  # SVHN pruning (sec. 2.7)
@@ -234,8 +234,8 @@ def _gan_rows(cfg, shape) -> list:
     """[(name, parameters, note)] of the generators and critics, as the trainer builds them (trainers/base.py)."""
     import nets
     from trainers import get_trainer
-    options = nets.NetOptions(channels=shape[-1], noise_dim=cfg.noise_dim, w_init=cfg.w_init, b_init=cfg.b_init,
-                              prelu_init=cfg.prelu_init, d_norm=cfg.d_norm, g_width=cfg.g_width)
+    from trainers.base import net_options
+    options = net_options(cfg, shape[-1])
     domains = get_trainer(cfg.gan_type).domains
     g = nets.build_generators(cfg.arch, options, domains=domains, shared=cfg.shared_layers_g)
     d = nets.build_discriminators(cfg.arch, options, shape, domains=domains, shared=cfg.shared_layers_d)

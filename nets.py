@@ -20,6 +20,11 @@ from dataclasses import dataclass
 import keras
 from keras import layers
 
+# The architectures' tables (ARCHS, DEFAULT_SHARED, FR_MAPS, NUM_BLOCKS, ...) live in archs.py, without
+# TensorFlow: config.resolve reads them before Keras is imported.
+from archs import (ARCHS, DEFAULT_SHARED, FR_MAPS, IMAGE_SIZE, NUM_BLOCKS, default_arch,  # noqa: F401
+                   fr_map_indices, num_blocks)
+
 INITIALISERS = {
     "xavier": "glorot_uniform",  # Caffe's "xavier" filler is uniform
     "xavier_normal": "glorot_normal",
@@ -162,47 +167,6 @@ def disc_blocks(arch: str, net_options: NetOptions, name="D"):
         return [_block([_dense(128, net_options, activation="tanh")], f"{name}_fc{i + 1}") for i in range(3)] + [
             _block([_dense(1, net_options, dtype="float32")], f"{name}_out")]
     raise ValueError(f"unknown architecture '{arch}'")
-
-
-ARCHS = ("cogan32", "cogan128", "cogan256", "dcgan64", "toy")
-# CoGAN defaults, the "Shared" columns of the thesis tables: the generators share every block but the last
-# (Table 3.1) or the last two (Tables A.1, A.3: the 64x64x32 / 128x128x32 transposed convolution and the output);
-# the discriminators share every block but the first convolution (Tables 3.2, A.2, A.4).
-DEFAULT_SHARED = {"cogan32": (4, 3), "cogan128": (5, 7), "cogan256": (6, 7), "dcgan64": (4, 4), "toy": (3, 3)}
-# Which generator maps the feature regulariser compares (Eq. 4.1), as indices into the block outputs of
-# `BlockNet.call_with_features` (block 0 is the dense layer, the last block the image):
-# - "thesis": the authors' multi-output generators (Listing 6.7; the 128x128 one likewise) -- the output of
-#   every transposed-convolution block but the last one, then the image. 32x32: the 8x8 and 16x16 maps and
-#   the image, so K = 3 compares those three and K = 2 the two maps.
-# - "hidden": every hidden block from the first (the 4x4 dense output, then 8x8, 16x16, ...), image excluded.
-FR_MAPS = ("thesis", "hidden")
-
-
-def fr_map_indices(num_blocks: int, fr_maps: str = "thesis") -> list:
-    """Block indices FR compares, first first; K = --fr_layers takes the first K (see FR_MAPS)."""
-    if fr_maps == "thesis":
-        return list(range(1, num_blocks - 2)) + [num_blocks - 1]
-    if fr_maps == "hidden":
-        return list(range(num_blocks - 1))
-    raise ValueError(f"unknown --fr_maps '{fr_maps}' (choose from {', '.join(FR_MAPS)})")
-
-
-def default_arch(image_size: int) -> str:
-    return {32: "cogan32", 64: "dcgan64", 128: "cogan128", 256: "cogan256"}.get(image_size, "")
-
-
-# (generator blocks, discriminator blocks) per architecture: counted from the tables, not by building the nets,
-# because config.resolve asks before any TensorFlow op may run (--cpu_replicas splits the CPU first and a built
-# Dropout layer would already have started TensorFlow). tests/test_nets.py checks them against gen/disc_blocks.
-NUM_BLOCKS = {"cogan32": (5, 4), "cogan128": (7, 8), "cogan256": (8, 8), "dcgan64": (5, 5), "toy": (4, 4)}
-
-
-def num_blocks(arch: str) -> tuple[int, int]:
-    """(generator blocks, discriminator blocks): the bounds for --shared_layers_g/_d."""
-    try:
-        return NUM_BLOCKS[arch]
-    except KeyError:
-        raise ValueError(f"unknown architecture '{arch}'") from None
 
 
 # ---------------------------------------------------------------- networks

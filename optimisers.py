@@ -9,7 +9,9 @@ import precision
 
 OPTIMIZERS = {
     "adam": lambda lr, beta1, beta2: keras.optimizers.Adam(learning_rate=lr, beta_1=beta1, beta_2=beta2),
-    "rmsprop": lambda lr, beta1, beta2: keras.optimizers.RMSprop(learning_rate=lr),  # no betas: WGAN (clip)
+    # No betas. The WGAN code's RMSprop (`--preset wgan`): PyTorch's defaults, decay 0.99 and lr * g / (sqrt(v) +
+    # 1e-8); Keras adds epsilon inside the root, so 1e-16 there bounds the denominator below by the same 1e-8.
+    "rmsprop": lambda lr, beta1, beta2: keras.optimizers.RMSprop(learning_rate=lr, rho=0.99, epsilon=1e-16),
     "sgd": lambda lr, beta1, beta2: keras.optimizers.SGD(learning_rate=lr),  # no momentum: w -= lr * gradient
 }
 

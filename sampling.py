@@ -16,6 +16,9 @@ import tensorflow as tf
 import nets
 import run_folder
 from config import Config, ConfigError
+from trainers import get_trainer
+from trainers.base import net_options
+from trainers.checkpoints import net_variables, restore_readable
 
 
 @dataclass
@@ -25,23 +28,38 @@ class LoadedRun:
     step: int
 
 
-def load_run(run_dir, step=None) -> LoadedRun:
-    """Rebuild a run's generators from its config and restore them from its latest readable (or `step`'s)
-    checkpoint."""
-    run_dir = Path(run_dir)
-    if not (run_dir / "config.json").is_file():
+def load_run_config(run_dir) -> Config:
+    """The Config a run folder holds (its config.json, validated by Config.load); a folder without one is refused
+    (ConfigError, one line). report.py reads config.json without TensorFlow and without validation, on purpose."""
+    path = Path(run_dir) / "config.json"
+    if not path.is_file():
         raise ConfigError(f"{run_dir} holds no run (config.json missing)")
-    cfg = Config.load(run_dir / "config.json")
+    return Config.load(path)
+
+
+def domain_count(cfg) -> int:
+    """How many generators a run of `cfg` trains: its trainer's `domains` (trainers/)."""
+    return get_trainer(cfg.gan_type).domains
+
+
+def example_shape(cfg) -> tuple:
+    """The shape of one training example, from the run's options (data.py: RGB at --image_size; the toy ring: 2-D
+    points); main._example_shape says the same for --dry_run before TensorFlow is imported."""
+    return (2,) if cfg.is_toy else (cfg.image_size, cfg.image_size, 3)
+
+
+def load_run(run_dir, step=None) -> LoadedRun:
+    """Rebuild a run's generators from its config, as its trainer built them (trainers.base.net_options), and
+    restore them from its latest readable (or `step`'s) checkpoint."""
+    run_dir = Path(run_dir)
+    cfg = load_run_config(run_dir)
     if cfg.gan_type == "classifier":
         raise ConfigError(f"{run_dir} holds a classifier run: it has no generators to sample "
                           f"(load its classifier.keras with classifiers.load_classifier)")
-    net_options = nets.NetOptions(channels=3, noise_dim=cfg.noise_dim, w_init=cfg.w_init, b_init=cfg.b_init,
-                        prelu_init=cfg.prelu_init, d_norm=cfg.d_norm, g_width=cfg.g_width)
-    domains = 1 if cfg.gan_type == "gan" else 2
-    gens = nets.build_generators(cfg.arch, net_options, domains=domains, shared=cfg.shared_layers_g)
-    from trainers.loop import restore_readable
+    gens = nets.build_generators(cfg.arch, net_options(cfg, example_shape(cfg)[-1]), domains=domain_count(cfg),
+                                 shared=cfg.shared_layers_g)
     counter = tf.Variable(0, dtype=tf.int64)
-    ckpt = _Strict(step=counter, **{f"vars_{g.name}": [v.value for v in g.variables] for g in gens})
+    ckpt = _Strict(step=counter, **net_variables(gens))
     # The newest readable checkpoint (a truncated latest one falls back, said in one line), whatever the
     # `checkpoint` state file says.
     try:
@@ -125,8 +143,8 @@ def _check_size(run_dir, num):
     """Refuse up front (issue 22, item 7) what the pairs would not fit in: z, and every domain's images twice
     (the batches, then the concatenated array), float32. A run whose config cannot be read is left to load_run."""
     try:
-        cfg = Config.load(Path(run_dir) / "config.json")
-        per_pair = cfg.noise_dim + (1 if cfg.gan_type == "gan" else 2) * (2 if cfg.is_toy else cfg.image_size ** 2 * 3)
+        cfg = load_run_config(run_dir)
+        per_pair = cfg.noise_dim + domain_count(cfg) * int(np.prod(example_shape(cfg)))
     except Exception:  # noqa: BLE001  (load_run names what is wrong with the run)
         return
     short = run_folder.memory_shortfall(2 * 4 * float(num) * per_pair, f"--num {num:,}")

@@ -9,6 +9,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."
 import tensorflow as tf  # noqa: E402
 
 from config import Config, resolve  # noqa: E402
+from data_sources.base import DataInfo  # noqa: E402
 from trainers import get_trainer  # noqa: E402
 
 # The thesis's configurations (sec. 5.1: WGAN-GP, 5 critic steps; CoGAN with the tables' sharing).
@@ -23,12 +24,9 @@ CONFIGS = {
 SIZE = {"cogan32": 32, "cogan128": 128, "cogan256": 256}
 
 
-class Info:
-    """The data.DataInfo fields a trainer reads, for synthetic inputs."""
-    name, skipped = "synthetic", 0
-
-    def __init__(self, shape):
-        self.shape, self.sizes = shape, (1, 1)
+def synthetic_info(size):
+    """The DataInfo of `synthetic`'s two domains of size x size RGB images (one batch each, repeated)."""
+    return DataInfo("synthetic", (size, size, 3), (1, 1))
 
 
 def synthetic(batch_size, size):
@@ -43,5 +41,5 @@ def build(name, batch_size, mixed_precision="none"):
     size = SIZE[settings["arch"]]
     cfg = resolve(Config(batch_size=batch_size, iterations=1, cogan_data="synthetic", mixed_precision=mixed_precision,
                          **settings), lambda c: size)
-    t = get_trainer(cfg.gan_type)(cfg, Info((size, size, 3)), synthetic(batch_size, size))
+    t = get_trainer(cfg.gan_type)(cfg, synthetic_info(size), synthetic(batch_size, size))
     return t, [next(it) for it in t.iterators]

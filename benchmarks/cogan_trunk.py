@@ -16,7 +16,7 @@ import numpy as np  # noqa: E402
 
 import nets  # noqa: E402
 from config import Config, resolve  # noqa: E402
-from bench_configs import SIZE, Info, synthetic  # noqa: E402  (benchmarks/)
+from bench_configs import SIZE, synthetic, synthetic_info  # noqa: E402  (benchmarks/)
 from bench_train import seconds  # noqa: E402  (benchmarks/: the same timing as bench_train.py)
 from trainers.cogan import CoGANTrainer  # noqa: E402
 
@@ -31,7 +31,7 @@ def trainer(arch, batch_size, preset, forward):
     size = SIZE[arch]
     cfg = resolve(Config(gan_type="cogan", arch=arch, batch_size=batch_size, iterations=1, preset=preset,
                          cogan_data="synthetic"), lambda c: size)
-    t = CoGANTrainer(cfg, Info((size, size, 3)), synthetic(batch_size, size))
+    t = CoGANTrainer(cfg, synthetic_info(size), synthetic(batch_size, size))
     reals = [next(it) for it in t.iterators]
     float(t._compiled_step(reals)["g_total"])  # trace and warm up
     nets.forward_coupled = nets_forward

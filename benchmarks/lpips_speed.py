@@ -49,15 +49,15 @@ def _official(net, arrays):
     except (ImportError, RuntimeError) as e:
         print(f"official lpips not available ({e}); timing ours only")
         return None, None
-    prefix = "AlexNet_0" if net == "alex" else "VGG16_0"
+    layout = W.official_layout(arrays, net)
     convs = [m for m in model.net.modules() if isinstance(m, torch.nn.Conv2d)]
+    assert len(convs) == len(layout["convs"]) and len(model.lins) == len(layout["lins"])
     with torch.no_grad():
-        for i, conv in enumerate(convs):
-            conv.weight.copy_(torch.from_numpy(arrays[f"{prefix}/Conv_{i}/kernel"].transpose(3, 2, 0, 1).copy()))
-            conv.bias.copy_(torch.from_numpy(arrays[f"{prefix}/Conv_{i}/bias"]))
-        for i, lin in enumerate(model.lins):
-            lin.model[-1].weight.copy_(
-                torch.from_numpy(arrays[f"NetLinLayer_{i}/Conv_0/kernel"].transpose(3, 2, 0, 1).copy()))
+        for conv, (weight, bias) in zip(convs, layout["convs"]):
+            conv.weight.copy_(torch.from_numpy(weight))
+            conv.bias.copy_(torch.from_numpy(bias))
+        for lin, weight in zip(model.lins, layout["lins"]):
+            lin.model[-1].weight.copy_(torch.from_numpy(weight))
     return torch, model
 
 

@@ -35,10 +35,11 @@ def split_test(n: int, fraction: float = TEST_FRACTION):
 
 
 
-def _load_gray_labelled(kind, data_dir, download):
+def _load_gray_labelled(kind, data_dir, download, test_split=True):
     """MNIST-format images and labels -> (x_train, y_train, x_test, y_test): uint8 [N, 28, 28], int32 [N].
     idx files in data_dir (train-* and, if there, t10k-* as the test split), else tfds train / test.
-    x_test is None when data_dir holds one split only: the caller holds out TEST_FRACTION of it."""
+    x_test is None when data_dir holds one split only: the caller holds out TEST_FRACTION of it.
+    test_split=False (a single GAN's --classes): the training images of sources._load_gray_set only, no test split."""
     if data_dir:
         found = {}
         for split in ("train", "t10k"):
@@ -52,25 +53,28 @@ def _load_gray_labelled(kind, data_dir, download):
             if x.ndim != 3 or y.ndim != 1 or len(x) != len(y):
                 raise DataError(f"{images} and {labels} do not match ({x.shape} images, {y.shape} labels)")
             found[split] = (x.astype(np.uint8), y.astype(np.int32))
+            if not test_split:   # the training images found: the test split is not asked for
+                break
         if "train" in found:
             return found["train"] + found.get("t10k", (None, None))
         if found:
-            log.warning("note: %s holds only the %s test split: training on %d%% of it, testing on the rest",
-                        Path(data_dir).expanduser(), kind, round(100 * (1 - TEST_FRACTION)))
+            held_out = (f"training on {round(100 * (1 - TEST_FRACTION))}% of it, testing on the rest" if test_split
+                        else "using its images")
+            log.warning("note: %s holds only the %s test split: %s", Path(data_dir).expanduser(), kind, held_out)
             return found["t10k"] + (None, None)
     hint = f"or put the idx files (train-images-idx3-ubyte.gz, train-labels-idx1-ubyte.gz) in " \
            f"{Path(data_dir or '<data_dir>') / kind}"
     builder = _tfds_builder(kind, data_dir, download, hint)
     tfds = _import_tfds()
     out = ()
-    for split in ("train", "test"):
+    for split in ("train", "test") if test_split else ("train",):
         try:
             batch = tfds.as_numpy(builder.as_dataset(split=split, batch_size=-1,
                                                      read_config=tfds.ReadConfig(try_autocache=False)))
         except Exception as e:
             raise DataError(f"tensorflow-datasets cannot read '{kind}' ({_first_line(e)}): rebuild it") from None
         out += (batch["image"][..., 0].astype(np.uint8), batch["label"].astype(np.int32))
-    return out
+    return out if test_split else out + (None, None)
 
 
 def _check_labels(y, num_classes, where):
@@ -171,6 +175,19 @@ def digits(name, req):
     return (_array_pipeline(x, req.size, req.batch_size, req.seed, labels=y),
             _one_pass(len(xt), _gray_loader(xt, req.size, yt), EVAL_BATCH_SIZE, batched_load=True),
             LabelledInfo(name, (req.size, req.size, 3), (len(x), len(xt)), DIGIT_CLASSES))
+
+
+def digits_labels(name, req):
+    """--classes of a single GAN on the digits: load_single's images with scikit-learn's targets."""
+    return _digit_arrays(name, req.data_dir, req.download)[:2]
+
+
+def gray_labels(name, req):
+    """--classes of a single GAN on mnist / fashion_mnist: load_single's images with the labels read beside them
+    (the idx label file of the same split, or tfds's labels)."""
+    x, y = _load_gray_labelled(name, req.data_dir, req.download, test_split=False)[:2]
+    _check_labels(y, 10, f"the {name} label file")
+    return x, y
 
 
 def mnist_svhn(name, req):

@@ -14,7 +14,7 @@ from data_sources.base import DataError, DataInfo
 from data_sources.files import IMAGE_EXTENSIONS, _find_idx, read_idx
 from data_sources.pipelines import (AUTOTUNE, EVAL_BATCH_SIZE, _array_pipeline, _decodable, _decoder, _domain_seed,
                                     _encoded_pipeline, _files_pipeline)
-from data_sources.specs import COGAN_DATASETS, CYCLE_GAN_SETS, PRUNED_SVHN
+from data_sources.specs import COGAN_DATASETS, CYCLE_GAN_SETS, PRUNED_SVHN, class_names
 from data_sources.tfds_source import _first_line, _import_tfds, _tfds_builder, _tfds_dataset, _tfds_encoded_images
 from data_sources.transforms import TRANSFORMS, split_halves
 
@@ -48,6 +48,18 @@ def _load_gray_set(kind, data_dir, download):
     except Exception as e:
         raise DataError(f"tensorflow-datasets cannot read '{kind}' ({_first_line(e)}): rebuild it") from None
     return batch["image"][..., 0].astype(np.uint8)
+
+
+def _keep_classes(name, x, y, ids):
+    """--classes (issue 20 item 7): the images of x whose label in y is one of `ids`, in their order; the log says
+    which classes and how many images remain."""
+    keep = np.isin(np.asarray(y), ids)
+    shown = ", ".join(k if n == k else f"{k} ({n})" for k, n in zip(map(str, ids), class_names(name, ids)))
+    if not keep.any():
+        raise DataError(f"--classes: none of the {len(x):,} {name} images has class {shown}: check the label file")
+    log.warning("note: --classes %s: training on the %s of the %s %s images of %s", ",".join(map(str, ids)),
+                f"{int(keep.sum()):,}", f"{len(x):,}", name, f"class {shown}" if len(ids) == 1 else f"classes {shown}")
+    return x[keep]
 
 
 def _folder_images(folder, what):

@@ -13,7 +13,8 @@ Loaders (data.load_pair / load_single / load_labelled call them as loader(lower-
     pair      -> (dataset A, dataset B, DataInfo), or two arrays of images [N, H, W] / [N, H, W, 3] (uint8, or
                  float in [0, 1]) that data.py streams as the two domains;
     single    -> (dataset, DataInfo), or one such array;
-    labelled  -> (training batches, test batches, LabelledInfo).
+    labelled  -> (training batches, test batches, LabelledInfo);
+    labels    -> (the single loader's images as an array, their int labels): what load_single's `classes` filters.
 """
 from __future__ import annotations
 
@@ -50,6 +51,9 @@ LABELLED_DATASETS: tuple[str, ...] = (("digits", "mnist", "mnist_svhn", "celeba"
                                       + tuple(f"{s}2{t}" for s in ("digits", "mnist") for t in DIGIT_TRANSFORMS))
 PRUNED_SVHN = "mnist2svhn_prune"   # MNIST -> SVHN without the SVHN images the classifier doubts (sec. 2.7)
 DIGIT_CLASSES = tuple(str(k) for k in range(10))
+# Fashion-MNIST's ten labels in label order (Xiao et al. 2017, Table 1; the README of zalandoresearch/fashion-mnist).
+FASHION_MNIST_CLASSES = ("T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag",
+                         "Ankle boot")
 # How CelebA's aligned 218x178 faces become square (load_pair / load_single / load_labelled `celeba_crop`):
 # "thesis" as the authors' code, tf.image.central_crop(image, 0.7) (a 154x126 box) resized to the target size,
 # so slightly stretched vertically; "square" the largest central square (178x178). Other encoded sources
@@ -88,11 +92,14 @@ class DataSpec:
     pair: Loader = None                           # coupled-GAN loader (--cogan_data)
     single: Loader = None                         # single-GAN loader (--dataset)
     labelled: Loader = None                       # labelled set of the Appendix B classifiers
+    labels: Loader = None                         # the single loader's images with their labels -> (images [N, ...],
+    #                                               int labels [N]): what --classes filters (load_single)
     domains: Union[tuple, Callable, None] = None  # names of domains 1 and 2 for tables; callable(name as given);
     #                                               None: split at the first "2" ("apple", "orange"), or "X A/B"
     image_size: int = 32                          # default --image_size
-    classes: Optional[tuple] = None               # class names of the labelled set (None: not labelled, or
-    #                                               CelebA's 13 attributes, classifiers.CELEBA_CLASSIFIER_ATTRIBUTES)
+    classes: Optional[tuple] = None               # class names of its labels, in label order (the labelled set;
+    #                                               with `single`, what --classes picks from). None: not labelled, or
+    #                                               CelebA's 13 attributes, classifiers.CELEBA_CLASSIFIER_ATTRIBUTES
     thesis_pairs: Optional[int] = None            # evaluation pairs of the thesis's tables (None: the default)
     pairs_source: str = ""                        # ... and where that count comes from
     classifier_set: Optional[str] = None          # labelled set whose classifier judges both domains (SL, pruning);
@@ -143,6 +150,7 @@ def _attribute_domains(name):
 _ATTRIBUTES = "|".join(re.escape(a.lower()) for a in CELEBA_ATTRIBUTES)
 _CELEBA = dict(image_size=128, thesis_pairs=THESIS_PAIRS["celeba"], pairs_source="thesis count for CelebA")
 _M = "data_sources.sources:"
+_L = "data_sources.labelled:"
 
 
 def _derived(source, transform):
@@ -160,10 +168,11 @@ def _derived(source, transform):
 REGISTRY: list = [
     DataSpec("toy", names=("toy",), single="data_sources.pipelines:toy_single"),
     DataSpec("digits", names=("digits",), single=_M + "digits_single", labelled="data_sources.labelled:digits",
-             classes=DIGIT_CLASSES, classifier_family="digits", demo=True),
+             labels=_L + "digits_labels", classes=DIGIT_CLASSES, classifier_family="digits", demo=True),
     DataSpec("mnist", names=("mnist",), single=_M + "gray_single", labelled="data_sources.labelled:digits",
-             classes=DIGIT_CLASSES, classifier_family="mnist"),
-    DataSpec("fashion_mnist", names=("fashion_mnist",), single=_M + "gray_single"),
+             labels=_L + "gray_labels", classes=DIGIT_CLASSES, classifier_family="mnist"),
+    DataSpec("fashion_mnist", names=("fashion_mnist",), single=_M + "gray_single", labels=_L + "gray_labels",
+             classes=FASHION_MNIST_CLASSES),
     DataSpec("svhn", names=("svhn",), single=_M + "svhn_single"),
     DataSpec("mnist_svhn", names=("mnist_svhn",), labelled="data_sources.labelled:mnist_svhn",
              classes=DIGIT_CLASSES, classifier_family="mnist_svhn"),
@@ -286,6 +295,59 @@ def uses_classifier(name) -> bool:
 def classifier_family(name) -> str:
     """Which CLASSIFIER_ITERATIONS / CLASSIFIER_BATCH_SIZE entry a labelled set (or pair) falls under."""
     return spec_for((name or "").lower()).classifier_family
+
+
+# ---------------------------------------------------------------------------------------------- --classes
+def _class_key(name) -> str:
+    """'T-shirt/top', 't_shirt top' -> 'tshirttop': case, spaces and punctuation do not count."""
+    return re.sub(r"[^a-z0-9]", "", str(name).lower())
+
+
+def _class_spellings(names) -> dict:
+    """{spelling key: class id}: the id, the whole name, and each part of a name with a slash ('tshirt', 'top')."""
+    keys = {}
+    for k, n in enumerate(names):
+        for spelling in (str(k), n, *n.split("/")):
+            keys.setdefault(_class_key(spelling), k)
+    return keys
+
+
+def _class_of(keys, part):
+    """The class id a spelling names, or None. An id is bare digits: '-1' or '1.0' is not class 1."""
+    key = part if part.isdigit() else _class_key(part)
+    return None if key.isdigit() and key != part else keys.get(key)
+
+
+def class_filter_datasets() -> tuple:
+    """The single-GAN sets whose loaders read labels beside the images, so that --classes can pick from them."""
+    return tuple(s.names[0] for s in REGISTRY if s.labels and s.classes and s.names)
+
+
+def class_ids(dataset, classes) -> tuple:
+    """--classes (ids or names, comma-separated, or a sequence of them) for single-GAN data `dataset` -> the sorted,
+    distinct class ids (issue 20 item 7). dataset None: a local folder, which has no labels. DataError (one line,
+    the valid spellings) for data without labels or an unknown class."""
+    low = (dataset or "").strip().lower()
+    spec = spec_for(low) if low else None
+    if spec is None or not (spec.labels and spec.classes):
+        what = f"--dataset {dataset}" if low else "a folder (--domain_a)"
+        raise DataError(f"--classes keeps the images of some classes, by the labels read beside them: {what} has "
+                        f"none here; use --dataset {' | '.join(class_filter_datasets())}")
+    parts = [p.strip() for p in (classes.split(",") if isinstance(classes, str) else map(str, classes))]
+    keys = _class_spellings(spec.classes)
+    unknown = [p for p in parts if _class_of(keys, p) is None]
+    if unknown or not parts:
+        valid = ", ".join(f"{k}" if n == str(k) else f"{k}={n}" for k, n in enumerate(spec.classes))
+        bad = f"unknown class '{unknown[0]}'" if unknown and unknown[0] else "an empty class name"
+        raise DataError(f"--classes {classes}: {bad} of {low}; "
+                        f"give ids or names, comma-separated: {valid}")
+    return tuple(sorted({_class_of(keys, p) for p in parts}))
+
+
+def class_names(dataset, ids) -> tuple:
+    """Names of class ids of single-GAN data `dataset` (for the log)."""
+    names = spec_for((dataset or "").strip().lower()).classes
+    return tuple(names[k] for k in ids)
 
 
 def classifier_data_for(pair) -> str:

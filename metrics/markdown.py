@@ -1,7 +1,8 @@
 """metrics.json -> metrics.md: the Markdown of every evaluation, apart from the measuring (metrics/measures.py).
 
 `render` lays out a coupled run's evaluation: a header, then the sections it is given (measures.render_markdown
-passes each registry entry's: lpips_section, pixel_section, class_section, frechet_section), then a footer;
+passes each registry entry's: lpips_section, pixel_section, class_section, frechet_section,
+inception_section), then a footer;
 `render_toy` a toy-ring run's mode coverage.
 """
 from __future__ import annotations
@@ -109,6 +110,30 @@ def frechet_section(r: dict) -> list:
             lines += [f"Note: {fr['note']}.", ""]
         return lines
     return _section("## Fréchet distance per domain", r["frechet"], body)
+
+
+def inception_section(r: dict) -> list:
+    """The Inception Score per domain under each classifier (metrics.measures.InceptionScore)."""
+    def body(sc):
+        lines = [f"{sc['formula']}. Higher = each image confidently in one class and the classes evenly covered; "
+                 f"at most the number of classes. The real images' score is the reference for the generated "
+                 f"ones of their domain. Each classifier gives its own scale: compare scores under the same one.", ""]
+        for c in sc["classifiers"].values():
+            rows = c["rows"].values()
+            splits = next(iter(rows))["splits"]
+            classes = f", {c['classes']} classes" if c.get("classes") else ""
+            lines += [f"Under the {c['label']}{classes}:", "",
+                      f"| images | IS (mean ± std over {splits} splits) | images |", "|---|---|---|"]
+            lines += [f"| {row['label']} | {row['mean']:.3f} ± {row['std']:.3f} | {row['n']:,} |" for row in rows]
+            per_split = next(iter(rows))["n"] // splits
+            if c.get("classes") and per_split < 10 * c["classes"]:   # a split of m images scores at most m
+                lines += ["", f"Only about {per_split:,} images per split for {c['classes']} classes: the score is "
+                              f"biased low (published scores use 50,000 images)."]
+            lines += [""]
+        lines += [f"Not computed under `{key}`: {why}." for key, why in sc["not_computed"].items()]
+        return lines + ([""] if sc["not_computed"] else [])
+    return _section("## Inception Score per domain (Salimans et al. 2016)", r.get("inception_score", {
+        "skipped": "not in this metrics.json (evaluated before the measure existed)"}), body)
 
 
 def _ring_name(ring: dict) -> str:

@@ -193,6 +193,46 @@ class Frechet:
         return {"frechet": out}
 
 
+IS_ROWS = (("gen1", "Gen. {d1}"), ("real1", "Real {d1} (reference)"),
+           ("gen2", "Gen. {d2}"), ("real2", "Real {d2} (reference)"))
+
+
+class InceptionScore:
+    """The Inception Score per domain (Salimans et al. 2016; issue 20 item 6) of the generated images and, for
+    reference, of the real ones, under each classifier of metrics.inception_score.CLASSIFIERS available here,
+    labelled by it; streamed per split (SplitScores)."""
+
+    def __init__(self, ctx):
+        from metrics import inception_score as isc
+        self.sources, self.not_computed = {}, {}
+        for key, build in isc.CLASSIFIERS.items():
+            source, why = build(ctx)
+            if source is None:
+                self.not_computed[key] = why
+            else:
+                self.sources[key] = source
+        self.stats = {key: {who: isc.SplitScores(ctx.n) for who, _ in IS_ROWS} for key in self.sources}
+        if "evaluation_classifier" in self.not_computed and ctx.probe is None:
+            self.not_computed["evaluation_classifier"] += f": {HOW_TO_CLASSIFIER}"
+
+    def add(self, batch):
+        for key, source in self.sources.items():
+            for who, stats in self.stats[key].items():
+                stats.add_logits(source.logits(batch, who))
+
+    def result(self, names):
+        from metrics import inception_score as isc
+        if not self.sources:
+            return {"inception_score": {"skipped": "; ".join(self.not_computed.values())}}
+        d1, d2 = names
+        scores = {key: {"label": source.label, "classes": source.classes,
+                        "rows": {who: {"label": label.format(d1=d1, d2=d2), **self.stats[key][who].result()}
+                                 for who, label in IS_ROWS}}
+                  for key, source in self.sources.items()}
+        return {"inception_score": {"formula": isc.FORMULA, "classifiers": scores,
+                                    "not_computed": self.not_computed}}
+
+
 @dataclass(frozen=True)
 class Measure:
     """A registry entry: the streaming class and the Markdown renderer of its sections (metrics/markdown.py)."""
@@ -206,6 +246,7 @@ MEASURES = {
     "pixel_agreement": Measure(PixelAgreement, markdown.pixel_section),
     "class_agreement": Measure(ClassAgreement, markdown.class_section),
     "frechet": Measure(Frechet, markdown.frechet_section),
+    "inception_score": Measure(InceptionScore, markdown.inception_section),
 }
 
 

@@ -97,6 +97,23 @@ def expected_shapes(net: str) -> Dict[str, tuple]:
     return shapes
 
 
+def _oihw(kernel: np.ndarray) -> np.ndarray:
+    """A Keras/Flax kernel (kh, kw, in, out) as torch's Conv2d weight (out, in, kh, kw): a contiguous copy."""
+    return np.ascontiguousarray(np.transpose(kernel, (3, 2, 0, 1)))
+
+
+def official_layout(arrays: Dict[str, np.ndarray], net: str = "alex") -> dict:
+    """Our arrays as the official lpips package's torch model holds them (code review D4: the speed benchmark and
+    the parity tests copy them through this one function): {"convs": [(weight, bias)] for the backbone's
+    Conv2d modules in order (AlexNet 5, VGG16 13), "lins": [weight] for lpips.LPIPS.lins[i].model[-1] (v0.1,
+    no bias)}; weights (out, in, kh, kw), every array a new contiguous copy (torch.from_numpy shares memory)."""
+    net = canonical_net(net)
+    prefix, convs = _BACKBONE[net]
+    return {"convs": [(_oihw(arrays[f"{prefix}/Conv_{i}/kernel"]), np.array(arrays[f"{prefix}/Conv_{i}/bias"]))
+                      for i in range(len(convs))],
+            "lins": [_oihw(arrays[f"NetLinLayer_{i}/Conv_0/kernel"]) for i in range(len(_TAP_CHANNELS[net]))]}
+
+
 # ----------------------------------------------------------------------------------------------------------
 # Restricted unpickling
 

@@ -41,6 +41,22 @@ def shared_data():
     return need_shared(SHARED_DATA, "real test data")
 
 
+# pytest-xdist work units (pytest.ini: --dist loadgroup; issue 19, CI time). A file is one unit, so its module
+# fixtures (a trained run, a fetched table) are computed once; xdist hands units out largest first by number of
+# tests, so few-test files, often long (subprocesses, full-width runs), come last. The files below share nothing
+# between their tests (no module or session fixture of their own, no file outside tmp_path, no fixed port: keep
+# it so, as two of their tests may now run at once), so each of their tests is a unit of one: ~60 short units at
+# the end of the queue keep both workers busy to the end, instead of one finishing a long file alone.
+SPLIT_FILES = frozenset({"test_combinations.py", "test_dry_run.py", "test_golden.py"})
+
+
+@pytest.hookimpl(tryfirst=True)  # before xdist's own hook reads the xdist_group marks
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        if item.path.name not in SPLIT_FILES:
+            item.add_marker(pytest.mark.xdist_group(item.path.name))
+
+
 @pytest.hookimpl(hookwrapper=True)
 def pytest_runtest_makereport(item, call):
     """A skip for want of ../shared (its reason starts with NEEDS_SHARED) fails where ../shared exists."""

@@ -2,6 +2,7 @@
 what a run folder holds, --resume / --overwrite / --config, --sample, and bad input -> one line, exit 2."""
 import csv
 import json
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -17,6 +18,9 @@ REPO = Path(__file__).resolve().parents[1]
 # Tiny and quick: every option that changes what is written is still exercised.
 FAST = ["--iterations", "3", "--batch_size", "4", "--log_interval", "1", "--sample_interval", "2",
         "--checkpoint_interval", "2", "--sample_rows", "1", "--sample_cols", "2", "--no_final_eval"]
+# The demo's generator width, for the data whose default is the thesis's full width (CI time, issue 19): the
+# tests that add it check what the data, options and folder give, not the size of the nets.
+NARROW = ["--g_width", "0.25"]
 
 
 def run_ok(*argv):
@@ -55,10 +59,23 @@ def classifier_path(tmp_path_factory):
                                        multilabel=False, names=[str(i) for i in range(10)])
 
 
-# ------------------------------------------------------------------------------------------ what a run writes
-def test_default_cogan_run_writes_everything(tmp_path):
-    out = tmp_path / "run"
+@pytest.fixture(scope="module")
+def default_run(tmp_path_factory):
+    """The default cogan run (digits2edge, FAST), trained once for the file (CI time, issue 19): tests that only
+    read a run use it, tests that change a run change a copy of it (`copy_of`)."""
+    out = tmp_path_factory.mktemp("default") / "run"
     run_ok("--dir", out, *FAST)
+    return out
+
+
+def copy_of(run, tmp_path, name="run"):
+    """A copy of `run` (file times kept) in tmp_path: a moved run folder, which a resume accepts (--dir is free)."""
+    return Path(shutil.copytree(run, tmp_path / name))
+
+
+# ------------------------------------------------------------------------------------------ what a run writes
+def test_default_cogan_run_writes_everything(default_run):
+    out = default_run
     cfg = json.loads((out / "config.json").read_text())
     assert (cfg["gan_type"], cfg["cogan_data"], cfg["arch"]) == ("cogan", "digits2edge", "cogan32")
     assert (cfg["shared_layers_g"], cfg["shared_layers_d"]) == (4, 3)  # Tables 3.1/3.2 defaults
@@ -94,7 +111,8 @@ def test_single_gan_on_toy_ring_with_critic_steps(tmp_path):
 def test_single_gan_wgan_gp_on_a_local_folder_skips_unreadable(tmp_path, capsys):
     folder = write_images(tmp_path / "imgs", 6)
     (folder / "broken.png").write_bytes(b"not an image")
-    run_ok("--gan_type", "gan", "--domain_a", folder, "--preset", "wgan-gp", "--dir", tmp_path / "w", *FAST)
+    run_ok("--gan_type", "gan", "--domain_a", folder, "--preset", "wgan-gp", "--dir", tmp_path / "w", *FAST,
+           *NARROW)
     assert "skipped 1 unreadable" in capsys.readouterr().out
     cfg = json.loads((tmp_path / "w" / "config.json").read_text())
     assert (cfg["loss"], cfg["disc_penalty"], cfg["disc_iters"], cfg["d_norm"]) == ("wgan", "wgan-gp", 5, "layer")
@@ -104,7 +122,7 @@ def test_single_gan_wgan_gp_on_a_local_folder_skips_unreadable(tmp_path, capsys)
 def test_cogan_on_two_folders_with_chosen_sharing(tmp_path):
     a, b = write_images(tmp_path / "a", 5, seed=1), write_images(tmp_path / "b", 7, (20, 16), seed=2)
     run_ok("--domain_a", a, "--domain_b", b, "--shared_layers_g", "1", "--shared_layers_d", "0",
-           "--weight_decay", "0.0005", "--dir", tmp_path / "f", *FAST)
+           "--weight_decay", "0.0005", "--dir", tmp_path / "f", *FAST, *NARROW)
     cfg = json.loads((tmp_path / "f" / "config.json").read_text())
     assert (cfg["shared_layers_g"], cfg["shared_layers_d"], cfg["image_size"]) == (1, 0, 32)
     assert {"d_weight_decay", "g_weight_decay"} <= set(rows(tmp_path / "f")[0])
@@ -116,7 +134,7 @@ def test_cogan_on_real_mnist_idx_files(tmp_path, shared_data):
     d.mkdir(parents=True)
     (d / "t10k-images-idx3-ubyte.gz").symlink_to(shared_data / "mnist" / "t10k-images-idx3-ubyte.gz")
     run_ok("--cogan_data", "mnist2edge", "--data_dir", tmp_path / "data", "--no_download",
-           "--dir", tmp_path / "m", *FAST)
+           "--dir", tmp_path / "m", *FAST, *NARROW)
     assert len(rows(tmp_path / "m")) == 3
 
 
@@ -150,18 +168,16 @@ def test_scogan_each_regulariser_and_thesis_combinations(tmp_path, combo, classi
 
 
 # ------------------------------------------------------------------------------------------ resume and friends
-def test_resume_alone_continues_from_saved_config_to_a_new_total(tmp_path):
-    out = tmp_path / "r"
-    run_ok("--dir", out, *FAST)
+def test_resume_alone_continues_from_saved_config_to_a_new_total(default_run, tmp_path):
+    out = copy_of(default_run, tmp_path)
     run_ok("--dir", out, "--resume", "--iterations", "5")
     assert [int(x["step"]) for x in rows(out)] == [1, 2, 3, 4, 5]
     cfg = json.loads((out / "config.json").read_text())
     assert cfg["iterations"] == 5 and cfg["batch_size"] == 4
 
 
-def test_existing_run_is_refused_then_overwritten(tmp_path, capsys):
-    out = tmp_path / "o"
-    run_ok("--dir", out, *FAST)
+def test_existing_run_is_refused_then_overwritten(default_run, tmp_path, capsys):
+    out = copy_of(default_run, tmp_path)
     before = (out / "losses.csv").read_bytes()
     err = exits_2(capsys, "--dir", out, *FAST)
     assert "--resume" in err and "--overwrite" in err
@@ -183,15 +199,14 @@ def test_config_file_repeats_a_run(tmp_path):
             assert float(x[k]) == pytest.approx(float(y[k]), rel=1e-3, abs=1e-4)
 
 
-def test_sample_writes_pairs_and_latent_walk(tmp_path):
-    run_ok("--dir", tmp_path / "r", *FAST)
-    run_ok("--sample", tmp_path / "r", "--num", "5", "--out", tmp_path / "p.npz")
+def test_sample_writes_pairs_and_latent_walk(default_run, tmp_path):
+    run_ok("--sample", default_run, "--num", "5", "--out", tmp_path / "p.npz")
     with np.load(tmp_path / "p.npz") as f:
         assert f["a"].shape == f["b"].shape == (5, 32, 32, 3) and f["z"].shape == (5, 100)
         assert f["a"].dtype == np.float32 and -1 <= f["a"].min() and f["b"].max() <= 1
         assert not np.allclose(f["a"], f["b"])
     assert not (tmp_path / "p_walk.png").exists()
-    run_ok("--sample", tmp_path / "r", "--num", "2", "--out", tmp_path / "w.npz", "--latent_walk")
+    run_ok("--sample", default_run, "--num", "2", "--out", tmp_path / "w.npz", "--latent_walk")
     walk = np.asarray(Image.open(tmp_path / "w_walk.png"))
     # 4 walks of 8 steps, each a row per domain: 8 rows of 32 + 2 pad, 2 x 2 pad between walks, 2 at the end.
     assert walk.shape == (8 * 34 + 3 * 4 + 2, 8 * 34 + 2, 3)
@@ -277,9 +292,8 @@ def test_bad_config_file_values_are_one_line_and_exit_2(tmp_path, capsys, saved,
     assert not (tmp_path / "never").exists()
 
 
-def test_refused_resume_leaves_the_run_as_it_was(tmp_path, capsys):
-    out = tmp_path / "c"
-    run_ok("--dir", out, *FAST)
+def test_refused_resume_leaves_the_run_as_it_was(default_run, tmp_path, capsys):
+    out = copy_of(default_run, tmp_path)
     before = snapshot(out)
     err = exits_2(capsys, "--dir", out, "--resume", "--shared_layers_g", "2", "--iterations", "5")
     # Issue 22: refused by the option's resume policy (config.py), before TensorFlow's restore is tried.
@@ -339,16 +353,15 @@ def test_resume_starts_a_run_in_a_missing_or_empty_folder(tmp_path, capsys):
     assert [p.name for p in other.iterdir()] == ["notes.txt"]
 
 
-def test_provenance_records_every_invocation_of_a_run(tmp_path):
+def test_provenance_records_every_invocation_of_a_run(default_run, tmp_path):
     """provenance.json: one entry for the start and one per resume, each with the command, the package versions
     TensorFlow really has, the git commit of this checkout, the host and the devices."""
     import socket
     import tensorflow as tf
-    run = tmp_path / "p"
-    run_ok("--dir", run, *FAST)
+    run = copy_of(default_run, tmp_path)  # started in default_run's folder, resumed in its copy
     run_ok("--dir", run, "--resume", "--iterations", "4")
     entries = json.loads((run / "provenance.json").read_text())["invocations"]
-    assert [e["command"][1:4] for e in entries] == [["--dir", str(run), "--iterations"],
+    assert [e["command"][1:4] for e in entries] == [["--dir", str(default_run), "--iterations"],
                                                     ["--dir", str(run), "--resume"]]
     head = subprocess.run(["git", "-C", str(REPO), "rev-parse", "HEAD"], capture_output=True, text=True)
     for e in entries:

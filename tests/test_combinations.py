@@ -6,9 +6,11 @@ The product the command line accepts: --loss {minimax, nonsat, wgan} x --disc_pe
 any other architecture on the toy ring, and every --arch with --gan_type classifier (not a GAN): each refusal is
 tested as one line on stderr, exit 2, nothing written.
 
-Why not all 117: pytest.ini's --dist loadfile runs this file on one CI worker, and a case costs (CPU seconds, one
-step, tiny options, measured on a 2-core AMD EPYC): toy ~1.6, cogan32 ~4-6, dcgan64 ~4-7, cogan128 7-15, cogan256
-9-23 (the critics of Tables A.2/A.4 cannot be narrowed: there is no --d_width). So this file covers
+Why not all 117: a case costs (CPU seconds, one step, tiny options, measured on a 2-core AMD EPYC): toy ~1.6,
+cogan32 ~4-6, dcgan64 ~4-7, cogan128 7-15, cogan256 9-23 (the critics of Tables A.2/A.4 cannot be narrowed: there
+is no --d_width), mostly tracing the step, and the whole CI suite has ~20 minutes on 2 cores. Every case is its own
+CI work unit (tests/conftest.py SPLIT_FILES: they share no fixture, keep it so): they fill the end of both xdist
+workers' queues. So this file covers
 - the full loss x penalty x gan_type product (27 cases) at each gan_type's cheapest architecture (CHEAPEST: the
   ring MLPs for gan, cogan32 for cogan/scogan); three of them run inside the resume test;
 - every architecture x gan_type pair (13) at one loss/penalty, nonsat / none (the dcgan preset, the DCGAN setting

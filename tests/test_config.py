@@ -306,6 +306,31 @@ def test_help_lists_the_modes_and_answers_without_tensorflow(tmp_path):
         assert mode in help_text
 
 
+def test_resolve_checks_architectures_and_classifier_data_without_tensorflow():
+    """Issue 19 item 6 (review 3.2): resolve reads the architecture tables (archs.py) and the classifier data
+    (data_sources.specs) without importing nets (Keras) or data (TensorFlow). The probe resolves an SCoGAN with
+    every coupling term at 128 px (block counts, FR maps, SL's classifier set) and a CoGAN (Table A.1/A.2's
+    shared blocks), refuses SL on a pair no classifier can judge, then reports which of those modules were imported."""
+    import subprocess
+    import sys
+    from pathlib import Path
+    repo = Path(__file__).resolve().parents[1]
+    probe = ("import sys, config\n"
+             "c = config.parse_config(['--gan_type', 'scogan', '--cogan_data', 'celeba_Smiling', "
+             "'--feature_regulariser', '--fr_layers', '4', '--semantic_loss', '--cycle_consistency', "
+             "'--perceptual_loss'], lambda cfg: 128)\n"
+             "print(c.arch, c.image_size, c.shared_layers_g, c.shared_layers_d, c.fr_layers)\n"
+             "c = config.parse_config(['--cogan_data', 'celeba_Smiling'], lambda cfg: 128)\n"
+             "print(c.arch, c.shared_layers_g, c.shared_layers_d)\n"
+             "try:\n    config.parse_config(['--gan_type', 'scogan', '--cogan_data', 'apple2orange', "
+             "'--semantic_loss'], lambda cfg: 128)\n"
+             "except config.ConfigError as e:\n    print(str(e).split(':')[0])\n"
+             "print(sorted(m for m in ('tensorflow', 'keras', 'nets', 'data') if m in sys.modules))\n")
+    r = subprocess.run([sys.executable, "-c", probe], cwd=repo, capture_output=True, text=True, timeout=60)
+    assert r.stdout.splitlines() == ["cogan128 128 0 0 4", "cogan128 5 7", "--semantic_loss without --classifier_path",
+                                     "[]"], (r.stdout, r.stderr)
+
+
 def test_a_resolved_config_is_frozen():
     import dataclasses
     cfg = parse()
@@ -394,3 +419,46 @@ def test_a_retired_legacy_value_may_be_replaced_on_resume(tmp_path):
     assert parse("--dir", str(tmp_path), "--resume", "--pl_form", "equation").pl_form == "equation"
     with pytest.raises(ConfigError, match="--fr_norm cannot change on resume"):
         parse("--dir", str(tmp_path), "--resume", "--pl_form", "listing", "--fr_norm", "mean")
+
+
+def test_wgan_preset_is_arjovskys_algorithm_1_and_fills_only_what_is_unset():
+    """Issue 20 item 7: WGAN (Arjovsky et al. 2017, Algorithm 1): clipping 0.01, RMSProp 5e-5, 5 critic steps,
+    batch 64; explicit options win; Adam chosen under it gets Adam's own default betas."""
+    cfg = parse("--gan_type", "gan", "--dataset", "toy", "--preset", "wgan")
+    assert (cfg.loss, cfg.disc_penalty, cfg.clip_value, cfg.optimizer) == ("wgan", "clip", 0.01, "rmsprop")
+    assert (cfg.g_lr, cfg.d_lr, cfg.disc_iters, cfg.batch_size) == (5e-5, 5e-5, 5, 64)
+    cfg = parse("--cogan_data", "mnist2edge", "--preset", "wgan", "--batch_size", "32", "--clip_value", "0.05")
+    assert (cfg.batch_size, cfg.clip_value, cfg.disc_iters, cfg.optimizer) == (32, 0.05, 5, "rmsprop")
+    cfg = parse("--cogan_data", "mnist2edge", "--preset", "wgan", "--optimizer", "adam")
+    assert (cfg.optimizer, cfg.g_beta1, cfg.g_beta2, cfg.d_beta1, cfg.d_beta2) == ("adam", 0.9, 0.999, 0.9, 0.999)
+    # Every other preset keeps Adam and its own betas.
+    assert (parse("--preset", "dcgan").optimizer, parse("--preset", "dcgan").g_beta1) == ("adam", 0.5)
+
+
+def test_rmsprop_is_the_wgan_codes_pytorch_rmsprop():
+    """optimisers.OPTIMIZERS['rmsprop'] against PyTorch's RMSprop written in NumPy (alpha 0.99, eps 1e-8 added
+    after the root: v = 0.99 v + 0.01 g^2; w -= lr g / (sqrt(v) + 1e-8)), three steps. Keras' defaults (rho 0.9,
+    epsilon 1e-7 inside the root) end more than 1e-4 away."""
+    import numpy as np
+    import tensorflow as tf
+    from optimisers import make_optimizer
+
+    lr = 5e-5
+    w0 = np.array([0.5, -0.2, 0.01, 0.3], np.float32)
+    grads = [np.array(g, np.float32) for g in ([0.3, -1.2, 0.02, 5.0], [0.1, 0.4, -0.05, 4.0], [-0.2, 0.9, 0.01, 3.0])]
+    w, v = w0.astype(np.float64), np.zeros(4)
+    for g in grads:
+        v = 0.99 * v + 0.01 * g.astype(np.float64) ** 2
+        w = w - lr * g / (np.sqrt(v) + 1e-8)
+    var = tf.Variable(w0)
+    opt = make_optimizer("rmsprop", lr, None, None)
+    for g in grads:
+        opt.apply_gradients([(tf.constant(g), var)])
+    # Each step moves a weight by lr * g / sqrt(v) <= lr / sqrt(0.01) = 5e-4: float32 rounding of w (|w| <= 0.5) is
+    # ~3e-8 per step; 1e-7 is far below the 1e-4-sized difference Keras' defaults would make.
+    np.testing.assert_allclose(var.numpy(), w, rtol=0, atol=1e-7)
+    keras_defaults, v = w0.astype(np.float64), np.zeros(4)
+    for g in grads:
+        v = 0.9 * v + 0.1 * g.astype(np.float64) ** 2
+        keras_defaults = keras_defaults - lr * g / np.sqrt(v + 1e-7)
+    assert np.abs(keras_defaults - w).max() > 1e-4

@@ -156,6 +156,37 @@ def test_matches_the_official_package_on_recorded_pairs(weights_dir, net):
         assert np.all(np.abs(got - want) <= tol), (name, got, want, tol)
 
 
+@pytest.mark.parametrize("net,n_convs", [("alex", 5), ("vgg", 13)])
+def test_official_layout_convolves_a_patch_as_our_kernels_do(net, n_convs):
+    """metrics.weights.official_layout (review D4), without torch: torchvision's AlexNet features hold 5 Conv2d
+    and VGG16's 13. One k x k patch through a torch-layout weight (out, in, kh, kw; correlation over a
+    channels-first patch) gives what our kernel (kh, kw, in, out) gives on the channels-last patch: any other
+    transposition of the square kernels (kh and kw swapped, in and out swapped) changes the sums."""
+    arrays = _random_arrays(net, seed=11)
+    layout = lpips_weights.official_layout(arrays, net)
+    prefix = "AlexNet_0" if net == "alex" else "VGG16_0"
+    assert len(layout["convs"]) == n_convs and len(layout["lins"]) == 5
+    rng = np.random.default_rng(12)
+    for i, (weight, bias) in enumerate(layout["convs"]):
+        kernel = arrays[f"{prefix}/Conv_{i}/kernel"].astype(np.float64)
+        k, _, c_in, c_out = kernel.shape
+        assert weight.shape == (c_out, c_in, k, k) and weight.flags.c_contiguous, (i, weight.shape)
+        patch = rng.normal(size=(k, k, c_in))  # (h, w, c)
+        ours = np.tensordot(patch, kernel, axes=3)  # out[o] = sum_hwc patch[h, w, c] kernel[h, w, c, o]
+        theirs = np.tensordot(weight.astype(np.float64), patch.transpose(2, 0, 1), axes=3)  # W[o, c, h, w] x[c, h, w]
+        # float64 sums of the same products in another order: ~1e-16 relative to sum |products|
+        scale = np.tensordot(np.abs(patch), np.abs(kernel), axes=3)
+        assert np.all(np.abs(ours - theirs) <= 1e-12 * scale), i
+        np.testing.assert_array_equal(bias, arrays[f"{prefix}/Conv_{i}/bias"])
+    for i, weight in enumerate(layout["lins"]):
+        kernel = arrays[f"NetLinLayer_{i}/Conv_0/kernel"]
+        assert weight.shape == (1, kernel.shape[2], 1, 1) and weight.flags.c_contiguous
+        np.testing.assert_array_equal(weight[0, :, 0, 0], kernel[0, 0, :, 0])
+    weight = layout["convs"][0][0]
+    weight[...] = 0  # a new array, not a view of ours (a tensor from torch.from_numpy would share it)
+    assert np.any(arrays[f"{prefix}/Conv_0/kernel"] != 0)
+
+
 def _official_lpips():
     try:
         import torch
@@ -180,20 +211,20 @@ def _official_lpips():
 
 def _official_model(torch, lpips, net, arrays):
     # pnet_rand: build torchvision's architecture without downloading ImageNet weights (offline); the shipped
-    # v0.1 linear layers load from the package; then copy our arrays in (HWIO -> OIHW).
+    # v0.1 linear layers load from the package; then copy our arrays in (metrics.weights.official_layout, as
+    # benchmarks/lpips_speed.py does).
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         model = lpips.LPIPS(net=net, version="0.1", pretrained=True, pnet_rand=True, verbose=False).eval()
-    prefix = "AlexNet_0" if net == "alex" else "VGG16_0"
+    layout = lpips_weights.official_layout(arrays, net)
     convs = [m for m in model.net.modules() if isinstance(m, torch.nn.Conv2d)]
-    assert len(convs) == len([k for k in arrays if k.startswith(prefix) and k.endswith("kernel")])
+    assert len(convs) == len(layout["convs"]) and len(model.lins) == len(layout["lins"])
     with torch.no_grad():
-        for i, conv in enumerate(convs):
-            conv.weight.copy_(torch.from_numpy(arrays[f"{prefix}/Conv_{i}/kernel"].transpose(3, 2, 0, 1).copy()))
-            conv.bias.copy_(torch.from_numpy(arrays[f"{prefix}/Conv_{i}/bias"]))
-        for i, lin in enumerate(model.lins):
-            lin.model[-1].weight.copy_(
-                torch.from_numpy(arrays[f"NetLinLayer_{i}/Conv_0/kernel"].transpose(3, 2, 0, 1).copy()))
+        for conv, (weight, bias) in zip(convs, layout["convs"]):
+            conv.weight.copy_(torch.from_numpy(weight))
+            conv.bias.copy_(torch.from_numpy(bias))
+        for lin, weight in zip(model.lins, layout["lins"]):
+            lin.model[-1].weight.copy_(torch.from_numpy(weight))
     return model
 
 

@@ -1,7 +1,6 @@
 """The shared loop: steps, critic iterations, sharing under training, the coupling seam, and resume."""
 import csv
 import dataclasses
-from dataclasses import dataclass
 
 import numpy as np
 import pytest
@@ -10,16 +9,9 @@ import keras
 
 import main
 from config import Config, ConfigError, resolve
+from data_sources.base import DataInfo
 from trainers import get_trainer
 from trainers.cogan import CoGANTrainer
-
-
-@dataclass(frozen=True)
-class Info:
-    name: str
-    shape: tuple
-    sizes: tuple
-    skipped: int = 0
 
 
 def make(gan_type="cogan", run_dir=None, shape=(32, 32, 3), strategy=None, unchecked=None, **kw):
@@ -33,12 +25,13 @@ def make(gan_type="cogan", run_dir=None, shape=(32, 32, 3), strategy=None, unche
     cfg = resolve(Config(gan_type=gan_type, **kw), lambda c: shape[0])
     if unchecked:  # settings resolve refuses (--xla on TF 2.21), set after it to measure what they compute
         cfg = dataclasses.replace(cfg, **unchecked)
-    domains = 1 if gan_type == "gan" else 2
+    domains = get_trainer(gan_type).domains
     keras.utils.set_random_seed(cfg.seed)  # as main.run does before building the data pipelines
     datasets = [tf.data.Dataset.from_tensor_slices(
         np.random.RandomState(i).uniform(-1, 1, (16,) + shape).astype("float32"))
         .shuffle(16, seed=cfg.seed + i).repeat().batch(cfg.batch_size, drop_remainder=True) for i in range(domains)]
-    return get_trainer(gan_type)(cfg, Info("synthetic", shape, (16,) * domains), datasets, run_dir, strategy=strategy)
+    info = DataInfo("synthetic", shape, (16,) * domains)
+    return get_trainer(gan_type)(cfg, info, datasets, run_dir, strategy=strategy)
 
 
 def _softplus(x):
@@ -249,6 +242,33 @@ def test_checkpoint_restores_every_variable_exactly(tmp_path):
         np.testing.assert_array_equal(a.numpy(), b.numpy(), err_msg=a.path)
     assert int(r.step.numpy()) == 2  # the noise is drawn from (seed, step): trainers.base.StepNoise
     np.testing.assert_array_equal(next(t.iterators[0]).numpy(), next(r.iterators[0]).numpy())
+
+
+def test_checkpoint_layout_is_the_file_format_runs_on_disk_hold(tmp_path):
+    """The checkpoint keys are a file format: runs saved earlier are resumed and sampled by them. Each network's
+    variables are saved under vars_<name>, one entry per variable in the order of its `variables` (BatchNorm
+    statistics and Dropout seeds included), the CC encoder's as vars_F; sampling.load_run, which builds the
+    generators from config.json alone, reads them back bit for bit from the trainer's own checkpoint."""
+    import sampling
+
+    t = make("scogan", run_dir=tmp_path, iterations=1, checkpoint_interval=1, cycle_consistency=True, g_width=0.25)
+    t.fit()
+    t.cfg.save(tmp_path / "config.json")
+    saved = {}
+    for name, shape in tf.train.list_variables(str(tmp_path / "checkpoints" / "ckpt-1")):
+        key, *rest = name.split("/")
+        if key.startswith("vars_"):
+            saved.setdefault(key, {})[int(rest[0])] = tuple(shape)
+    nets_by_key = {"vars_G1": t.generators[0], "vars_G2": t.generators[1], "vars_D1": t.discriminators[0],
+                   "vars_D2": t.discriminators[1], "vars_F": t.encoder}
+    assert saved.keys() == nets_by_key.keys()
+    for key, net in nets_by_key.items():
+        assert saved[key] == {i: tuple(v.shape) for i, v in enumerate(net.variables)}, key
+    run = sampling.load_run(tmp_path)
+    assert run.step == 1
+    for got, want in zip(run.generators, t.generators, strict=True):
+        for u, v in zip(got.variables, want.variables, strict=True):
+            np.testing.assert_array_equal(u.numpy(), v.numpy(), err_msg=f"{got.name}: {v.path}")
 
 
 def test_resume_equals_uninterrupted_run_exactly_under_deterministic(tmp_path):

@@ -17,7 +17,17 @@ import run_folder
 import penalties
 import precision
 from optimisers import SKIPPED_KEY, apply_if_finite, make_optimizer, weight_decay
+from trainers.checkpoints import net_variables
 from trainers.loop import TrainingLoop
+
+
+def net_options(cfg, channels, replicas=1) -> nets.NetOptions:
+    """The nets' options from a run's Config: the trainer, `--sample` (sampling.load_run) and `--dry_run` build the
+    same nets. `channels`: of one example (the data's shape[-1]); under N > 1 replicas BatchNorm syncs its batch
+    statistics (nets.NetOptions.sync_batchnorm), which changes no variable."""
+    return nets.NetOptions(channels=channels, noise_dim=cfg.noise_dim, w_init=cfg.w_init, b_init=cfg.b_init,
+                           prelu_init=cfg.prelu_init, d_norm=cfg.d_norm, g_width=cfg.g_width,
+                           sync_batchnorm=replicas > 1)
 
 
 class StepNoise:
@@ -90,9 +100,7 @@ class AdversarialTrainer(TrainingLoop):
         self.strategy = strategy or tf.distribute.get_strategy()
         self.replicas = int(self.strategy.num_replicas_in_sync)
         self.workers = int(getattr(self.strategy.extended, "_num_workers", 1))
-        self.options = nets.NetOptions(channels=info.shape[-1], noise_dim=cfg.noise_dim, w_init=cfg.w_init,
-                                       b_init=cfg.b_init, prelu_init=cfg.prelu_init, d_norm=cfg.d_norm,
-                                       g_width=cfg.g_width, sync_batchnorm=self.replicas > 1)
+        self.options = net_options(cfg, info.shape[-1], self.replicas)
         keras.utils.set_random_seed(cfg.seed)
         with self.strategy.scope():  # every variable (nets, optimizer slots, step) mirrored on the replicas
             with precision.policy(cfg.mixed_precision):  # the nets of the model and of its couplings
@@ -149,11 +157,7 @@ class AdversarialTrainer(TrainingLoop):
     def trackables(self):
         """Everything a checkpoint must hold besides the step and the two optimizers."""
         t = {f"it{i + 1}": it for i, it in enumerate(self.iterators)}
-        # A Keras 3 model is not in tf.train.Checkpoint's object graph: only the optimizer's references to
-        # trainable weights would be saved. Track every variable explicitly (BatchNorm moving statistics and
-        # Dropout seed states included), by position, or a resumed run would diverge.
-        for m in self.generators + self.discriminators:
-            t[f"vars_{m.name}"] = [v.value for v in m.variables]
+        t.update(net_variables(self.generators + self.discriminators))  # every variable, by position
         return t
 
     def restore(self, step=None):
@@ -183,6 +187,30 @@ class AdversarialTrainer(TrainingLoop):
             return [(tuple(range(len(networks))), nets.unique_variables(networks))]
         return [((i,), list(n.trainable_variables)) for i, n in enumerate(networks)]
 
+    def _with_weight_decay(self, objective, variables, logs, key):
+        """`objective` plus the L2 decay of `variables`' kernels under --weight_decay (optimisers.weight_decay; no
+        term at rate 0), the decay also summed into logs[key] over a side's update groups."""
+        if not self.cfg.weight_decay:
+            return objective
+        decay = weight_decay(variables, self.cfg.weight_decay)
+        logs[key] = logs.get(key, 0.0) + decay
+        return objective + decay
+
+    def _descend(self, tape, updates):
+        """`opt.apply_gradients(zip(tape.gradient(objective, variables), variables))` of Listings 6.12, 6.13 for each
+        (opt, objective, variables) of `updates`, in order, every gradient taken before the first update. What the
+        listings leave out happens here: each objective is divided by the replica count (the replicas' gradients
+        are summed, so each replica's batch mean / N sums to the global batch mean) and multiplied by the loss
+        scale (1 unless fp16, precision.py), both recorded on `tape`; an update with a non-finite gradient or
+        objective is skipped under --nonfinite skip (optimisers.apply_if_finite). -> the number skipped."""
+        with tape:  # the scaling joins the objectives' forward pass on the step's tape
+            scaled = [opt.scale_loss(objective / self.replicas) for opt, objective, _ in updates]
+        grads = [tape.gradient(loss, variables) for loss, (_, _, variables) in zip(scaled, updates)]
+        skipped = 0.0
+        for g, (opt, objective, variables) in zip(grads, updates):
+            skipped += apply_if_finite(opt, g, variables, [objective], self.skip_nonfinite)
+        return skipped
+
     def discriminator_step(self, reals, noise=None):
         """One critic update per group of update_groups. Listing 6.12: D2's objective is evaluated after D1's update
         (its shared layers have moved); both see the same z and fakes (the generators do not change in between)."""
@@ -202,15 +230,8 @@ class AdversarialTrainer(TrainingLoop):
                                                          scale=precision.loss_scale(self.d_opt)).items():
                         logs[f"{name}{self._suffix(i)}"] = term
                         objective += term
-                if self.cfg.weight_decay:
-                    decay = weight_decay(variables, self.cfg.weight_decay)
-                    logs["d_weight_decay"] = logs.get("d_weight_decay", 0.0) + decay
-                    objective += decay
-                # Replicas' gradients are summed: each replica's batch mean / N sums to the global batch mean. The
-                # loss scale is 1 unless fp16 (precision.py).
-                scaled = self.d_opt.scale_loss(objective / self.replicas)
-            grads = tape.gradient(scaled, variables)
-            skipped += apply_if_finite(self.d_opt, grads, variables, [objective], self.skip_nonfinite)
+                objective = self._with_weight_decay(objective, variables, logs, "d_weight_decay")
+            skipped += self._descend(tape, [(self.d_opt, objective, variables)])
             total += objective
         self.penalty.constrain(self.d_vars)
         logs[SKIPPED_KEY] = skipped
@@ -221,15 +242,15 @@ class AdversarialTrainer(TrainingLoop):
         """One generator update per group of update_groups, every group's gradient taken at the same weights before
         the first update (Listing 6.13: both tapes record one forward pass). Each group's objective holds its
         networks' adversarial terms and every coupling term (the prototype adds each term to both generators'
-        losses); `g_total` logs the adversarial terms and each coupling term once, whatever the grouping. (fp16:
-        an overflow that lowers the loss scale in the first update leaves the second group's gradient scaled by
-        the old factor for that step.)"""
+        losses); `g_total` logs the adversarial terms and each coupling term once, whatever the grouping. The
+        auxiliary nets (the CC encoder) descend their logged term in the same pass. (fp16: an overflow that lowers
+        the loss scale in the first update leaves the second group's gradient scaled by the old factor for that
+        step.)"""
         logs = {}
         noise = noise or self.noise_source(self.cfg.seed, self.step)
         z = noise.z([tf.shape(reals[0])[0], self.cfg.noise_dim])
         aux = self.auxiliary_objectives()
-        persistent = bool(aux) or len(self.g_groups) > 1
-        with tf.GradientTape(persistent=persistent) as tape:
+        with tf.GradientTape(persistent=bool(aux) or len(self.g_groups) > 1) as tape:
             fakes, features, advs = [], [], []
             coupled = nets.forward_coupled(self.generators, z, training=True, shared=self.shared_g)
             for i, ((fake, feats), d) in enumerate(zip(coupled, self.discriminators)):
@@ -241,23 +262,12 @@ class AdversarialTrainer(TrainingLoop):
             for name, term in self.coupling_terms(z, fakes, features, reals).items():
                 logs[name] = term
                 coupling += term
-            objectives = []
+            updates = []
             for domains, variables in self.g_groups:
-                objective = tf.add_n([advs[i] for i in domains]) + coupling
-                if self.cfg.weight_decay:
-                    decay = weight_decay(variables, self.cfg.weight_decay)
-                    logs["g_weight_decay"] = logs.get("g_weight_decay", 0.0) + decay
-                    objective += decay
-                objectives.append(objective)
-            scaled = [self.g_opt.scale_loss(o / self.replicas) for o in objectives]
-            aux_scaled = [opt.scale_loss(logs[key] / self.replicas) for key, opt, _ in aux]
-        grads = [tape.gradient(s, variables) for s, (_, variables) in zip(scaled, self.g_groups)]
-        skipped = 0.0
-        for g, objective, (_, variables) in zip(grads, objectives, self.g_groups):
-            skipped += apply_if_finite(self.g_opt, g, variables, [objective], self.skip_nonfinite)
-        for (key, opt, variables), objective in zip(aux, aux_scaled):
-            skipped += apply_if_finite(opt, tape.gradient(objective, variables), variables, [logs[key]],
-                                       self.skip_nonfinite)
+                objective = self._with_weight_decay(tf.add_n([advs[i] for i in domains]) + coupling, variables, logs,
+                                                    "g_weight_decay")
+                updates.append((self.g_opt, objective, variables))
+        skipped = self._descend(tape, updates + [(opt, logs[key], variables) for key, opt, variables in aux])
         if self.skip_nonfinite:
             logs[SKIPPED_KEY] = skipped
         logs["g_total"] = tf.add_n(advs) + coupling + logs.get("g_weight_decay", 0.0)

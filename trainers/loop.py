@@ -1,4 +1,5 @@
-"""The one training loop every trainer runs (the GANs and the Appendix B classifier), and its checkpoints.
+"""The one training loop every trainer runs (the GANs and the Appendix B classifier), and when it checkpoints
+(the checkpoint files themselves: trainers/checkpoints.py).
 
 A trainer provides `self.cfg`, `self.run_dir`, `self.step` (a tf.Variable), `self.checkpoint` and the hooks of
 `TrainingLoop`; the loop owns iterations, logging, checkpoint and sample steps, signals, non-finite values
@@ -15,7 +16,6 @@ from __future__ import annotations
 
 import math
 import os
-import re
 import shutil
 import signal
 import sys
@@ -27,16 +27,12 @@ import tensorflow as tf
 
 import run_folder
 from optimisers import SKIPPED_KEY
+from trainers.checkpoints import checkpoint_files, restore_readable, write_checkpoint_state
 
 # What a stop by signal exits with (README, Reproducibility): 128 + the signal number, as a shell reports a
 # process killed by it; SIGUSR1 (SLURM's --signal=B:USR1@T before the time limit) exits like SIGTERM.
 STOP_SIGNALS = ("SIGTERM", "SIGINT", "SIGUSR1")
 EXIT_STATUS = {"SIGINT": 130, "SIGTERM": 143, "SIGUSR1": 143}
-CHECKPOINT_RE = re.compile(r"^ckpt-(\d+)\.index$")
-# Errors that mean "these checkpoint files cannot be read" (truncated data: IndexError; truncated or garbled
-# index: tf.errors.DataLossError / NotFoundError...), as opposed to a checkpoint of other options (ValueError,
-# AssertionError), which no older checkpoint would cure.
-UNREADABLE = (IndexError, EOFError, OSError, tf.errors.OpError)
 # --nonfinite skip: this many consecutive iterations with a skipped update stop the run all the same.
 SKIP_PATIENCE = 100
 log = run_folder.logger("training").info
@@ -54,63 +50,6 @@ class TrainingInterrupted(KeyboardInterrupt):
 
 class NonFiniteLoss(run_folder.RunDirError):
     """A logged term or the weights became NaN/inf: training stops (one line, exit 2), no checkpoint of it kept."""
-
-
-def checkpoint_files(ckpt_dir):
-    """[(step, path prefix)] of the checkpoints in `ckpt_dir`, newest first: every `ckpt-N.index` on disk,
-    whatever the `checkpoint` state file says (it may be empty, or lag behind a save that was interrupted)."""
-    d = Path(ckpt_dir)
-    if not d.is_dir():
-        return []
-    found = [(int(m.group(1)), str(d / f"ckpt-{m.group(1)}")) for m in map(CHECKPOINT_RE.match, os.listdir(d)) if m]
-    return sorted(found, reverse=True)
-
-
-def restore_readable(checkpoint, ckpt_dir, step=None, partial=False):
-    """Restore the newest readable checkpoint of `ckpt_dir` (or `step`'s) into `checkpoint`.
-
-    -> (step, path, unreadable) where unreadable lists (path, error) of the newer checkpoints skipped, or None when
-    the folder holds none. A fallback is said in one log line; no readable checkpoint at all is an
-    run_folder.RunDirError. Errors other than unreadable files (a checkpoint of other options) propagate."""
-    found = checkpoint_files(ckpt_dir)
-    if not found:
-        return None
-    if step is not None:
-        found = [(n, p) for n, p in found if n == step]
-        if not found:
-            kept = ", ".join(str(n) for n, _ in checkpoint_files(ckpt_dir))
-            raise run_folder.RunDirError(f"no checkpoint for step {step} in {ckpt_dir} (kept: {kept})")
-    unreadable = []
-    for n, path in found:
-        try:
-            status = checkpoint.restore(path)
-            status.expect_partial() if partial else status.assert_existing_objects_matched()
-        except UNREADABLE as e:
-            unreadable.append((path, e))
-            continue
-        if unreadable:
-            log(f"checkpoint {_describe(unreadable)} unreadable: restored {Path(path).name} (step {n}) instead")
-        return n, path, unreadable
-    raise run_folder.RunDirError(f"no readable checkpoint in {ckpt_dir}: {_describe(unreadable)}")
-
-
-def _describe(unreadable):
-    return "; ".join(f"{Path(p).name} ({type(e).__name__}: {' '.join(str(e).split())[:120]})" for p, e in unreadable)
-
-
-def write_checkpoint_state(ckpt_dir, paths):
-    """Rewrite `checkpoints/checkpoint` (atomically) to list `paths` (oldest first), the last the latest."""
-    state = Path(ckpt_dir) / "checkpoint"
-    if not paths:  # no checkpoint left to list: no state file, as in a folder never saved to
-        state.unlink(missing_ok=True)
-        return
-    names = [Path(p).name for p in paths]
-    stamps = [os.path.getmtime(f"{p}.index") for p in paths]
-    lines = [f'model_checkpoint_path: "{names[-1]}"']
-    lines += [f'all_model_checkpoint_paths: "{n}"' for n in names]
-    lines += [f"all_model_checkpoint_timestamps: {t!r}" for t in stamps]
-    lines.append(f"last_preserved_timestamp: {min(stamps) - 1.0!r}")
-    run_folder.atomic_write_text(state, "\n".join(lines) + "\n")
 
 
 class _StopOnSignal:

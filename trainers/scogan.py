@@ -21,6 +21,7 @@ import nets
 import regularisers
 from optimisers import make_optimizer
 from trainers.base import AdversarialTrainer
+from trainers.checkpoints import net_variables
 
 
 @dataclass(frozen=True)
@@ -91,7 +92,7 @@ COUPLINGS = {
     "fr": Coupling(enabled=lambda cfg: cfg.feature_regulariser, terms=_fr),                     # Eq. 4.1
     "sl": Coupling(enabled=lambda cfg: cfg.semantic_loss, terms=_sl, build=_build_sl),         # Eq. 4.2
     "cc": Coupling(enabled=lambda cfg: cfg.cycle_consistency, terms=_cc, build=_build_cc,      # Eq. 4.3
-                   trackables=lambda t: {"vars_F": [v.value for v in t.encoder.variables], "enc_opt": t.enc_opt},
+                   trackables=lambda t: {**net_variables([t.encoder]), "enc_opt": t.enc_opt},
                    models=lambda t: [t.encoder],
                    # F minimises the reconstruction error (the weighted term: Adam ignores the constant factor).
                    auxiliary=lambda t: [("cc", t.enc_opt, t.encoder.trainable_variables)]),
