@@ -60,6 +60,11 @@ PRESETS = {
     # alpha 0.99, eps 1e-8: optimisers.OPTIMIZERS["rmsprop"]). The betas are Adam's and unused here.
     "wgan": dict(loss="wgan", disc_penalty="clip", optimizer="rmsprop", disc_iters=5,  # --clip_value: 0.01
                  g_lr=5e-5, d_lr=5e-5, batch_size=64),
+    # pix2pix: Isola et al. 2017 sec. 3.3 and the official code's defaults (junyanz/pytorch-CycleGAN-and-pix2pix
+    # train_options: lr 0.0002, beta1 0.5, batch_size 1; gan_mode vanilla: BCE with logits, one D step), the
+    # default and only setting of --gan_type pix2pix (_resolve_pix2pix).
+    "pix2pix": dict(loss="nonsat", disc_penalty="none", disc_iters=1, optimizer="adam", g_lr=2e-4, d_lr=2e-4,
+                    g_beta1=0.5, g_beta2=0.999, d_beta1=0.5, d_beta2=0.999, batch_size=1),
     "toy": dict(loss="nonsat", disc_penalty="none", disc_iters=1, g_lr=1e-4, d_lr=1e-4,
                 g_beta1=0.5, g_beta2=0.999, d_beta1=0.5, d_beta2=0.999, noise_dim=10, noise_type="normal",
                 batch_size=100, iterations=2000 * (5120 // 100)),
@@ -75,6 +80,8 @@ def default_preset(cfg) -> str:
     """The thesis's setting for what is trained: sec. 5.1 for coupled GANs, sec. 2.3.2 for the toy ring."""
     if cfg.is_toy:
         return "toy"
+    if cfg.gan_type == "pix2pix":
+        return "pix2pix"
     demo = specs.is_demo(cfg.dataset or cfg.cogan_data)
     # The offline demo keeps the DCGAN setting of the thesis's CoGAN reproductions (ch. 3): 5 critic steps
     # would triple its minutes on a laptop CPU; `--preset thesis` gives sec. 5.1 there too.
@@ -157,7 +164,8 @@ _what, _data, _schedule, _devices, _nets, _losses, _coupling, _optimisers, _outp
 MIXED_PRECISION = ("none", "bf16", "fp16")  # precision.POLICIES (not imported here: it imports Keras)
 STRATEGIES = ("default", "mirrored", "multiworker")  # devices.STRATEGIES (it imports TensorFlow)
 # The models (trainers.TRAINERS, imported lazily: the parser answers before TensorFlow is imported).
-GAN_TYPES = ("gan", "cogan", "scogan", "classifier")
+GAN_TYPES = ("gan", "cogan", "scogan", "classifier", "pix2pix")
+PIX2PIX_FOLDER_SIZE = 256  # --gan_type pix2pix on a folder of pairs: the official crop_size
 IMAGE_SIZES = tuple(sorted(archs.IMAGE_SIZE.values()))  # 32, 64, 128, 256: what an architecture makes
 
 
@@ -166,7 +174,8 @@ class Config:
     """Every option of a run, declared once: the field (type, default), its help and its choices. Frozen: built
     by parse_config / resolve, never written afterwards (derive a new one with dataclasses.replace)."""
     # what to train
-    gan_type: str = _what("cogan", "model (default cogan)", choices=GAN_TYPES, on_resume=FIXED)
+    gan_type: str = _what("cogan", "model (default cogan); pix2pix: supervised translation on paired data (Isola "
+                          "et al. 2017; README 'pix2pix')", choices=GAN_TYPES, on_resume=FIXED)
     experiment: Optional[str] = _what(None, "a named experiment of the thesis with all its settings (any of "
                                       "them overridable by a flag); list them with --list_experiments", on_resume=FIXED)
     # data
@@ -177,6 +186,12 @@ class Config:
     domain_a: Optional[str] = _data(None, "local image folder for domain 1 (or the single GAN; for --gan_type "
                                     "classifier a folder with one subfolder of images per class)", on_resume=ALLOW)
     domain_b: Optional[str] = _data(None, "local image folder for domain 2", on_resume=ALLOW)
+    paired_dir: Optional[str] = _data(None, "--gan_type pix2pix: a folder of paired images, A and B side by side "
+                                      "(pix2pix's layout; train/ and test/ or val/ subfolders, else 10%% held out; "
+                                      f"default size {PIX2PIX_FOLDER_SIZE}), instead of --cogan_data digits2edge etc.",
+                                      on_resume=ALLOW)
+    direction: Optional[str] = _data(None, "--gan_type pix2pix: AtoB (default: the pair's first domain, or the left "
+                                     "half, is the input) or BtoA", choices=("AtoB", "BtoA"), on_resume=FIXED)
     data_dir: Optional[str] = _data(None, "tensorflow-datasets data_dir / folder holding prepared data",
                                     on_resume=ALLOW)
     download: bool = _data(True, "never download; fail with a hint to run `tfds build` on a login node",
@@ -199,7 +214,8 @@ class Config:
                                           f"sets {DEMO_ITERATIONS['digits']}, toy preset "
                                           f"{PRESETS['toy']['iterations']})", on_resume=FREE, limits=AT_LEAST_1)
     batch_size: Optional[int] = _schedule(None, f"default {DEFAULT_BATCH_SIZE} (thesis sec. 5.1; demo sets "
-                                          f"{DEMO_BATCH_SIZE['digits']}, toy preset {PRESETS['toy']['batch_size']})",
+                                          f"{DEMO_BATCH_SIZE['digits']}, toy preset {PRESETS['toy']['batch_size']}; "
+                                          f"pix2pix {PRESETS['pix2pix']['batch_size']}, the official default)",
                                           on_resume=FIXED, limits=AT_LEAST_1)
     disc_iters: Optional[int] = _schedule(None, "critic steps per generator step (default from --preset: 5 for "
                                           "thesis and wgan-gp, 1 for dcgan and toy)",
@@ -241,20 +257,26 @@ class Config:
     d_norm: Optional[str] = _nets(None, "discriminator normalisation (default layer with WGAN-GP, else batch)",
                                   choices=("batch", "layer", "none"), on_resume=FIXED)
     g_width: Optional[float] = _nets(None, "multiply the generators' hidden channels (default 1: the thesis "
-                                     f"tables; the offline demo {DEMO_G_WIDTH['digits']})",
+                                     f"tables; the offline demo {DEMO_G_WIDTH['digits']}; pix2pix: of the U-Net's "
+                                     "64 base channels, default 1)",
                                      on_resume=FIXED, limits=POSITIVE)
+    patch_layers: Optional[int] = _nets(None, "--gan_type pix2pix: stride-2 layers of the PatchGAN (default 3: 70x70 "
+                                        "patches; 1: 16x16, 2: 34x34)", on_resume=FIXED, limits=Range(1, 6))
     # losses and penalties
     preset: Optional[str] = _losses(None, "thesis (default for cogan/scogan: sec. 5.1, WGAN-GP lambda 10, 5 critic "
                                     "steps, Adam 2e-4 (0.5, 0.999)); dcgan (non-saturating, 1 critic step); "
                                     "wgan-gp (Gulrajani: Adam 1e-4 (0, 0.9)); wgan (Arjovsky: clipping 0.01, RMSprop 5e-5, "
                                     "5 critic steps, batch 64); toy (sec. 2.3.2, default for "
-                                    "--dataset toy)", choices=tuple(sorted(PRESETS)), on_resume=FIXED)
+                                    "--dataset toy); pix2pix (Adam 2e-4 (0.5, 0.999), batch 1: the only setting of "
+                                    "--gan_type pix2pix)", choices=tuple(sorted(PRESETS)), on_resume=FIXED)
     loss: Optional[str] = _losses(None, "adversarial loss (default from --preset)",
-                                  choices=("minimax", "nonsat", "wgan"), on_resume=FIXED)
+                                  choices=("minimax", "nonsat", "wgan", "lsgan"), on_resume=FIXED)
     disc_penalty: Optional[str] = _losses(None, "critic penalty (default from --preset)",
                                           choices=("none", "wgan-gp", "clip"), on_resume=FIXED)
     gp_weight: float = _losses(10.0, "WGAN-GP lambda (default 10)", on_resume=ALLOW, limits=POSITIVE)
     clip_value: float = _losses(0.01, "weight clipping bound (default 0.01)", on_resume=ALLOW, limits=POSITIVE)
+    l1_weight: Optional[float] = _losses(None, "--gan_type pix2pix: lambda of the L1 term (default 100: the official "
+                                         "lambda_L1 of Isola et al. 2017)", on_resume=ALLOW, limits=POSITIVE)
     weight_decay: float = _losses(0.0, "L2 weight decay rate r: adds (r/2)*sum(w^2) over the kernels to each net's "
                                   "loss, i.e. r*w to each kernel's gradient, as Caffe's and PyTorch's weight_decay. "
                                   "Default 0: the authors' code applied none. The text's decay rates are such "
@@ -405,6 +427,8 @@ class Config:
 
 
 def _data_name(c) -> str:
+    if c.gan_type == "pix2pix":
+        return c.cogan_data or "paired_folder"
     if c.gan_type == "gan":
         return c.dataset or "folder"
     if c.gan_type == "classifier":
@@ -544,7 +568,7 @@ def build_parser() -> argparse.ArgumentParser:
     """The command line, generated from Config's declarations (one option per field, in its group), plus
     --config and the modes. Every option defaults to SUPPRESS so that only what the user typed overrides a
     loaded config."""
-    p = _one_line_parser(prog="main.py", description="Train coupled GANs (CoGAN, SCoGAN) and single GANs.",
+    p = _one_line_parser(prog="main.py", description="Train coupled GANs (CoGAN, SCoGAN), single GANs and pix2pix.",
                          argument_default=argparse.SUPPRESS)
     modes = p.add_argument_group("modes (instead of training)")
     for flag, metavar, text in MODES:
@@ -818,6 +842,9 @@ def resolve(cfg: Config, data_defaults) -> Config:
     (issue 19 item 6); the steps run in this order, so the first option at fault is the one reported."""
     cfg = _Draft.of(cfg)
     _check_ranges(cfg)  # before the options are combined: a value out of range is named as given
+    if cfg.gan_type == "pix2pix":
+        return _resolve_pix2pix(cfg, data_defaults)
+    _refuse_pix2pix_options(cfg)
     if cfg.gan_type == "classifier":
         return _resolve_classifier(cfg, data_defaults)
     _resolve_data_source(cfg)
@@ -831,6 +858,72 @@ def resolve(cfg: Config, data_defaults) -> Config:
     _apply_schedule_defaults(cfg)
     _check_ranges(cfg)  # the derived values too
     _check_devices(cfg)
+    return cfg.freeze()
+
+
+# --gan_type pix2pix (issue 20 item 2). data_sources.paired.PAIRED's families with pairs (that module imports
+# TensorFlow; tests/test_pix2pix.py ties the two): derived pairs, and pix2pix sets under <data_dir>/<name>.
+PAIRED_DATA_FAMILIES = ("derived", "unregistered", "cycle_gan")
+PIX2PIX_OPTIONS = ("paired_dir", "direction", "l1_weight", "patch_layers")
+# What the U-Net / PatchGAN pair has no use for: refused when given (unset, off or at its default otherwise).
+NOT_PIX2PIX = ("dataset", "domain_a", "domain_b", "arch", "shared_layers_g", "shared_layers_d", "noise_dim",
+               "noise_type", "w_init", "d_norm", "classifier_path")
+NOT_PIX2PIX_DEFAULTS = dict(mixed_precision="none", strategy="default", cpu_replicas=1, shared_update="listing",
+                            weight_decay=0.0, xla=False, log_weight_difference=False)
+
+
+def _refuse_pix2pix_options(cfg: _Draft):
+    """pix2pix's own options (and its preset) with another --gan_type: one line."""
+    given = [k for k in PIX2PIX_OPTIONS if getattr(cfg, k) is not None]
+    if given:
+        raise ConfigError(f"--{given[0]} is an option of --gan_type pix2pix, not of --gan_type {cfg.gan_type}")
+    if cfg.preset == "pix2pix":
+        raise ConfigError(f"--preset pix2pix is the setting of --gan_type pix2pix, not of --gan_type {cfg.gan_type}")
+
+
+def _resolve_pix2pix(cfg: _Draft, data_defaults) -> Config:
+    """--gan_type pix2pix (issue 20 item 2; Isola et al. 2017): paired data (--cogan_data of a family with pairs,
+    default digits2edge, or --paired_dir), the pix2pix preset's objective and optimisers, and nothing of the
+    unpaired GANs (coupling, sharing, z, their architectures and precision options)."""
+    _check_classes(cfg)
+    given = [k for k in NOT_PIX2PIX if getattr(cfg, k) is not None]
+    given += [f for f in COUPLING_SWITCHES if getattr(cfg, f)]
+    given += [k for k, v in NOT_PIX2PIX_DEFAULTS.items() if getattr(cfg, k) != v]
+    if given:
+        k = given[0]
+        why = ("gives unpaired data: give --cogan_data NAME or --paired_dir DIR" if k in NOT_PIX2PIX[:3] else
+               "has no meaning for the U-Net and PatchGAN (Isola et al. 2017)")
+        raise ConfigError(f"--{k} {why} (--gan_type pix2pix)")
+    if cfg.cogan_data and cfg.paired_dir:
+        raise ConfigError("give either --cogan_data or --paired_dir, not both (--gan_type pix2pix)")
+    if not cfg.paired_dir:
+        cfg.cogan_data = cfg.cogan_data or "digits2edge"
+        if specs.spec_for(cfg.cogan_data.strip().lower()).key not in PAIRED_DATA_FAMILIES:
+            derived = [n for n in specs.COGAN_DATASETS if specs.spec_for(n).derived is not None]
+            raise ConfigError(f"--cogan_data {cfg.cogan_data} has no paired data (its domains hold different "
+                              f"images): --gan_type pix2pix needs pairs, a derived pair ({', '.join(derived)}) "
+                              f"or --paired_dir DIR")
+    if cfg.preset not in (None, "pix2pix"):
+        raise ConfigError(f"--preset {cfg.preset} is a setting of the unpaired GANs: --gan_type pix2pix trains with "
+                          f"its own (--preset pix2pix)")
+    cfg.preset = "pix2pix"
+    for k, v in PRESETS["pix2pix"].items():
+        if getattr(cfg, k) is None:
+            setattr(cfg, k, v)
+    for k in ("loss", "disc_penalty", "disc_iters"):  # the objective: BCE GAN + L1, one D step per G step
+        if getattr(cfg, k) != PRESETS["pix2pix"][k]:
+            raise ConfigError(f"--{k} {getattr(cfg, k)}: --gan_type pix2pix trains the objective of Isola et al. "
+                              f"2017 (--{k} {PRESETS['pix2pix'][k]})")
+    cfg.direction = cfg.direction or "AtoB"
+    cfg.l1_weight = 100.0 if cfg.l1_weight is None else cfg.l1_weight
+    cfg.patch_layers = 3 if cfg.patch_layers is None else cfg.patch_layers
+    cfg.g_width = 1.0 if cfg.g_width is None else cfg.g_width  # the official widths, also on the demo data
+    if cfg.image_size is None:  # pix2pix's own sets (folders) at the official 256 px, derived pairs at theirs
+        derived = not cfg.paired_dir and specs.derived_transform(cfg.cogan_data) is not None
+        cfg.image_size = data_defaults(cfg) if derived else PIX2PIX_FOLDER_SIZE
+    _check_image_size(cfg.image_size)
+    _apply_schedule_defaults(cfg)
+    _check_ranges(cfg)
     return cfg.freeze()
 
 

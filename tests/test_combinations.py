@@ -1,17 +1,17 @@
 """One compiled training step of every combination the CLI accepts, through `main.main` (issue 19, item 4).
 
-The product the command line accepts: --loss {minimax, nonsat, wgan} x --disc_penalty {none, wgan-gp, clip}
+The product the command line accepts: --loss {minimax, nonsat, wgan, lsgan} x --disc_penalty {none, wgan-gp, clip}
 (config.py's choices, losses.LOSSES, penalties.PENALTIES) x --arch {cogan32, dcgan64, cogan128, cogan256, toy}
-(nets.ARCHS) x --gan_type {gan, cogan, scogan}: 117 cases. config.resolve refuses --arch toy with cogan/scogan,
+(nets.ARCHS) x --gan_type {gan, cogan, scogan}: 156 cases. config.resolve refuses --arch toy with cogan/scogan,
 any other architecture on the toy ring, and every --arch with --gan_type classifier (not a GAN): each refusal is
 tested as one line on stderr, exit 2, nothing written.
 
-Why not all 117: a case costs (CPU seconds, one step, tiny options, measured on a 2-core AMD EPYC): toy ~1.6,
+Why not all 156: a case costs (CPU seconds, one step, tiny options, measured on a 2-core AMD EPYC): toy ~1.6,
 cogan32 ~4-6, dcgan64 ~4-7, cogan128 7-15, cogan256 9-23 (the critics of Tables A.2/A.4 cannot be narrowed: there
 is no --d_width), mostly tracing the step, and the whole CI suite has ~20 minutes on 2 cores. Every case is its own
 CI work unit (tests/conftest.py SPLIT_FILES: they share no fixture, keep it so): they fill the end of both xdist
 workers' queues. So this file covers
-- the full loss x penalty x gan_type product (27 cases) at each gan_type's cheapest architecture (CHEAPEST: the
+- the full loss x penalty x gan_type product (36 cases) at each gan_type's cheapest architecture (CHEAPEST: the
   ring MLPs for gan, cogan32 for cogan/scogan); three of them run inside the resume test;
 - every architecture x gan_type pair (13) at one loss/penalty, nonsat / none (the dcgan preset, the DCGAN setting
   of dcgan64): the 10 pairs the product does not already train;
@@ -36,7 +36,7 @@ import pytest
 import main
 from trainers.base import AdversarialTrainer
 
-LOSSES = ("minimax", "nonsat", "wgan")
+LOSSES = ("minimax", "nonsat", "wgan", "lsgan")
 PENALTIES = ("none", "wgan-gp", "clip")
 GAN_TYPES = ("gan", "cogan", "scogan")
 # The image size each architecture makes (config.resolve); toy: the 2-D ring, single GANs only.
@@ -138,6 +138,8 @@ def check_one_step(run_dir, run, gan_type, loss, penalty, step=1):
             assert row[f"g_loss{s}"] < 0, row
         if loss == "nonsat":  # -E[log D(G(z))] = E[softplus(-f)] > 0
             assert row[f"g_loss{s}"] > 0, row
+        if loss == "lsgan":  # squares: E[(r - 1)^2] + E[f^2] > 0 and E[(f - 1)^2] > 0 (a wasserstein sum can be < 0)
+            assert row[f"d_loss{s}"] > 0 and row[f"g_loss{s}"] > 0, row
     assert_moved(run, _values(run.trainer))
     assert int(run.trainer.step.numpy()) == step
 

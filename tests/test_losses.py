@@ -37,6 +37,21 @@ def test_wasserstein():
     assert float(losses.wasserstein_generator(FAKE)) == pytest.approx(1.25)
 
 
+def test_lsgan_is_least_squares_with_0_1_targets():
+    # Mao et al. 2017, Eq. 9 coding (a = 0, b = c = 1), without Eq. 2's 1/2 (the official GANLoss('lsgan'))
+    assert float(losses.lsgan_discriminator(REAL, FAKE)) == pytest.approx((1.0 + 4.0) / 2 + (0.25 + 9.0) / 2)
+    assert float(losses.lsgan_generator(FAKE)) == pytest.approx((0.25 + 16.0) / 2)
+
+
+def test_lsgan_averages_over_patches():
+    # a PatchGAN's (B, H, W, 1) output: the mean over every patch (torch MSELoss), not per image then summed
+    patches = np.arange(8, dtype=np.float32).reshape(2, 2, 2, 1) / 4  # 0, 0.25, ..., 1.75
+    values = np.arange(8) / 4
+    assert float(losses.lsgan_generator(patches)) == pytest.approx(np.mean((values - 1) ** 2), rel=1e-6)
+    assert float(losses.lsgan_discriminator(patches, patches)) == pytest.approx(
+        np.mean((values - 1) ** 2) + np.mean(values ** 2), rel=1e-6)
+
+
 def test_at_equilibrium_minimax_discriminator_is_2_log_2():
     zeros = tf.zeros((8, 1))
     assert float(losses.minimax_discriminator(zeros, zeros)) == pytest.approx(2 * math.log(2), rel=1e-6)
@@ -52,7 +67,8 @@ def test_nonsat_gradient_does_not_saturate_when_d_rejects_fakes():
 
 
 def test_registry():
-    assert set(losses.LOSSES) == {"minimax", "nonsat", "wgan"}
+    assert set(losses.LOSSES) == {"minimax", "nonsat", "wgan", "lsgan"}
+    assert losses.get_loss("lsgan").discriminator is losses.lsgan_discriminator
     assert losses.get_loss("wgan").generator is losses.wasserstein_generator
     with pytest.raises(ValueError, match="unknown loss"):
         losses.get_loss("hinge2")

@@ -10,6 +10,7 @@ TRAINERS = {
     "cogan": "trainers.cogan:CoGANTrainer",
     "scogan": "trainers.scogan:SCoGANTrainer",
     "classifier": "trainers.classifier:ClassifierTrainer",  # thesis Appendix B, for SL (Eq. 4.2) and pruning (sec. 2.7)
+    "pix2pix": "trainers.pix2pix:Pix2PixTrainer",  # Isola et al. 2017, paired data (issue 20 item 2)
 }
 
 

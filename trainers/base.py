@@ -160,15 +160,11 @@ class AdversarialTrainer(TrainingLoop):
         t.update(net_variables(self.generators + self.discriminators))  # every variable, by position
         return t
 
-    def restore(self, step=None):
-        """TrainingLoop.restore, then this invocation's learning rates: a checkpoint holds each optimizer's
-        learning_rate variable, and --g_lr / --d_lr may change on resume (config: on_resume free, issue 22)."""
-        restored = super().restore(step)
-        if restored is not None:
-            rates = [(self.g_opt, self.cfg.g_lr), (self.d_opt, self.cfg.d_lr)]
-            for opt, lr in rates + [(opt, self.cfg.g_lr) for _, opt, _ in self.auxiliary_objectives()]:
-                opt.learning_rate.assign(lr)
-        return restored
+    def learning_rates(self):
+        """This invocation's rates, set again after a restore (TrainingLoop.restore): both sides', and --g_lr for
+        the auxiliary nets (the CC encoder)."""
+        return ([(self.g_opt, self.cfg.g_lr), (self.d_opt, self.cfg.d_lr)]
+                + [(opt, self.cfg.g_lr) for _, opt, _ in self.auxiliary_objectives()])
 
     # ------------------------------------------------------------------ the step
     def _suffix(self, i):
@@ -330,21 +326,6 @@ class AdversarialTrainer(TrainingLoop):
         """Every network the final `models/` folder holds (a model adds its auxiliary nets)."""
         return self.generators + self.discriminators
 
-    def model_files(self):
-        """{network: its file in models/}."""
-        return {m: self.run_dir / "models" / f"{m.name}.weights.h5" for m in self.models()}
-
-    def save_models(self):
-        """Every network's weights, each file written atomically (issue 22, item 6): a kill or a full disk
-        leaves no truncated file under its final name, so a missing file is all a resume has to look for."""
-        (self.run_dir / "models").mkdir(exist_ok=True)
-        for m, path in self.model_files().items():
-            with run_folder.atomic_output(path) as tmp:
-                try:
-                    m.save_weights(str(tmp))
-                except (RuntimeError, ValueError) as e:  # h5py's errors on a full disk are not all OSErrors
-                    raise OSError(run_folder.write_cause(e)) from None
-
     # ------------------------------------------------------------------ the loop's hooks (trainers/loop.py)
     def describe(self, first):
         return (f"training {self.cfg.gan_type} on {self.cfg.data_name} ({self.cfg.arch}, {self.info.shape}) "
@@ -359,14 +340,3 @@ class AdversarialTrainer(TrainingLoop):
 
     def checked_variables(self):
         return self.g_vars + self.d_vars + [v for _, opt, variables in self.auxiliary_objectives() for v in variables]
-
-    def finish(self, step, trained):
-        """The final weights after training, or when a finished run lacks them (killed after its last checkpoint,
-        before models/ was written: the resume that finds nothing to train writes them from that checkpoint)."""
-        missing = not all(p.is_file() for p in self.model_files().values())
-        if trained or missing:
-            with run_folder.writing(self.run_dir / "models"):
-                self.save_models()
-            if not trained:
-                run_folder.logger("training").info(f"wrote the final weights of step {step} to "
-                                                   f"{self.run_dir / 'models'} (the run lacked them)")

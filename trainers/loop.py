@@ -117,9 +117,6 @@ class TrainingLoop:
     def save_samples(self, step):
         return None
 
-    def finish(self, step, trained):
-        pass
-
     def checked_variables(self):
         raise NotImplementedError
 
@@ -145,6 +142,40 @@ class TrainingLoop:
             write_checkpoint_state(ckpt_dir, [p for _, p in reversed(checkpoint_files(ckpt_dir))])
             return tf.train.CheckpointManager(self.checkpoint, str(ckpt_dir), max_to_keep=self._keep)
 
+    def models(self):
+        """The networks whose final weights go to models/ (none by default: the classifier saves its own file)."""
+        return []
+
+    def model_files(self):
+        """{network: its file in models/}."""
+        return {m: self.run_dir / "models" / f"{m.name}.weights.h5" for m in self.models()}
+
+    def save_models(self):
+        """Every network's weights, each file written atomically (issue 22, item 6): a kill or a full disk
+        leaves no truncated file under its final name, so a missing file is all a resume has to look for."""
+        (self.run_dir / "models").mkdir(exist_ok=True)
+        for m, path in self.model_files().items():
+            with run_folder.atomic_output(path) as tmp:
+                try:
+                    m.save_weights(str(tmp))
+                except (RuntimeError, ValueError) as e:  # h5py's errors on a full disk are not all OSErrors
+                    raise OSError(run_folder.write_cause(e)) from None
+
+    def finish(self, step, trained):
+        """The final weights after training, or when a finished run lacks them (killed after its last checkpoint,
+        before models/ was written: the resume that finds nothing to train writes them from that checkpoint)."""
+        missing = not all(p.is_file() for p in self.model_files().values())
+        if trained or missing:
+            with run_folder.writing(self.run_dir / "models"):
+                self.save_models()
+            if not trained:
+                log(f"wrote the final weights of step {step} to {self.run_dir / 'models'} (the run lacked them)")
+
+    def learning_rates(self):
+        """[(optimizer, this invocation's learning rate)], set again after a restore: a checkpoint holds each
+        optimizer's learning_rate variable, and --g_lr / --d_lr may change on resume (on_resume free, issue 22)."""
+        return []
+
     def restore(self, step=None):
         """Restore the latest (or a given step's) checkpoint; returns the restored step or None.
 
@@ -167,6 +198,8 @@ class TrainingLoop:
             write_checkpoint_state(ckpt_dir, [p for m, p in reversed(checkpoint_files(ckpt_dir)) if m <= n])
             self.manager = self._open_manager()
         self._saved_step = int(self.step.numpy())
+        for opt, lr in self.learning_rates():
+            opt.learning_rate.assign(lr)
         return self._saved_step
 
     def remove_partial_saves(self, quiet=False):
