@@ -57,7 +57,9 @@ PRESETS = {
                     g_beta1=0.0, g_beta2=0.9, d_beta1=0.0, d_beta2=0.9, d_norm="layer"),
     # wgan: Arjovsky et al. 2017, Algorithm 1 (clipping c = 0.01, RMSProp lr 5e-5, n_critic 5, batch 64), as their
     # code ran it (martinarjovsky/WassersteinGAN main.py: `optim.RMSprop(params, lr=opt.lrD)`, i.e. PyTorch's
-    # alpha 0.99, eps 1e-8: optimisers.OPTIMIZERS["rmsprop"]). The betas are Adam's and unused here.
+    # alpha 0.99, eps 1e-8: optimisers.OPTIMIZERS["rmsprop"]). The betas are Adam's and unused here. Not (yet) as
+    # that code: its 100 critic steps for the first 25 generator steps and every 500th, its z ~ N(0, 1) (single GANs
+    # have --noise_type normal), and its clamp before each critic step (here after each update, as Algorithm 1).
     "wgan": dict(loss="wgan", disc_penalty="clip", optimizer="rmsprop", disc_iters=5,  # --clip_value: 0.01
                  g_lr=5e-5, d_lr=5e-5, batch_size=64),
     # pix2pix: Isola et al. 2017 sec. 3.3 and the official code's defaults (junyanz/pytorch-CycleGAN-and-pix2pix
