@@ -6,7 +6,8 @@
   gradient is computed too and must differ by far more than the tolerance.
 - discriminator_objective: the official 0.5, and no gradient into the generator through the pooled fakes.
 - ImagePool: against a NumPy re-implementation of the official util/image_pool.py loop fed the same draws;
-  compiled equals eager; a checkpointed pool resumes exactly.
+  compiled equals eager; a checkpointed pool resumes exactly. The draws themselves (ranges, every slot, a swap half
+  the time) are checked directly and through the pool's behaviour, within 5 binomial standard deviations.
 - LinearDecay: the official lambda_rule (hand values), and what an optimizer actually applies.
 
 Tolerances: float32 sums of ~100 terms of magnitude <= ~10: relative error ~1e-6; 1e-5 (absolute, on values
@@ -320,3 +321,60 @@ def test_one_compiled_step_with_the_translation_nets():
     assert all(g is None for g in compiled[3])
     assert all(np.isfinite(float(x)) for x in compiled[2])
     assert [int(p.count.numpy()) for p in pools] == [3, 3]  # 2 images each call, 2 calls, pools of 3
+
+
+def within_binomial(k, n, p, sds=5):
+    """k successes of n draws with probability p, within `sds` standard deviations sqrt(n p (1 - p))."""
+    return abs(k - n * p) <= sds * np.sqrt(n * p * (1 - p))
+
+
+def test_pool_draws_have_the_official_ranges():
+    """official query: random.uniform(0, 1) > 0.5 decides a swap, random.randint(0, pool_size - 1) the slot.
+    The NumPy twin above is fed the pool's own draws, so the draws are checked here: 4000 over 250 steps, uniform
+    in [0, 1) above 0.5 half the time, index in [0, size) with every slot drawn, and drawn evenly among the
+    swaps (an index derived from the same uniform, e.g. floor(u * size), would leave the low slots unswapped);
+    5 binomial standard deviations each. A range [0, size - 1) or [0, 2) fails."""
+    size, n, steps = 7, 16, 250
+    pool = cyclegan.ImagePool((1, 1, 1), size=size, seed=11)
+    draws = [pool.draws(t, n) for t in range(steps)]
+    uniform = np.stack([u.numpy() for u, _ in draws])
+    index = np.stack([i.numpy() for _, i in draws])
+    assert uniform.shape == index.shape == (steps, n) and index.dtype.kind == "i"
+    assert uniform.min() >= 0 and uniform.max() < 1 and index.min() >= 0 and index.max() < size
+    swap = uniform > 0.5
+    assert within_binomial(swap.sum(), swap.size, 0.5), swap.mean()
+    assert within_binomial((uniform < 0.25).sum(), uniform.size, 0.25)  # uniform over [0, 1), not just its median
+    counts = np.bincount(index[swap], minlength=size)
+    assert counts.min() > 0 and all(within_binomial(c, swap.sum(), 1 / size) for c in counts), counts
+    assert all(within_binomial(c, index.size, 1 / size) for c in np.bincount(index.ravel(), minlength=size))
+    # fresh numbers at every step and for every image of a batch, not one draw repeated
+    assert len({row.tobytes() for row in index}) == steps and all(len(set(row)) > 1 for row in index)
+    np.testing.assert_array_equal(pool.draws(3, n)[1].numpy(), index[3])  # (seed, step) decides: resumable
+
+
+def test_full_pool_returns_a_stored_image_half_the_time_from_every_slot():
+    """Through behaviour only: one new image per step (value = its number), a pool of 5. Once full, a step either
+    returns the new image and leaves the pool as it was, or returns the one image it replaces; over 995 such
+    steps the swaps are 1/2 of them and each slot gets 1/5 of the swaps, within 5 binomial standard deviations."""
+    size, steps = 5, 1000
+    pool = cyclegan.ImagePool((1, 1, 1), size=size, seed=13)
+    query = tf.function(lambda x, t: pool.query(x, t))
+    swaps, per_slot = 0, np.zeros(size, int)
+    for t in range(steps):
+        before = pool.images.numpy().ravel().copy()
+        full = int(pool.count.numpy()) == size
+        new = np.float32(t + 1)
+        out = float(query(tf.fill([1, 1, 1, 1], new), tf.constant(t, tf.int64)).numpy().ravel()[0])
+        after = pool.images.numpy().ravel()
+        changed = np.flatnonzero(after != before)
+        if not full:
+            assert out == new and list(changed) == [t]
+        elif out == new:
+            assert changed.size == 0, t
+        else:
+            assert list(changed) == [np.flatnonzero(before == out)[0]] and after[changed[0]] == new, t
+            swaps += 1
+            per_slot[changed[0]] += 1
+    draws = steps - size
+    assert within_binomial(swaps, draws, 0.5), swaps / draws
+    assert per_slot.min() > 0 and all(within_binomial(c, swaps, 1 / size) for c in per_slot), per_slot

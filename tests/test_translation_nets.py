@@ -1,7 +1,8 @@
 """pix2pix / CycleGAN networks (issue 20 items 2-3, translation_nets.py) against the official PyTorch code
 (junyanz/pytorch-CycleGAN-and-pix2pix, models/networks.py): parameter counts derived by hand and equal to the
 official numbers, output shapes, the PatchGAN's receptive field measured from input gradients, PyTorch's
-padding alignment, the bottleneck without normalisation, dropout placement, and the N(0, 0.02) initialisation."""
+padding alignment, the bottleneck without normalisation, dropout placement, the N(0, 0.02) initialisation, and
+the layer order of every block (walked on the functional graph) with the U-Net skip taken after the LeakyReLU."""
 import numpy as np
 import pytest
 import keras
@@ -277,3 +278,133 @@ def test_batchnorm_gamma_starts_from_n1_002():
 def test_unknown_normalisation_is_refused():
     with pytest.raises(ValueError, match="unknown normalisation 'group'"):
         T.patch_discriminator(3, norm="group")
+
+
+# ---------------------------------------------------------------- layer sequences (official networks.py order)
+# Walked on the functional graph from a tensor back to the layer that made it, so a layer that is built but wired
+# elsewhere, or one left out, shows. Each layer is described by its class and what sets its function (kernel,
+# stride, slope, padding), so ReLU for LeakyReLU(0.2), norm after the activation, or a reordered residual block fail.
+
+def producer(tensor):
+    return tensor._keras_history[0]  # Keras 3: the layer whose call made the tensor
+
+
+def inputs_of(layer):
+    x = layer.input
+    return list(x) if isinstance(x, (list, tuple)) else [x]
+
+
+def chain(tensor):
+    """The layers that made `tensor`, in forward order, back to the nearest one with other than one input
+    (the InputLayer, a Concatenate, an Add), which comes first."""
+    out = [producer(tensor)]
+    while not isinstance(out[-1], layers.InputLayer) and len(inputs_of(out[-1])) == 1:
+        out.append(producer(inputs_of(out[-1])[0]))
+    return out[::-1]
+
+
+def describe(layer):
+    kind = type(layer).__name__
+    if isinstance(layer, (layers.Conv2D, layers.Conv2DTranspose)):
+        return kind, layer.kernel_size[0], layer.strides[0]
+    details = {layers.LeakyReLU: lambda l: l.negative_slope, layers.Dropout: lambda l: l.rate,
+               layers.ZeroPadding2D: lambda l: l.padding, T.ReflectionPadding2D: lambda l: l.pad,
+               layers.Cropping2D: lambda l: l.cropping, layers.Activation: lambda l: l.activation.__name__}
+    for cls, detail in details.items():
+        if type(layer) is cls:
+            return kind, detail(layer)
+    return kind
+
+
+def sequence(tensor):
+    return [describe(l) for l in chain(tensor)]
+
+
+NORM_CLASS = {"batch": "BatchNormalization", "instance": "GroupNormalization"}
+LRELU = ("LeakyReLU", 0.2)
+
+
+def unet_concats(model):
+    """The decoder's Concatenate layers, innermost (smallest) first."""
+    return sorted((l for l in model.layers if isinstance(l, layers.Concatenate)), key=lambda l: l.output.shape[1])
+
+
+@pytest.mark.parametrize("norm", ["batch", "instance"])
+def test_unet_encoder_and_innermost_block_follow_the_official_order(norm):
+    """UnetSkipConnectionBlock: outermost down = [Conv]; others [LeakyReLU(0.2), Conv, Norm]; innermost
+    [LeakyReLU(0.2), Conv] then up [ReLU, ConvT, Norm] (+ Dropout). Walked back from the innermost concat's
+    decoder input to the image, that is Conv, LReLU, (Conv, Norm, LReLU) x 3, Conv, ReLU, ConvT, Norm, Dropout."""
+    g = T.unet_generator(32, 3, 3, base=4, norm=norm)
+    n = NORM_CLASS[norm]
+    down = ("Conv2D", 4, 2)
+    encoder = ["InputLayer", down, LRELU] + [down, n, LRELU] * 3
+    innermost = unet_concats(g)[0]
+    assert sequence(innermost.input[1]) == encoder + [down, "ReLU", ("Conv2DTranspose", 4, 2), n, ("Dropout", 0.5)]
+    # the first two encoder blocks end in the skip the 8 px decoder block concatenates
+    assert sequence(unet_concats(g)[2].input[0]) == encoder[:6]
+
+
+def test_unet_decoder_blocks_follow_the_official_order():
+    """Up = [ReLU, ConvT 4 s2, Norm] (+ Dropout(0.5) nearest the bottleneck), then cat([skip, up]); the outermost
+    up = [ReLU, ConvT, Tanh] without a norm."""
+    g = T.unet_generator(32, 3, 3, base=4)
+    c2, c4, c8, c16 = unet_concats(g)
+    up = ["ReLU", ("Conv2DTranspose", 4, 2), "BatchNormalization"]
+    assert sequence(c8.input[1]) == ["Concatenate"] + up + [("Dropout", 0.5)]
+    assert chain(c8.input[1])[0] is c4
+    assert sequence(c16.input[1]) == ["Concatenate"] + up
+    assert chain(c16.input[1])[0] is c8
+    assert sequence(g.output) == ["Concatenate", "ReLU", ("Conv2DTranspose", 4, 2), ("Activation", "tanh")]
+    assert chain(g.output)[0] is c16
+    assert [describe(producer(c.input[0])) for c in (c2, c4, c8, c16)] == [LRELU] * 4  # skip first, as torch.cat
+
+
+def test_unet_skip_is_the_encoder_output_after_leaky_relu():
+    """The official block returns torch.cat([x, model(x)]) with x the block's input; the next block's in-place
+    LeakyReLU(0.2, True) rewrites x, so the concatenated skip is LeakyReLU(0.2) of the encoder's pre-activation.
+    Without normalisation that is the encoder conv's output, so skip == where(c > 0, c, 0.2 c) in NumPy;
+    about half the c are negative, where a pre-activation skip (c) or a ReLU (0) is off by 0.8 |c| or 0.2 |c|."""
+    g = T.unet_generator(32, 3, 3, base=4, norm="none")
+    convs = sorted((l for l in g.layers if type(l) is layers.Conv2D), key=lambda l: -l.output.shape[1])[:-1]
+    concats = unet_concats(g)[::-1]  # 16, 8, 4, 2 px: the skips of encoder blocks 1 .. 4
+    probe = keras.Model(g.input, [l.output for l in convs] + [l.output for l in concats])
+    x = np.random.default_rng(7).uniform(-1, 1, (2, 32, 32, 3)).astype("float32")
+    outs = [np.asarray(t) for t in probe(x, training=False)]
+    for conv_out, cat_out in zip(outs[:4], outs[4:]):
+        skip = cat_out[..., :conv_out.shape[-1]]  # cat([skip, up]): the skip's channels first
+        want = np.where(conv_out > 0, conv_out, np.float32(0.2) * conv_out)
+        np.testing.assert_allclose(skip, want, rtol=1e-6, atol=0)  # one float32 multiply: equal up to rounding
+        assert (conv_out < 0).mean() > 0.2  # at each, the relative tolerance sees the 0.8 |c| or 0.2 |c|
+
+
+@pytest.mark.parametrize("norm", ["batch", "instance"])
+def test_patchgan_follows_the_official_order(norm):
+    """NLayerDiscriminator (kw 4, padw 1): [Conv s2, LReLU(0.2)], [Conv s2, Norm, LReLU] x (n - 1),
+    [Conv s1, Norm, LReLU], Conv s1 to one channel; PyTorch's padding 1 as ZeroPadding2D(1) before each conv."""
+    d = T.patch_discriminator(3, n_layers=3, base=4, norm=norm)
+    n = NORM_CLASS[norm]
+    pad = ("ZeroPadding2D", ((1, 1), (1, 1)))
+    want = (["InputLayer", pad, ("Conv2D", 4, 2), LRELU] + [pad, ("Conv2D", 4, 2), n, LRELU] * 2
+            + [pad, ("Conv2D", 4, 1), n, LRELU, pad, ("Conv2D", 4, 1)])
+    assert sequence(d.output) == want
+
+
+@pytest.mark.parametrize("dropout", [0.0, 0.5])
+def test_resnet_generator_and_residual_block_follow_the_official_order(dropout):
+    """ResnetGenerator: ReflPad 3, Conv 7, Norm, ReLU; 2 x [Conv 3 s2 (padding 1), Norm, ReLU]; ResnetBlocks;
+    2 x [ConvT 3 s2 (padding 1, output_padding 1), Norm, ReLU]; ReflPad 3, Conv 7, Tanh. ResnetBlock: x + [ReflPad 1,
+    Conv 3, Norm, ReLU, (Dropout), ReflPad 1, Conv 3, Norm](x), nothing after the sum."""
+    r = T.resnet_generator(16, base=4, n_blocks=2, dropout=dropout)
+    add1, add2 = sorted((l for l in r.layers if isinstance(l, layers.Add)), key=lambda l: -len(chain(l.input[1])))
+    n = "GroupNormalization"
+    block = [("ReflectionPadding2D", 1), ("Conv2D", 3, 1), n, "ReLU"] + ([("Dropout", 0.5)] if dropout else [])
+    block += [("ReflectionPadding2D", 1), ("Conv2D", 3, 1), n]
+    head = ["InputLayer", ("ReflectionPadding2D", 3), ("Conv2D", 7, 1), n, "ReLU"]
+    head += [("ZeroPadding2D", ((1, 1), (1, 1))), ("Conv2D", 3, 2), n, "ReLU"] * 2
+    assert sequence(add1.input[1]) == head + block
+    assert producer(add1.input[0]) is chain(add1.input[1])[len(head) - 1]  # the sum's other term: the block input
+    assert sequence(add2.input[1]) == ["Add"] + block
+    assert chain(add2.input[1])[0] is add1 and producer(add2.input[0]) is add1
+    tail = [("Conv2DTranspose", 3, 2), ("Cropping2D", ((1, 0), (1, 0))), n, "ReLU"] * 2
+    assert sequence(r.output) == ["Add"] + tail + [("ReflectionPadding2D", 3), ("Conv2D", 7, 1), ("Activation", "tanh")]
+    assert chain(r.output)[0] is add2
