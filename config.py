@@ -67,6 +67,15 @@ PRESETS = {
     # default and only setting of --gan_type pix2pix (_resolve_pix2pix).
     "pix2pix": dict(loss="nonsat", disc_penalty="none", disc_iters=1, optimizer="adam", g_lr=2e-4, d_lr=2e-4,
                     g_beta1=0.5, g_beta2=0.999, d_beta1=0.5, d_beta2=0.999, batch_size=1),
+    # cyclegan: Zhu et al. 2017 sec. 4 and the official defaults (train_options / cycle_gan_model: gan_mode lsgan,
+    # lr 0.0002, beta1 0.5, batch_size 1, init_type normal with gain 0.02), the only setting of --gan_type cyclegan.
+    "cyclegan": dict(loss="lsgan", disc_penalty="none", disc_iters=1, optimizer="adam", g_lr=2e-4, d_lr=2e-4,
+                     g_beta1=0.5, g_beta2=0.999, d_beta1=0.5, d_beta2=0.999, batch_size=1),
+    # unit: Liu et al. 2017 sec. 4 and the official code (mingyuliutw/UNIT version_02 COCOGANTrainer, master's
+    # configs/unit_*.yaml): Adam lr 0.0001, betas (0.5, 0.999), one D step per step; the only setting of --gan_type
+    # unit (_resolve_unit; its loss: BCE with logits, non-saturating for G, as the official code).
+    "unit": dict(loss="nonsat", disc_penalty="none", disc_iters=1, optimizer="adam", g_lr=1e-4, d_lr=1e-4,
+                 g_beta1=0.5, g_beta2=0.999, d_beta1=0.5, d_beta2=0.999),
     "toy": dict(loss="nonsat", disc_penalty="none", disc_iters=1, g_lr=1e-4, d_lr=1e-4,
                 g_beta1=0.5, g_beta2=0.999, d_beta1=0.5, d_beta2=0.999, noise_dim=10, noise_type="normal",
                 batch_size=100, iterations=2000 * (5120 // 100)),
@@ -166,7 +175,7 @@ _what, _data, _schedule, _devices, _nets, _losses, _coupling, _optimisers, _outp
 MIXED_PRECISION = ("none", "bf16", "fp16")  # precision.POLICIES (not imported here: it imports Keras)
 STRATEGIES = ("default", "mirrored", "multiworker")  # devices.STRATEGIES (it imports TensorFlow)
 # The models (trainers.TRAINERS, imported lazily: the parser answers before TensorFlow is imported).
-GAN_TYPES = ("gan", "cogan", "scogan", "classifier", "pix2pix")
+GAN_TYPES = ("gan", "cogan", "scogan", "classifier", "pix2pix", "cyclegan", "unit")
 PIX2PIX_FOLDER_SIZE = 256  # --gan_type pix2pix on a folder of pairs: the official crop_size
 IMAGE_SIZES = tuple(sorted(archs.IMAGE_SIZE.values()))  # 32, 64, 128, 256: what an architecture makes
 
@@ -177,7 +186,10 @@ class Config:
     by parse_config / resolve, never written afterwards (derive a new one with dataclasses.replace)."""
     # what to train
     gan_type: str = _what("cogan", "model (default cogan); pix2pix: supervised translation on paired data (Isola "
-                          "et al. 2017; README 'pix2pix')", choices=GAN_TYPES, on_resume=FIXED)
+                          "et al. 2017; README 'pix2pix'); cyclegan: unpaired translation (Zhu et al. 2017; "
+                          "README 'CycleGAN'); unit: unpaired translation through a shared latent space (Liu et al. "
+                          "2017; README 'UNIT')",
+                          choices=GAN_TYPES, on_resume=FIXED)
     experiment: Optional[str] = _what(None, "a named experiment of the thesis with all its settings (any of "
                                       "them overridable by a flag); list them with --list_experiments", on_resume=FIXED)
     # data
@@ -248,6 +260,10 @@ class Config:
                                       choices=("uniform", "normal"), on_resume=FIXED)
     shared_layers_g: Optional[int] = _nets(None, "generator layers shared from the input side (0: none)",
                                            on_resume=FIXED, limits=NON_NEGATIVE)
+    shared_layers_e: Optional[int] = _nets(None, "--gan_type unit: encoder layers shared from the output side "
+                                           "(default all but the first; --shared_layers_g: the generators' from the "
+                                           "input side, default all but the last two)", on_resume=FIXED,
+                                           limits=NON_NEGATIVE)
     shared_layers_d: Optional[int] = _nets(None, "discriminator layers shared from the output side",
                                            on_resume=FIXED, limits=NON_NEGATIVE)
     w_init: Optional[str] = _nets(None, "xavier (default, sec. 5.1) or normal = N(0, 0.02) (default for CelebA "
@@ -264,13 +280,18 @@ class Config:
                                      on_resume=FIXED, limits=POSITIVE)
     patch_layers: Optional[int] = _nets(None, "--gan_type pix2pix: stride-2 layers of the PatchGAN (default 3: 70x70 "
                                         "patches; 1: 16x16, 2: 34x34)", on_resume=FIXED, limits=Range(1, 6))
+    resnet_blocks: Optional[int] = _nets(None, "--gan_type cyclegan: residual blocks of each ResNet generator "
+                                         "(default 6 up to 128 px, 9 at 256: the official choice)",
+                                         on_resume=FIXED, limits=AT_LEAST_1)
     # losses and penalties
     preset: Optional[str] = _losses(None, "thesis (default for cogan/scogan: sec. 5.1, WGAN-GP lambda 10, 5 critic "
                                     "steps, Adam 2e-4 (0.5, 0.999)); dcgan (non-saturating, 1 critic step); "
                                     "wgan-gp (Gulrajani: Adam 1e-4 (0, 0.9)); wgan (Arjovsky: clipping 0.01, RMSprop 5e-5, "
                                     "5 critic steps, batch 64); toy (sec. 2.3.2, default for "
                                     "--dataset toy); pix2pix (Adam 2e-4 (0.5, 0.999), batch 1: the only setting of "
-                                    "--gan_type pix2pix)", choices=tuple(sorted(PRESETS)), on_resume=FIXED)
+                                    "--gan_type pix2pix); cyclegan (least squares, Adam 2e-4 (0.5, 0.999), batch 1: "
+                                    "the only setting of --gan_type cyclegan)", choices=tuple(sorted(PRESETS)),
+                                    on_resume=FIXED)
     loss: Optional[str] = _losses(None, "adversarial loss (default from --preset)",
                                   choices=("minimax", "nonsat", "wgan", "lsgan"), on_resume=FIXED)
     disc_penalty: Optional[str] = _losses(None, "critic penalty (default from --preset)",
@@ -279,6 +300,16 @@ class Config:
     clip_value: float = _losses(0.01, "weight clipping bound (default 0.01)", on_resume=ALLOW, limits=POSITIVE)
     l1_weight: Optional[float] = _losses(None, "--gan_type pix2pix: lambda of the L1 term (default 100: the official "
                                          "lambda_L1 of Isola et al. 2017)", on_resume=ALLOW, limits=POSITIVE)
+    lambda_cycle: Optional[float] = _losses(None, "--gan_type cyclegan: weight of each cycle term (default 10: the "
+                                            "official lambda_A = lambda_B)", on_resume=ALLOW, limits=NON_NEGATIVE)
+    lambda_identity: Optional[float] = _losses(None, "--gan_type cyclegan: identity weight relative to the cycle "
+                                               "weight (default 0.5, official; 0: no identity term)",
+                                               on_resume=ALLOW, limits=NON_NEGATIVE)
+    pool_size: Optional[int] = _losses(None, "--gan_type cyclegan: past fakes each discriminator's image pool keeps "
+                                       "(default 50, official; 0: no pool)", on_resume=FIXED, limits=NON_NEGATIVE)
+    unit_weights: Optional[str] = _losses(None, "--gan_type unit: lambda0..lambda4 of Liu et al. 2017 (GAN, KL, "
+                                          "reconstruction, cycle KL, cycle reconstruction), comma-separated "
+                                          "(default 10,0.1,100,0.1,100: the paper's; README 'UNIT')", on_resume=ALLOW)
     weight_decay: float = _losses(0.0, "L2 weight decay rate r: adds (r/2)*sum(w^2) over the kernels to each net's "
                                   "loss, i.e. r*w to each kernel's gradient, as Caffe's and PyTorch's weight_decay. "
                                   "Default 0: the authors' code applied none. The text's decay rates are such "
@@ -844,9 +875,15 @@ def resolve(cfg: Config, data_defaults) -> Config:
     (issue 19 item 6); the steps run in this order, so the first option at fault is the one reported."""
     cfg = _Draft.of(cfg)
     _check_ranges(cfg)  # before the options are combined: a value out of range is named as given
+    _refuse_cyclegan_options(cfg)
+    _refuse_unit_options(cfg)
     if cfg.gan_type == "pix2pix":
         return _resolve_pix2pix(cfg, data_defaults)
     _refuse_pix2pix_options(cfg)
+    if cfg.gan_type == "cyclegan":
+        return _resolve_cyclegan(cfg, data_defaults)
+    if cfg.gan_type == "unit":
+        return _resolve_unit(cfg, data_defaults)
     if cfg.gan_type == "classifier":
         return _resolve_classifier(cfg, data_defaults)
     _resolve_data_source(cfg)
@@ -924,6 +961,136 @@ def _resolve_pix2pix(cfg: _Draft, data_defaults) -> Config:
         derived = not cfg.paired_dir and specs.derived_transform(cfg.cogan_data) is not None
         cfg.image_size = data_defaults(cfg) if derived else PIX2PIX_FOLDER_SIZE
     _check_image_size(cfg.image_size)
+    _apply_schedule_defaults(cfg)
+    _check_ranges(cfg)
+    return cfg.freeze()
+
+
+# --gan_type cyclegan (issue 20 item 3): unpaired data (data.load_pair: --cogan_data, default digits2edge, or
+# --domain_a/--domain_b), the official objective and optimisers (PRESETS["cyclegan"]), one device.
+CYCLEGAN_OPTIONS = ("lambda_cycle", "lambda_identity", "pool_size", "resnet_blocks")
+# What the ResNet generators and PatchGANs have no use for: refused when given (unset, off or at its default
+# otherwise: NOT_PIX2PIX_DEFAULTS, the same one-device, float32, no-sharing setting).
+NOT_CYCLEGAN = ("arch", "shared_layers_g", "shared_layers_d", "noise_dim", "noise_type", "w_init", "d_norm")
+
+
+def _refuse_cyclegan_options(cfg: _Draft):
+    """cyclegan's own options (and its preset) with another --gan_type: one line."""
+    if cfg.gan_type == "cyclegan":
+        return
+    given = [k for k in CYCLEGAN_OPTIONS if getattr(cfg, k) is not None]
+    if given:
+        raise ConfigError(f"--{given[0]} is an option of --gan_type cyclegan, not of --gan_type {cfg.gan_type}")
+    if cfg.preset == "cyclegan":
+        raise ConfigError(f"--preset cyclegan is the setting of --gan_type cyclegan, not of --gan_type {cfg.gan_type}")
+
+
+def _resolve_cyclegan(cfg: _Draft, data_defaults) -> Config:
+    """--gan_type cyclegan (issue 20 item 3; Zhu et al. 2017): the cyclegan preset's objective and optimisers, the
+    official weights (lambda 10, identity 0.5, pool 50) and ResNet depth (6 blocks up to 128 px, 9 above:
+    translation_nets.resnet_blocks, not imported here as it imports Keras), and nothing of the coupled GANs."""
+    _check_classes(cfg)
+    given = [k for k in NOT_CYCLEGAN if getattr(cfg, k) is not None]
+    given += [f for f in COUPLING_SWITCHES if getattr(cfg, f)]
+    given += [k for k, v in NOT_PIX2PIX_DEFAULTS.items() if getattr(cfg, k) != v]
+    if given:
+        raise ConfigError(f"--{given[0]} has no meaning for CycleGAN's ResNet generators and PatchGANs "
+                          f"(--gan_type cyclegan)")
+    _resolve_data_source(cfg)
+    _check_classifier_options(cfg)  # mnist2svhn_prune's classifier
+    if cfg.preset not in (None, "cyclegan"):
+        raise ConfigError(f"--preset {cfg.preset} is a setting of the coupled GANs: --gan_type cyclegan trains with "
+                          f"its own (--preset cyclegan)")
+    cfg.preset = "cyclegan"
+    for k, v in PRESETS["cyclegan"].items():
+        if getattr(cfg, k) is None:
+            setattr(cfg, k, v)
+    for k in ("loss", "disc_penalty", "disc_iters"):  # the objective: least squares + cycles, one D step per G step
+        if getattr(cfg, k) != PRESETS["cyclegan"][k]:
+            raise ConfigError(f"--{k} {getattr(cfg, k)}: --gan_type cyclegan trains the objective of Zhu et al. "
+                              f"2017 (--{k} {PRESETS['cyclegan'][k]})")
+    cfg.lambda_cycle = 10.0 if cfg.lambda_cycle is None else cfg.lambda_cycle
+    cfg.lambda_identity = 0.5 if cfg.lambda_identity is None else cfg.lambda_identity
+    cfg.pool_size = 50 if cfg.pool_size is None else cfg.pool_size
+    cfg.g_width = 1.0 if cfg.g_width is None else cfg.g_width  # the official widths, also on the demo data
+    cfg.image_size = data_defaults(cfg) if cfg.image_size is None else cfg.image_size
+    _check_image_size(cfg.image_size)
+    if cfg.resnet_blocks is None:
+        cfg.resnet_blocks = 6 if cfg.image_size <= 128 else 9
+    _apply_schedule_defaults(cfg)
+    _check_ranges(cfg)
+    return cfg.freeze()
+
+
+# --gan_type unit (issue 20 item 4; trainers/unit.py): unpaired data as cyclegan, the unit preset, the paper's
+# weights, its own sharing (--shared_layers_e / _g), one device.
+UNIT_WEIGHTS = "10,0.1,100,0.1,100"  # lambda0..lambda4, Liu et al. 2017 sec. 4 (trainers/unit.py cites each)
+UNIT_OPTIONS = ("unit_weights", "shared_layers_e")
+NOT_UNIT = ("arch", "shared_layers_d", "noise_dim", "noise_type", "w_init", "d_norm")
+
+
+def parse_unit_weights(text) -> tuple:
+    """'l0,l1,l2,l3,l4' -> five floats, each >= 0 and lambda0 (the GAN's) > 0; ConfigError otherwise."""
+    try:
+        w = tuple(float(t) for t in str(text).split(","))
+    except ValueError:
+        w = ()
+    if len(w) != 5 or not all(math.isfinite(x) and x >= 0 for x in w) or w[0] <= 0:
+        raise ConfigError(f"--unit_weights {text}: give five numbers >= 0, lambda0 (GAN, > 0), lambda1 (KL), lambda2 "
+                          f"(reconstruction), lambda3 (cycle KL), lambda4 (cycle reconstruction), e.g. {UNIT_WEIGHTS}")
+    return w
+
+
+def unit_blocks(size) -> int:
+    """Blocks of each UNIT encoder and generator: log2(size) (trainers.unit.num_blocks, which imports Keras)."""
+    return int(round(math.log2(size)))
+
+
+def _refuse_unit_options(cfg: _Draft):
+    """unit's own options (and its preset) with another --gan_type: one line."""
+    if cfg.gan_type == "unit":
+        return
+    given = [k for k in UNIT_OPTIONS if getattr(cfg, k) is not None]
+    if given:
+        raise ConfigError(f"--{given[0]} is an option of --gan_type unit, not of --gan_type {cfg.gan_type}")
+    if cfg.preset == "unit":
+        raise ConfigError(f"--preset unit is the setting of --gan_type unit, not of --gan_type {cfg.gan_type}")
+
+
+def _resolve_unit(cfg: _Draft, data_defaults) -> Config:
+    """--gan_type unit (issue 20 item 4; Liu et al. 2017): the unit preset's optimisers and loss, the paper's
+    weights (--unit_weights), UNIT's sharing on both sides of the latent, and nothing of the other GANs."""
+    _check_classes(cfg)
+    given = [k for k in NOT_UNIT if getattr(cfg, k) is not None]
+    given += [f for f in COUPLING_SWITCHES if getattr(cfg, f)]
+    given += [k for k, v in NOT_PIX2PIX_DEFAULTS.items() if getattr(cfg, k) != v]
+    if given:
+        raise ConfigError(f"--{given[0]} has no meaning for UNIT's encoders, generators and discriminators "
+                          f"(--gan_type unit)")
+    _resolve_data_source(cfg)
+    _check_classifier_options(cfg)  # mnist2svhn_prune's classifier
+    if cfg.preset not in (None, "unit"):
+        raise ConfigError(f"--preset {cfg.preset} is not UNIT's setting: --gan_type unit trains with its own "
+                          f"(--preset unit)")
+    cfg.preset = "unit"
+    for k, v in PRESETS["unit"].items():
+        if getattr(cfg, k) is None:
+            setattr(cfg, k, v)
+    for k in ("loss", "disc_penalty", "disc_iters"):
+        if getattr(cfg, k) != PRESETS["unit"][k]:
+            raise ConfigError(f"--{k} {getattr(cfg, k)}: --gan_type unit trains the objective of Liu et al. 2017 "
+                              f"(--{k} {PRESETS['unit'][k]})")
+    weights = parse_unit_weights(UNIT_WEIGHTS if cfg.unit_weights is None else cfg.unit_weights)
+    cfg.unit_weights = ",".join(f"{x:g}" for x in weights)
+    cfg.image_size = data_defaults(cfg) if cfg.image_size is None else cfg.image_size
+    _check_image_size(cfg.image_size)
+    n = unit_blocks(cfg.image_size)
+    cfg.shared_layers_e = n - 1 if cfg.shared_layers_e is None else cfg.shared_layers_e
+    cfg.shared_layers_g = n - 2 if cfg.shared_layers_g is None else cfg.shared_layers_g
+    for what, k in (("encoder", "e"), ("generator", "g")):
+        if not 0 <= getattr(cfg, f"shared_layers_{k}") < n:
+            raise ConfigError(f"--shared_layers_{k} {getattr(cfg, f'shared_layers_{k}')} is out of range: a UNIT "
+                              f"{what} at {cfg.image_size} px has {n} layers, so 0..{n - 1} can be shared")
     _apply_schedule_defaults(cfg)
     _check_ranges(cfg)
     return cfg.freeze()

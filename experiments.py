@@ -9,8 +9,8 @@ Published numbers use the row keys of evaluation.LPIPS_ROWS: gen1_vs_gen2, gen1_
 real1_vs_real2 (the baseline the text gives per data set) and, for the 2x2 Tables 3.3-3.8, gen1_vs_real2 and
 gen2_vs_real1.
 
-Length: about 600 lines because it is a table of 48 experiments with their published numbers; the logic is
-the first hundred lines.
+Length: about 700 lines because it is a table of 48 thesis experiments with their published numbers and 11
+baselines (issue 20 item 8); the logic is the first hundred lines.
 """
 from __future__ import annotations
 
@@ -635,6 +635,117 @@ _add(
         pairs=1000,
         notes="Sec. 5.4 (line 1160). " + _PL + " " + _NORMAL + " " + _WD_54),
 )
+
+
+
+# ---------------------------------------------------------------------------------------------- baselines
+# The translation models the thesis's models are compared with (issue 20 item 8, decided there): one experiment per
+# baseline and data family of the thesis (MNIST2edge, MNIST2SVHN, CelebA Smiling, apple2orange, horse2zebra at
+# Table 5.4's 128 px). pix2pix needs pairs, so it has MNIST2edge only. Length: CycleGAN on its own sets follows
+# the official schedule; everything else (no official schedule for that data) takes the thesis's iteration count
+# for the family. No published numbers and no eval_pairs: --evaluate of a translation run scores the held-out
+# split (README, Evaluation, "Translation runs").
+BASELINE_TYPES = ("pix2pix", "cyclegan", "unit")
+# The official schedule (junyanz/pytorch-CycleGAN-and-pix2pix options: --n_epochs 100 --n_epochs_decay 100, batch
+# 1; data/unaligned_dataset.py: an epoch is max(|A|, |B|) images).
+CYCLEGAN_EPOCHS = (100, 100)
+# (trainA, trainB) training images of tfds cycle_gan 4.9's sets (data_sources.specs loads these splits);
+# togheppi/CycleGAN's README lists the same counts (1,067 / 1,334 and 995 / 1,019, its A and B named the other way).
+CYCLEGAN_TRAIN_IMAGES = {"horse2zebra": (1067, 1334), "apple2orange": (995, 1019)}
+# The thesis's iteration count per family: sec. 5.1 (line 996), sec. 5.2 (line 1048), sec. 5.3 (Fig. 3.3's 35k,
+# line 722, as cogan_celeba_smiling_table53), sec. 5.4 (line 1160).
+THESIS_ITERATIONS = {"mnist2edge": 20000, "mnist2svhn_prune": 25000, "celeba_Smiling": 35000,
+                     "apple2orange": 20000, "horse2zebra": 20000}
+# data -> (experiment suffix, the table the baseline stands beside, image size, the family's sentence).
+_FAMILIES = {
+    "mnist2edge": ("mnist2edge", "Table 5.1", 32, "MNIST2edge at 32 px; the thesis's count for the family is 20,000 "
+                   "iterations (sec. 5.1, line 996, as Table 5.1's runs)."),
+    "mnist2svhn_prune": ("mnist2svhn", "Table 5.2", 32, "MNIST2SVHN at 32 px; the thesis's count for the family is "
+                         "25,000 iterations (sec. 5.2, line 1048, as Table 5.2's runs)."),
+    "celeba_Smiling": ("celeba_smiling", "Table 5.3", 128, "CelebA Smiling at 128 px; the thesis's count for the "
+                       "family is 35,000 iterations (sec. 5.3, as Table 5.3's runs). " + _CELEBA_DOMAINS),
+    "apple2orange": ("apple2orange", "Table 5.4", 128, "apple2orange resized to 128 px as Table 5.4 (sec. 5.4, "
+                     "line 1160); domain 1 = apples."),
+    "horse2zebra": ("horse2zebra", "Table 5.4", 128, "horse2zebra resized to 128 px as Table 5.4 (sec. 5.4, line "
+                    "1160); domain 1 = horses."),
+}
+_BUDGET = "The budget is in iterations at {batch}, not in the thesis's images seen."
+_UNPAIRED = ("pix2pix has no experiment on mnist2svhn, CelebA or the CycleGAN sets: their two domains hold "
+             "different images, so there are no pairs.")
+
+
+def _data(data):
+    """The note's data sentence: the set's name (mnist2svhn_prune: how it is pruned)."""
+    return _PRUNE if data == "mnist2svhn_prune" else f"Data: {data}."
+
+
+def cyclegan_official_iterations(data):
+    """CycleGAN's official length on its own set in iterations at batch 1: (100 + 100) epochs of max(|A|, |B|)."""
+    return sum(CYCLEGAN_EPOCHS) * max(CYCLEGAN_TRAIN_IMAGES[data])
+
+
+def _pix2pix(data):
+    suffix, table, size, family = _FAMILIES[data]
+    return Experiment(
+        name=f"pix2pix_{suffix}",
+        description=f"pix2pix baseline (paired, U-Net + PatchGAN), {suffix} {size} px, "
+                    f"{THESIS_ITERATIONS[data]:,} iterations at batch 1",
+        reproduces=f"baseline for {table} (issue 20)",
+        settings=dict(gan_type="pix2pix", cogan_data=data, image_size=size, direction="AtoB", preset="pix2pix",
+                      iterations=THESIS_ITERATIONS[data]),
+        notes="Baseline decided in issue 20 (item 8): pix2pix (Isola et al. 2017) on the pairs (x, edge(x)) of one "
+              "MNIST image, held-out split of data.load_paired, direction AtoB (MNIST to edges); U-Net of depth "
+              f"{size.bit_length() - 1}, 70x70 PatchGAN on concat(x, y), L1 weight 100, Adam 2e-4 (0.5, 0.999), "
+              "batch 1 (the pix2pix preset, the official defaults). " + _data(data) + " " + family + " " + _BUDGET.format(batch="batch 1") + " "
+              + _UNPAIRED)
+
+
+def _cyclegan(data):
+    suffix, table, size, family = _FAMILIES[data]
+    official = data in CYCLEGAN_TRAIN_IMAGES
+    iterations = cyclegan_official_iterations(data) if official else THESIS_ITERATIONS[data]
+    if official:
+        a, b = CYCLEGAN_TRAIN_IMAGES[data]
+        length = (f"Length: CycleGAN's official schedule on its own set, 200 epochs (100 at a constant rate, 100 "
+                  f"decaying: here the second half of the iterations) of max({a:,}, {b:,}) = {max(a, b):,} images at "
+                  f"batch 1, i.e. {iterations:,} iterations (Table 5.4's 20,000 are the thesis's own budget, not "
+                  f"CycleGAN's).")
+    else:
+        length = ("Length: no official CycleGAN schedule exists for this data, so the family's count of the thesis "
+                  "at batch 1, the rate decaying over the second half.")
+    return Experiment(
+        name=f"cyclegan_{suffix}",
+        description=f"CycleGAN baseline (unpaired, ResNet + PatchGAN, cycle loss), {suffix} {size} px, "
+                    f"{iterations:,} iterations at batch 1",
+        reproduces=f"baseline for {table} (issue 20)",
+        settings=dict(gan_type="cyclegan", cogan_data=data, image_size=size, preset="cyclegan",
+                      iterations=iterations),
+        notes="Baseline decided in issue 20 (item 8): CycleGAN (Zhu et al. 2017) with the official settings (the "
+              "cyclegan preset: least squares, Adam 2e-4 (0.5, 0.999), batch 1, cycle weight 10, identity weight "
+              f"0.5, pool of 50, 6 ResNet blocks at {size} px). {_data(data)} {family} {length} "
+              + _BUDGET.format(batch="batch 1"))
+
+
+def _unit(data):
+    suffix, table, size, family = _FAMILIES[data]
+    return Experiment(
+        name=f"unit_{suffix}",
+        description=f"UNIT baseline (unpaired, shared latent, VAE-GAN), {suffix} {size} px, "
+                    f"{THESIS_ITERATIONS[data]:,} iterations",
+        reproduces=f"baseline for {table} (issue 20)",
+        settings=dict(gan_type="unit", cogan_data=data, image_size=size, preset="unit",
+                      iterations=THESIS_ITERATIONS[data]),
+        notes="Baseline decided in issue 20 (item 8): UNIT (Liu et al. 2017) with the paper's UNIT weights "
+              "10,0.1,100,0.1,100 (lambda0 to lambda4) and the unit preset (Adam 1e-4 (0.5, 0.999)), encoders sharing "
+              "all but their first block and generators all but their last two; batch 128, the default batch, "
+              f"as the unit preset sets none. {_data(data)} {family} No official UNIT schedule exists for this "
+              "data, so the family's count of the thesis. " + _BUDGET.format(batch="the batch above")
+              + " Its same-z pairs fill the coupled runs' LPIPS rows (EXPERIMENTS.md, Baselines).")
+
+
+_add(*(_pix2pix(d) for d in ("mnist2edge",)),
+     *(_cyclegan(d) for d in _FAMILIES),
+     *(_unit(d) for d in _FAMILIES))
 
 
 def get(name: str) -> Experiment:

@@ -543,7 +543,16 @@ def _os_error_line(e: OSError) -> str:
 
 
 # Runs that --evaluate / --sample cannot read yet, by gan_type: why (one line, exit 2).
-NOT_YET = {"pix2pix": "the evaluation of translations is issue 20 item 5"}
+NOT_YET = {}
+
+
+# Runs that --sample alone cannot read, by gan_type: why.
+NOT_SAMPLED = {"pix2pix": "a pix2pix run translates held-out images and has no z to sample pairs from; `python "
+                          "main.py --evaluate RUN` scores its translations, and RUN/samples/ holds its x | G(x) | y "
+                          "grids",
+               "cyclegan": "a CycleGAN run translates images and has no z to sample pairs from; `python main.py "
+                           "--evaluate RUN` scores its translations, and RUN/samples/ holds its a | G_AB(a) | "
+                           "G_BA(G_AB(a)) grids"}
 
 
 def _refuse_not_yet(argv, mode):
@@ -556,6 +565,8 @@ def _refuse_not_yet(argv, mode):
         return
     if gan_type in NOT_YET:
         raise ConfigError(f"{mode} is not yet for {gan_type} runs ({NOT_YET[gan_type]}): {argv[i]} is one")
+    if mode == "--sample" and gan_type in NOT_SAMPLED:
+        raise ConfigError(f"--sample is not for {gan_type} runs ({NOT_SAMPLED[gan_type]}): {argv[i]} is one")
 
 
 def _dispatch(argv):

@@ -9,6 +9,11 @@ experiment name when the run was started with `--experiment NAME`):
     Gen. d1 vs Real d2 / Gen. d2 vs Real d1 (Tables 3.3-3.8) when present, pixel agreement, class agreement,
     Fréchet distances, mode coverage (toy ring), the training step, the pair count, and a link to the run's
     latest sample grid.
+Translation runs (pix2pix, CycleGAN, UNIT; translation_eval.py) sit in the same table: their rows (Real vs
+Translated, Translated vs Real and vs ground truth, cycle error, per-direction pixel and class agreement) beside the
+coupled runs', a line under the table says which rows mean the same for both kinds (COMPARABLE), and pair counts
+are checked within each kind only. A UNIT run's same-z pairs (its metrics.json's "joint" section) fill the coupled
+runs' Gen. rows and same-z pixel agreement, their count checked with the coupled runs'.
 Beside a run of a named experiment whose thesis numbers are known (experiments.get(NAME).published), a column
 holds the numbers the thesis published, with their table and column in the header. When the run differs from the
 setting of those numbers (LPIPS net/version, pair count, an early step, an overridden option: `departures`), its
@@ -43,6 +48,7 @@ from config import ConfigError
 # The LPIPS rows in table order: evaluation.LPIPS_ROWS (the baseline last of them), then the cross cells.
 # (evaluation.py imports TensorFlow only inside its functions, so reading its constants is cheap.)
 from evaluation import CROSS_ROWS, LPIPS_ROWS  # noqa: E402
+import translation_eval  # noqa: E402  (its row keys and labels; TensorFlow only inside its functions)
 
 DASH = "—"
 SAMPLE_RE = re.compile(r"step_(\d+)\.png$")
@@ -115,7 +121,18 @@ METRICS_SCHEMA = {
     "class_agreement": {"skipped": (str,), "generated": _STAT, "real_unpaired": _STAT},
     "frechet": {"skipped": (str,), "name": (str,), "domain1": NUM + (NULL,), "domain2": NUM + (NULL,)},
     "modes": {"covered": (int,), "modes": (int,), "high_quality": NUM, "n": (int, NULL), "definition": (str,)},
+    # translation runs (translation_eval.py) and the coupled runs' ceiling
+    "kind": (str,), "directions": ListOf((str,)),
+    "cycle": {"skipped": (str,), "rows": Each(_STAT)},
+    "ground_truth_ceiling": {"skipped": (str,), "mean": NUM + (NULL,), "se": NUM + (NULL,), "n": (int, NULL)},
 }
+# Translation runs' pixel and class agreement: per direction (translation_eval._sections).
+METRICS_SCHEMA["pixel_agreement"]["directions"] = Each({"translated": _PIXEL, "real_unpaired": _PIXEL})
+METRICS_SCHEMA["class_agreement"]["directions"] = Each({"translated": _STAT, "real_unpaired": _STAT})
+# A translation run's same-z joint samples (UNIT; translation_eval.joint_section): the coupled sections' shapes.
+METRICS_SCHEMA["joint"] = {"pairs": (int, NULL), "lpips": METRICS_SCHEMA["lpips"],
+                           "pixel_agreement": {k: METRICS_SCHEMA["pixel_agreement"][k]
+                                               for k in ("skipped", "generated", "real_unpaired")}}
 # Keys a section cannot do without (the others default to an empty cell).
 METRICS_REQUIRED = {"modes": ("covered", "modes", "high_quality", "definition")}
 CONFIG_SCHEMA = {"gan_type": (str, NULL), "experiment": (str, NULL), "iterations": (int, NULL),
@@ -200,12 +217,22 @@ def load_run(path) -> Run:
     return Run(run_dir, cfg, metrics, experiment=experiment, samples=latest_samples(run_dir))
 
 
+def is_translation(metrics) -> bool:
+    """Whether a metrics.json is a translation run's (translation_eval.py), not a coupled or toy run's."""
+    return metrics.get("kind") == translation_eval.KIND
+
+
 def check_comparable(runs) -> None:
-    """Refuse runs whose numbers are not comparable: other LPIPS nets, other pair or sample counts."""
+    """Refuse runs whose numbers are not comparable: other LPIPS nets, other pair or sample counts. Pair counts
+    are compared within each kind (coupled, translation): a translation run is scored on its held-out pairs, a
+    coupled one on the thesis's count, and the rows the two kinds share are said apart (render)."""
+    pairs = (lambda kind: lambda m: m.get("pairs") if "lpips" in m and is_translation(m) == kind else None)
+    # a translation run's same-z pairs (UNIT) fill the coupled runs' rows: their count is checked with theirs
+    coupled_pairs = (lambda m: pairs(False)(m) if not is_translation(m) else (m.get("joint") or {}).get("pairs"))
     checks = (("LPIPS nets", lambda m: m["lpips"].get("net") if "lpips" in m else None,
                "re-evaluate them with the same --net"),
-              ("pair counts", lambda m: m.get("pairs") if "lpips" in m else None,
-               "re-evaluate them with the same --num"),
+              ("pair counts", coupled_pairs, "re-evaluate them with the same --num"),
+              ("pair counts of translation runs", pairs(True), "re-evaluate them with the same --num"),
               ("sample counts", lambda m: m.get("samples") if "modes" in m else None,
                "re-evaluate them with the same --num"))
     for what, get, fix in checks:
@@ -247,6 +274,7 @@ def row_labels(runs) -> dict:
     domains = {tuple(r.metrics.get("domains") or ()) for r in runs if "lpips" in r.metrics}
     d1, d2 = next(iter(domains)) if len(domains) == 1 and len(next(iter(domains))) == 2 else ("Domain1", "Domain2")
     labels = {f"lpips.{key}": "LPIPS " + label for key, label in LPIPS_ROWS + CROSS_ROWS}
+    labels.update({f"lpips.{key}": "LPIPS " + label for key, label in translation_eval.ROWS})
     labels.update({
         "pixel.generated.agreement": "Pixel agreement: transform(Gen. {d1}) vs Gen. {d2} (same z)",
         "pixel.real.agreement": "Pixel agreement: transform(Real {d1}) vs Real {d2} (unpaired, chance level)",
@@ -255,6 +283,7 @@ def row_labels(runs) -> dict:
         "class.generated": "Class agreement: Gen. {d1} vs Gen. {d2} (same z)",
         "class.real": "Class agreement: Real {d1} vs Real {d2} (unpaired, chance level)",
     })
+    labels.update(translation_labels())
     for r in runs:
         name = (r.metrics.get("frechet") or {}).get("name")
         if name:
@@ -267,19 +296,73 @@ def row_labels(runs) -> dict:
     return {k: v.format(d1=d1, d2=d2) for k, v in labels.items()}
 
 
+# A translation run's measures beyond LPIPS, per direction i -> j (translation_eval.py): report key -> label.
+def translation_labels() -> dict:
+    ways = ((1, 2), (2, 1))
+    out = {f"cycle.{i}_{j}_{i}": f"Cycle error: mean abs. G_{j}{i}(G_{i}{j}(x)) - x, x real {{d{i}}}" for i, j in ways}
+    for i, j in ways:
+        d = f"{i}_to_{j}"
+        out.update({
+            f"pixel.{d}.translated.agreement": f"Pixel agreement: G_{i}{j}(x) vs ground truth in {{d{j}}} (paired)",
+            f"pixel.{d}.real.agreement": f"Pixel agreement: unpaired Real {{d{j}}} vs ground truth (chance level)",
+            f"pixel.{d}.translated.mad": f"Mean abs. pixel difference: G_{i}{j}(x) vs ground truth in {{d{j}}}",
+            f"pixel.{d}.real.mad": f"Mean abs. pixel difference: unpaired Real {{d{j}}} vs ground truth"})
+    for i, j in ways:
+        d = f"{i}_to_{j}"
+        out.update({f"class.{d}.translated": f"Class agreement: Real {{d{i}}} x vs G_{i}{j}(x)",
+                    f"class.{d}.real": f"Class agreement: Real {{d{i}}} vs unpaired Real {{d{j}}} (chance level)"})
+    return out
+
+
+def _translation_cells(m) -> dict:
+    cells = {}
+    for key, row in ((m.get("cycle") or {}).get("rows") or {}).items():
+        cells[f"cycle.{key}"] = _stat(row)
+    for d, v in ((m.get("pixel_agreement") or {}).get("directions") or {}).items():
+        for who, src in (("translated", "translated"), ("real", "real_unpaired")):
+            cells[f"pixel.{d}.{who}.agreement"] = _stat((v.get(src) or {}).get("agreement"))
+            cells[f"pixel.{d}.{who}.mad"] = _stat((v.get(src) or {}).get("mean_abs_diff"))
+    for d, v in ((m.get("class_agreement") or {}).get("directions") or {}).items():
+        cells[f"class.{d}.translated"] = _stat(v.get("translated"))
+        cells[f"class.{d}.real"] = _stat(v.get("real_unpaired"))
+    return cells
+
+
+def _pixel_cells(pa) -> dict:
+    """A coupled pixel_agreement section's cells (same-z pairs and the unpaired chance level)."""
+    cells = {}
+    if "skipped" not in pa and pa:
+        for who, src in (("generated", "generated"), ("real", "real_unpaired")):
+            cells[f"pixel.{who}.agreement"] = _stat((pa.get(src) or {}).get("agreement"))
+            cells[f"pixel.{who}.mad"] = _stat((pa.get(src) or {}).get("mean_abs_diff"))
+    return cells
+
+
+def _joint_cells(joint) -> dict:
+    """A translation run's same-z pairs (UNIT) in the coupled runs' rows: their Gen. LPIPS rows (the Real vs Real
+    row stays the translation table's) and same-z pixel agreement."""
+    cells = {f"lpips.{key}": _stat(row) for key, row in ((joint.get("lpips") or {}).get("rows") or {}).items()
+             if key.startswith("gen")}
+    return {**cells, **_pixel_cells(joint.get("pixel_agreement") or {})}
+
+
 def run_cells(r: Run, link_base: Path) -> dict:
     m = r.metrics
     cells = {}
     if "lpips" in m:
         for key, row in (m["lpips"].get("rows") or {}).items():
             cells[f"lpips.{key}"] = _stat(row)
-    pa = m.get("pixel_agreement") or {}
-    if "skipped" not in pa and pa:
-        for who, src in (("generated", "generated"), ("real", "real_unpaired")):
-            cells[f"pixel.{who}.agreement"] = _stat((pa.get(src) or {}).get("agreement"))
-            cells[f"pixel.{who}.mad"] = _stat((pa.get(src) or {}).get("mean_abs_diff"))
+    if is_translation(m) and isinstance(m.get("joint"), dict):
+        cells.update(_joint_cells(m["joint"]))
+    ceiling = m.get("ground_truth_ceiling") or {}
+    if "mean" in ceiling:   # a coupled run's: the translation tables' ceiling row, on the same held-out pairs
+        cells[f"lpips.{translation_eval.CEILING[0]}"] = _stat(ceiling)
+    if is_translation(m):
+        cells.update(_translation_cells(m))
+    if not is_translation(m):
+        cells.update(_pixel_cells(m.get("pixel_agreement") or {}))
     ca = m.get("class_agreement") or {}
-    if "skipped" not in ca and ca:
+    if "skipped" not in ca and ca and not is_translation(m):
         cells["class.generated"] = _stat(ca.get("generated"))
         cells["class.real"] = _stat(ca.get("real_unpaired"))
     fr = m.get("frechet") or {}
@@ -310,6 +393,10 @@ _NOT_SETTINGS = {"download", "data_dir", "log_weight_difference", "classifier_pa
                  "deterministic", "nonfinite"}
 
 
+# Options a translation model leaves unset (config refuses them for it): no reference value to differ from.
+_UNSET_BY_GAN_TYPE = {"pix2pix": config.NOT_PIX2PIX, "cyclegan": config.NOT_CYCLEGAN, "unit": config.NOT_UNIT}
+
+
 def experiment_reference(e) -> dict:
     """Option -> the value a run of experiment `e` has unless an option overrode it: e's settings over the data's
     thesis settings over e's preset over config.resolve's fixed fallbacks over every option's fixed default.
@@ -328,6 +415,8 @@ def experiment_reference(e) -> dict:
         ref.update(layer)
     if "d_norm" not in s and "d_norm" not in preset:
         ref["d_norm"] = "layer" if ref.get("disc_penalty") == "wgan-gp" else "batch"
+    for key in _UNSET_BY_GAN_TYPE.get(s.get("gan_type"), ()):   # the translation models' nets have no such option
+        ref.pop(key, None)
     return ref
 
 
@@ -469,6 +558,20 @@ def _md(text: str) -> str:
     return str(text).replace("|", "\\|").replace("\n", " ")
 
 
+# Which rows mean the same for a coupled and a translation run (issue 20 item 5), said under any table with both.
+COMPARABLE = (
+    "Comparable across model kinds: the Real vs Real baseline (the same quantity; coupled runs draw it from the "
+    "training domains, translation runs from the held-out pairs) and, for derived pairs, the ground-truth ceiling "
+    "(Real d1 vs its own transform, on the same held-out pairs for both kinds). Among translation runs the "
+    "ground-truth rows (Translated vs ground truth, pixel agreement with it) compare directly. NOT the same "
+    "quantity: a coupled run's Gen. d1 vs Gen. d2 (two generated images of one z) and a translation run's Real d1 "
+    "vs Translated d2 (a real input and its translation); nor a coupled run's Gen. vs Real rows and a translation "
+    "run's Translated vs Real rows (sampled from z against translated from real inputs). A translation run that "
+    "also samples same-z pairs (UNIT) fills the coupled runs' Gen. rows and same-z pixel agreement with the "
+    "coupled evaluation's own code, real images and pair count: those compare directly. Pair counts are checked "
+    "within each kind only (UNIT's same-z pairs with the coupled runs').")
+
+
 def render(labels, columns, notes, runs) -> str:
     lines = ["# Evaluation report", "",
              "| measure | " + " | ".join(_md(c.header) for c in columns) + " |",
@@ -484,6 +587,8 @@ def render(labels, columns, notes, runs) -> str:
                   f"same-z generated pairs of a model that learned the joint distribution lie below it. The "
                   f"cross rows Gen. d1 vs Real d2 and Gen. d2 vs Real d1 are the off-diagonal cells of thesis "
                   f"Tables 3.3-3.8.", ""]
+    if any(is_translation(r.metrics) for r in runs):
+        lines += [COMPARABLE, ""]
     seeded = [c for c in columns if c.source == "mean ± sd over seeds"]
     single = [c for c in columns if c.source == "measured"]
     if seeded:

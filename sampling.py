@@ -3,12 +3,15 @@
     python main.py --sample RUN_DIR --num 1000 --out pairs.npz [--step S] [--latent_walk]
 
 `pairs.npz` holds `a` and `b` (N, H, W, C) float32 in [-1, 1] (pair i generated from the same z) and `z`.
+A UNIT run (issue 20 item 4; a trainer class with `joint_generators`) samples G1(z), G2(z) from its models/ weights
+(the final ones, what --evaluate scores), z ~ N(0, I) of its latent shape (N, 1, 1, C).
 """
 from __future__ import annotations
 
 import argparse
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Optional
 
 import numpy as np
 import tensorflow as tf
@@ -18,7 +21,7 @@ import run_folder
 from config import Config, ConfigError
 from trainers import get_trainer
 from trainers.base import net_options
-from trainers.checkpoints import net_variables, restore_readable
+from trainers.checkpoints import checkpoint_files, net_variables, restore_readable
 
 
 @dataclass
@@ -26,6 +29,8 @@ class LoadedRun:
     cfg: Config
     generators: list
     step: int
+    latent_shape: Optional[tuple] = None   # a joint_generators run's z shape (None: (cfg.noise_dim,))
+    noise_type: Optional[str] = None       # its z distribution (None: cfg.noise_type)
 
 
 def load_run_config(run_dir) -> Config:
@@ -48,6 +53,17 @@ def example_shape(cfg) -> tuple:
     return (2,) if cfg.is_toy else (cfg.image_size, cfg.image_size, 3)
 
 
+def models_step(run_dir, cfg) -> tuple:
+    """(step, note or None) of the weights in models/: the newest checkpoint's step (models/ is written from it at
+    the end of training), else the configured iterations (None for a hand-written config without them)."""
+    found = checkpoint_files(Path(run_dir) / "checkpoints")
+    if found:
+        return found[0][0], None
+    if cfg.iterations is None:
+        return None, "no checkpoint found and no iterations in the config: the step is unknown"
+    return int(cfg.iterations), f"no checkpoint found: step taken as the run's --iterations ({cfg.iterations:,})"
+
+
 def load_run(run_dir, step=None) -> LoadedRun:
     """Rebuild a run's generators from its config, as its trainer built them (trainers.base.net_options), and
     restore them from its latest readable (or `step`'s) checkpoint."""
@@ -56,6 +72,8 @@ def load_run(run_dir, step=None) -> LoadedRun:
     if cfg.gan_type == "classifier":
         raise ConfigError(f"{run_dir} holds a classifier run: it has no generators to sample "
                           f"(load its classifier.keras with classifiers.load_classifier)")
+    if hasattr(get_trainer(cfg.gan_type), "joint_generators"):
+        return _load_joint(run_dir, cfg, step)
     gens = nets.build_generators(cfg.arch, net_options(cfg, example_shape(cfg)[-1]), domains=domain_count(cfg),
                                  shared=cfg.shared_layers_g)
     counter = tf.Variable(0, dtype=tf.int64)
@@ -72,6 +90,19 @@ def load_run(run_dir, step=None) -> LoadedRun:
     if found is None:
         raise ConfigError(f"{run_dir} has no checkpoint yet")
     return LoadedRun(cfg, gens, int(counter.numpy()))
+
+
+def _load_joint(run_dir, cfg, step) -> LoadedRun:
+    """A translation run with same-z pairs (UNIT): G1, G2 from models/ (its trainer's joint_generators), whose step
+    is the newest checkpoint's; another --step is refused (only the final weights are in models/)."""
+    at, _ = models_step(run_dir, cfg)
+    if step is not None and int(step) != at:
+        raise ConfigError(f"--step {step}: a {cfg.gan_type} run is sampled from its final weights in "
+                          f"{run_dir / 'models'} (step {at}); leave --step out")
+    if not (run_dir / "models" / "G1.weights.h5").is_file():
+        raise ConfigError(f"{run_dir / 'models'} holds no G1.weights.h5: the run has not finished")
+    latent, g1, g2 = get_trainer(cfg.gan_type).joint_generators(cfg, example_shape(cfg), run_dir / "models")
+    return LoadedRun(cfg, [g1, g2], at, latent_shape=tuple(latent), noise_type="normal")
 
 
 class _Strict:
@@ -94,13 +125,13 @@ class _Strict:
         return status
 
 
-def sample_pairs(generators, num, seed=0, batch_size=256, noise_type="uniform"):
-    """{'z': (N, d), 'a': G1(z), 'b': G2(z)} in inference mode; the same z feeds every generator (the shared
-    blocks of a CoGAN run once, nets.forward_coupled). z as the run trained (Config.noise_type): uniform in
-    [-1, 1] or N(0, 1)."""
-    noise_dim = generators[0].input_spec_shape[0]
+def sample_pairs(generators, num, seed=0, batch_size=256, noise_type="uniform", latent_shape=None):
+    """{'z': (N, *latent_shape), 'a': G1(z), 'b': G2(z)} in inference mode; the same z feeds every generator (the
+    shared blocks of a CoGAN run once, nets.forward_coupled). z as the run trained (Config.noise_type): uniform in
+    [-1, 1] or N(0, 1); latent_shape default (noise_dim,)."""
+    shape = [num, *(latent_shape or generators[0].input_spec_shape[:1])]
     zgen = tf.random.Generator.from_seed(seed)
-    z = zgen.normal([num, noise_dim]) if noise_type == "normal" else zgen.uniform([num, noise_dim], -1.0, 1.0)
+    z = zgen.normal(shape) if noise_type == "normal" else zgen.uniform(shape, -1.0, 1.0)
     outs = [[] for _ in generators]
     generate = tf.function(lambda z: [x for x, _ in nets.forward_coupled(generators, z)], reduce_retracing=True)
     for i in range(0, num, batch_size):
@@ -122,15 +153,17 @@ def slerp(z0, z1, t):
     return (np.sin((1 - t) * omega) * z0 + np.sin(t * omega) * z1) / np.sin(omega)
 
 
-def latent_walk(generators, rows=4, steps=8, seed=0):
-    """One walk per row group between two random z; returns the thesis-layout grid (uint8)."""
-    noise_dim = generators[0].input_spec_shape[0]
+def latent_walk(generators, rows=4, steps=8, seed=0, latent_shape=None, normal=False):
+    """One walk per row group between two random z (uniform in [-1, 1], or N(0, I) when `normal`; latent_shape
+    default (noise_dim,)); returns the thesis-layout grid (uint8)."""
+    shape = tuple(latent_shape or generators[0].input_spec_shape[:1])
+    dim = int(np.prod(shape))
     rng = np.random.default_rng(seed)
     zs = []
     for _ in range(rows):
-        z0, z1 = rng.uniform(-1, 1, (2, noise_dim))
+        z0, z1 = rng.standard_normal((2, dim)) if normal else rng.uniform(-1, 1, (2, dim))
         zs.extend(slerp(z0, z1, t) for t in np.linspace(0, 1, steps))
-    z = tf.constant(np.array(zs, np.float32))
+    z = tf.constant(np.array(zs, np.float32).reshape((-1,) + shape))
     return run_folder.pair_grid([g(z, training=False).numpy() for g in generators], rows, steps)
 
 
@@ -176,7 +209,8 @@ def sample_main(argv):
     if _inside(out, a.sample):  # writing into the run: one writer at a time (issue 22, item 1)
         run_folder.lock_run_dir(a.sample)
     run = load_run(a.sample, a.step)
-    pairs = sample_pairs(run.generators, a.num, seed=a.seed, noise_type=run.cfg.noise_type)
+    pairs = sample_pairs(run.generators, a.num, seed=a.seed, noise_type=run.noise_type or run.cfg.noise_type,
+                         latent_shape=run.latent_shape)
     out.parent.mkdir(parents=True, exist_ok=True)
     with run_folder.atomic_output(out) as tmp:  # a kill or a full disk leaves no truncated .npz (issue 22)
         np.savez(tmp, **pairs)
@@ -185,6 +219,7 @@ def sample_main(argv):
         if run.cfg.is_toy:
             raise ConfigError("--latent_walk draws image grids; this run generates 2-D points")
         walk = out.with_name(out.stem + "_walk.png")
-        run_folder.save_png(walk, latent_walk(run.generators, seed=a.seed))
+        run_folder.save_png(walk, latent_walk(run.generators, seed=a.seed, latent_shape=run.latent_shape,
+                                              normal=run.noise_type == "normal"))
         print(f"wrote latent walks to {walk}")
     return out

@@ -44,6 +44,8 @@ class Context:
     fid_note: Optional[str] = None
     run_dir: Path = Path(".")
     n: int = 0
+    cfg: object = None      # the run's Config (GroundTruthCeiling loads its held-out pairs)
+    batch_size: int = 256
 
 
 @dataclass
@@ -193,6 +195,32 @@ class Frechet:
         return {"frechet": out}
 
 
+class GroundTruthCeiling:
+    """LPIPS of Real d1 against transform(Real d1) on the held-out pairs of a derived set (issue 20 item 5): data
+    only, what a translation run's ground-truth ceiling row holds on the same pairs (held_out.ceiling_values:
+    the first min(N, held-out size) of them), so the one row the coupled and translation tables share exactly."""
+
+    def __init__(self, ctx):
+        self.ctx = ctx
+
+    def add(self, batch):
+        pass   # its images are the held-out pairs, not the generated batches
+
+    def result(self, names):
+        from metrics import held_out
+        ctx = self.ctx
+        if not ctx.derived or ctx.cfg is None:
+            return {"ground_truth_ceiling": {"skipped": "only for derived pairs (digits/mnist 2 edge|negative|rotate), "
+                                                        "whose second domain is a known transform of the first"}}
+        import data
+        try:   # the held-out split is other files than the training images: its absence must not cost the table
+            values = held_out.ceiling_values(ctx.cfg, ctx.lpips, ctx.n, ctx.batch_size)
+        except data.DataError as e:
+            return {"ground_truth_ceiling": {"skipped": f"the held-out pairs could not be loaded ({e})"}}
+        return {"ground_truth_ceiling": {"label": held_out.CEILING_TRANSFORM.format(d1=names[0]),
+                                         "source": "held-out pairs (data.load_paired, split test)", **summary(values)}}
+
+
 IS_ROWS = (("gen1", "Gen. {d1}"), ("real1", "Real {d1} (reference)"),
            ("gen2", "Gen. {d2}"), ("real2", "Real {d2} (reference)"))
 
@@ -233,6 +261,11 @@ class InceptionScore:
                                     "not_computed": self.not_computed}}
 
 
+def _ceiling_section(r):
+    from metrics import held_out   # the same section a translation run's table sits beside
+    return held_out.ceiling_section(r)
+
+
 @dataclass(frozen=True)
 class Measure:
     """A registry entry: the streaming class and the Markdown renderer of its sections (metrics/markdown.py)."""
@@ -247,6 +280,7 @@ MEASURES = {
     "class_agreement": Measure(ClassAgreement, markdown.class_section),
     "frechet": Measure(Frechet, markdown.frechet_section),
     "inception_score": Measure(InceptionScore, markdown.inception_section),
+    "ground_truth_ceiling": Measure(GroundTruthCeiling, _ceiling_section),
 }
 
 

@@ -53,6 +53,12 @@ def values(t):
     return [v.numpy() for m in t.models() for v in m.variables]
 
 
+# Every case's trainers stay referenced until the process exits (CI time): on TF 2.21 deleting a tf.data iterator
+# waits, idle, for its autotune thread's next pass (up to 60 s; tests/conftest.py _ITERATORS), which the
+# garbage collection of an earlier case's trainers would pay during a later case; exiting does not wait.
+KEEP = []
+
+
 def run(case, steps, classifier_path=None):
     kw = dict(CASES[case])
     lr = kw.pop("sgd_lr", 0.05)
@@ -61,6 +67,7 @@ def run(case, steps, classifier_path=None):
     strategy = STRATEGY[0]
     single = sgd(without_dropout(make(**kw)), lr)
     mirrored = sgd(without_dropout(make(strategy=strategy, **kw)), lr)
+    KEEP.extend((single, mirrored))
     assert mirrored.replicas == 2
     start = values(single)
     paths = [v.path for m in single.models() for v in m.variables]

@@ -202,7 +202,8 @@ def test_bad_config_files(tmp_path):
 # ------------------------------------------------------------------------------------------ config values checked
 @pytest.mark.parametrize("saved, says", [
     ({"iterations": "ten"}, '"iterations" must be an integer or null (got "ten")'),
-    ({"gan_type": "nosuch"}, '"gan_type" must be one of gan, cogan, scogan, classifier, pix2pix (got "nosuch")'),
+    ({"gan_type": "nosuch"}, '"gan_type" must be one of gan, cogan, scogan, classifier, pix2pix, cyclegan, unit '
+                             '(got "nosuch")'),
     ({"loss": "nosuch"}, '"loss" must be one of minimax, nonsat, wgan, lsgan (got "nosuch")'),
     ({"disc_penalty": "nosuch"}, '"disc_penalty" must be one of none, wgan-gp, clip (got "nosuch")'),
     ({"seed": None}, '"seed" must be an integer (got null)'),
@@ -285,7 +286,8 @@ def test_trainer_registry_and_gan_type_choices_agree():
     from trainers import TRAINERS, get_trainer
     assert set(TRAINERS) == set(config.GAN_TYPES)
     assert {get_trainer(n).__name__ for n in TRAINERS} == {"GANTrainer", "CoGANTrainer", "SCoGANTrainer",
-                                                           "ClassifierTrainer", "Pix2PixTrainer"}
+                                                           "ClassifierTrainer", "Pix2PixTrainer", "CycleGANTrainer",
+                                                           "UNITTrainer"}
 
 
 def test_help_lists_the_modes_and_answers_without_tensorflow(tmp_path):

@@ -2,7 +2,10 @@
 flags override its settings, bad names fail in one line, --list_experiments lists them all, each one's networks
 build with the right sharing, every published number matches the thesis's text (when it is beside the
 checkout), every setting a note, description or EXPERIMENTS.md row names is the one the run resolves to, and the
-weight-decay rule is stated once, the same way, wherever it is stated."""
+weight-decay rule is stated once, the same way, wherever it is stated. The translation baselines (issue 20 item 8:
+pix2pix, CycleGAN, UNIT) build through their trainers at the experiment's size, with --dry_run's counts, the
+official CycleGAN counts and hand-worked pix2pix counts; their lengths follow the official schedule or the
+thesis's count for the family."""
 import dataclasses
 import json
 import re
@@ -10,6 +13,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 import config
@@ -20,6 +24,8 @@ import main
 REPO = Path(__file__).resolve().parents[1]
 THESIS = REPO.parent / "shared" / "reference" / "scogan-thesis-2020.txt"
 NAMES = list(experiments.EXPERIMENTS)
+BASELINES = [n for n in NAMES if experiments.get(n).settings["gan_type"] in experiments.BASELINE_TYPES]
+COUPLED = [n for n in NAMES if n not in BASELINES]   # the thesis's own GANs, built from nets.py
 LPIPS_KEYS = {"gen1_vs_gen2", "gen1_vs_real1", "gen2_vs_real2", "real1_vs_real2", "gen1_vs_real2", "gen2_vs_real1"}
 # Blocks (generator, discriminator) of each architecture: one per row of Tables 3.1/3.2, A.1/A.2, A.3/A.4, 2.1
 # (dense+reshape one block; pooling and dropout belong to the layer before them).
@@ -52,6 +58,9 @@ def test_registry_shape():
         assert "weight_decay" not in e.settings, e.name
         for key in ("gan_type", "iterations", "preset"):
             assert key in e.settings, (e.name, key)
+        if e.name in BASELINES:   # no thesis numbers; translation runs are scored on the held-out split
+            assert re.fullmatch(r"baseline for Table 5\.[1-4] \(issue 20\)", e.reproduces), e.name
+            assert e.published is None and "eval_pairs" not in e.settings, e.name
         if e.published is not None:
             assert set(e.published) <= LPIPS_KEYS, e.name
             assert e.source and e.pairs, e.name
@@ -88,6 +97,16 @@ def test_experiment_resolves(name, tmp_path_factory):
     if cfg.preset == "thesis":
         assert (cfg.loss, cfg.disc_penalty, cfg.gp_weight, cfg.disc_iters, cfg.g_lr, cfg.g_beta1) == \
             ("wgan", "wgan-gp", 10.0, 5, 2e-4, 0.5), name
+    # The baselines' official settings (Isola et al. 2017, Zhu et al. 2017, Liu et al. 2017; config.PRESETS).
+    if cfg.preset == "pix2pix":
+        assert (cfg.loss, cfg.batch_size, cfg.g_lr, cfg.g_beta1, cfg.l1_weight, cfg.patch_layers, cfg.g_width) == \
+            ("nonsat", 1, 2e-4, 0.5, 100.0, 3, 1.0), name
+    if cfg.preset == "cyclegan":
+        assert (cfg.loss, cfg.batch_size, cfg.g_lr, cfg.g_beta1, cfg.lambda_cycle, cfg.lambda_identity,
+                cfg.pool_size, cfg.resnet_blocks, cfg.g_width) == ("lsgan", 1, 2e-4, 0.5, 10.0, 0.5, 50, 6, 1.0), name
+    if cfg.preset == "unit":
+        assert (cfg.loss, cfg.g_lr, cfg.g_beta1, cfg.unit_weights, cfg.g_width) == \
+            ("nonsat", 1e-4, 0.5, "10,0.1,100,0.1,100", 1.0), name
 
 
 def test_flags_override_experiment_settings(tmp_path_factory):
@@ -187,9 +206,131 @@ def _build(cfg):
     return True
 
 
-@pytest.mark.parametrize("name", NAMES)
+@pytest.mark.parametrize("name", COUPLED)
 def test_experiment_builds_its_networks(name, tmp_path_factory):
     assert _build(resolve(name, tmp_path_factory))
+
+
+# ------------------------------------------------------------------------------------------ the baselines
+# The thesis's data families (issue 20 item 8) -> image size: MNIST pairs at 32 px, CelebA and the CycleGAN sets at
+# Table 5.3/5.4's 128 px. pix2pix only where the two domains hold pairs of one image (mnist2edge).
+FAMILIES = {"mnist2edge": 32, "mnist2svhn_prune": 32, "celeba_Smiling": 128, "apple2orange": 128, "horse2zebra": 128}
+# The thesis's run of each family whose iteration count a baseline without an official schedule takes.
+THESIS_RUN = {"mnist2edge": "cogan_mnist2edge_table51", "mnist2svhn_prune": "cogan_mnist2svhn_table52",
+              "celeba_Smiling": "cogan_celeba_smiling_table53", "apple2orange": "cogan_apple2orange_table54",
+              "horse2zebra": "cogan_horse2zebra_table54"}
+# Official counts: ResNet-6 generator = the ResNet-9's 11,378,179 less three residual blocks of two 3x3 256->256
+# convolutions with bias; the 3-channel 70x70 PatchGAN 2,764,737 (issue 20 item 3).
+RESNET6 = 11_378_179 - 3 * 2 * (256 * 256 * 9 + 256)
+# pix2pix at 32 px, trainable weights worked by hand from the official nets (ngf = ndf = 64, BatchNorm, so the convs
+# next to a norm have no bias). U-Net depth 5: outermost conv 3->64 and deconv 128->3 (+ bias); 64->128 / 256->64;
+# 128->256 / 512->128; 256->512 / 1024->256; innermost 512->512 / 512->512 without a down norm; all 4x4; BN 2 x C.
+UNET32 = (3 * 64 * 16 + 128 * 3 * 16 + 3 + (64 * 128 + 256 * 64) * 16 + 2 * (128 + 64)
+          + (128 * 256 + 512 * 128) * 16 + 2 * (256 + 128) + (256 * 512 + 1024 * 256) * 16 + 2 * (512 + 256)
+          + (512 * 512 + 512 * 512) * 16 + 2 * 512)
+# PatchGAN on concat(x, y) (6 channels), 3 layers: 6->64 (+ bias), 64->128, 128->256, 256->512 (BN), 512->1 (+ bias).
+PATCH6 = 6 * 64 * 16 + 64 + (64 * 128 + 128 * 256 + 256 * 512) * 16 + 2 * (128 + 256 + 512) + 512 * 16 + 1
+TRAINABLE = {"pix2pix": {"G": UNET32, "D": PATCH6},
+             "cyclegan": {"G_AB": RESNET6, "G_BA": RESNET6, "D_A": 2_764_737, "D_B": 2_764_737}}
+
+
+def test_baselines_cover_every_family():
+    """One experiment per baseline and family; pix2pix only on the paired family, and a pix2pix run on any other
+    family is refused with one line (its domains hold different images: the notes' reason)."""
+    got = {(experiments.get(n).settings["gan_type"], experiments.get(n).settings["cogan_data"]) for n in BASELINES}
+    assert len(got) == len(BASELINES) == 11
+    assert got == {("pix2pix", "mnist2edge")} | {(t, d) for t in ("cyclegan", "unit") for d in FAMILIES}
+    for name in BASELINES:
+        s = experiments.get(name).settings
+        assert s["image_size"] == FAMILIES[s["cogan_data"]], name
+
+
+@pytest.mark.parametrize("data", [d for d in FAMILIES if d != "mnist2edge"])
+def test_pix2pix_has_no_pairs_on_the_other_families(data, tmp_path, capsys):
+    """Refused by the options (mnist2svhn, CelebA) or, for a CycleGAN set without an A|B folder, by the loader."""
+    code = main.main(["--gan_type", "pix2pix", "--cogan_data", data, "--data_dir", str(tmp_path / "data"),
+                      "--no_download", "--iterations", "1", "--dir", str(tmp_path / "r")])
+    err = capsys.readouterr().err.strip()
+    assert code == 2 and err.startswith("error: ") and "\n" not in err and "no paired data" in err, err
+    assert not (tmp_path / "r").exists()
+
+
+@pytest.mark.parametrize("name", BASELINES)
+def test_baseline_length(name, tmp_path_factory):
+    """CycleGAN on its own sets: the official 200 epochs of max(|trainA|, |trainB|) images at batch 1 (tfds
+    cycle_gan: horse2zebra 1,067 / 1,334, apple2orange 995 / 1,019); else the thesis's count for the family."""
+    cfg = resolve(name, tmp_path_factory)
+    official = {("cyclegan", "horse2zebra"): 200 * 1334, ("cyclegan", "apple2orange"): 200 * 1019}
+    expected = official.get((cfg.gan_type, cfg.cogan_data),
+                            experiments.get(THESIS_RUN[cfg.cogan_data]).settings["iterations"])
+    assert cfg.iterations == expected, (name, cfg.iterations, expected)
+    assert official[("cyclegan", "horse2zebra")] == 266_800 and official[("cyclegan", "apple2orange")] == 203_800
+    assert cfg.batch_size == (config.DEFAULT_BATCH_SIZE if cfg.gan_type == "unit" else 1), name
+
+
+_baseline_nets = {}
+
+
+def _n_weights(weights):
+    return int(sum(int(np.prod(w.shape)) for w in weights))
+
+
+def _baseline_nets_of(cfg):
+    """{name: model} as the trainer module builds them at the experiment's size (once per model kind and size)."""
+    import importlib
+    key = (cfg.gan_type, cfg.image_size)
+    if key not in _baseline_nets:
+        built = importlib.import_module(f"trainers.{cfg.gan_type}").build_nets(cfg, (cfg.image_size,) * 2 + (3,))
+        _baseline_nets[key] = dict(zip(("G", "D"), built)) if isinstance(built, tuple) else built
+    return _baseline_nets[key]
+
+
+def _dry_run_rows(out):
+    """{net: parameters} of --dry_run's 'networks' listing."""
+    lines = out.split("networks (parameters, trainable and not):\n", 1)[1].splitlines()
+    rows = {}
+    for line in lines:
+        m = re.match(r"  (\S+) +([\d,]+)(?:  |$)", line)
+        if not m:
+            break
+        rows[m[1]] = int(m[2].replace(",", ""))
+    return rows
+
+
+@pytest.mark.parametrize("name", BASELINES)
+def test_baseline_builds_its_networks(name, tmp_path, tmp_path_factory, capsys):
+    """The trainer's own build_nets at the experiment's image size: images in and out at that size, the official
+    (CycleGAN) or hand-worked (pix2pix) trainable counts, UNIT's sharing, and `--experiment NAME --dry_run` prints
+    the same count for every net (trainable and not) and UNIT's shared weights counted once."""
+    cfg = resolve(name, tmp_path_factory)
+    models = _baseline_nets_of(cfg)
+    size = cfg.image_size
+    for net, count in TRAINABLE.get(cfg.gan_type, {}).items():
+        assert _n_weights(models[net].trainable_weights) == count, (name, net)
+    if cfg.gan_type == "unit":
+        n = config.unit_blocks(size)
+        e1, e2, g1, g2 = (models[k] for k in ("E1", "E2", "G1", "G2"))
+        assert [a is b for a, b in zip(e1.blocks, e2.blocks)] == [i >= n - cfg.shared_layers_e for i in range(n)]
+        assert [a is b for a, b in zip(g1.blocks, g2.blocks)] == [i < cfg.shared_layers_g for i in range(n)]
+        own = e2.blocks[:n - cfg.shared_layers_e] + g2.blocks[cfg.shared_layers_g:]   # E2's and G2's unshared
+        together = sum(_n_weights(models[k].weights) for k in ("E1", "G1", "D1", "D2"))
+        together += sum(_n_weights(b.weights) for b in own)
+        image = models["G1"](models["E1"](np.zeros((1, size, size, 3), "float32")))
+        assert tuple(image.shape) == (1, size, size, 3), name
+    else:
+        generators = [m for k, m in models.items() if k.startswith("G")]
+        for g in generators:
+            assert tuple(g.input_shape) == tuple(g.output_shape) == (None, size, size, 3), name
+    assert main.main(["--experiment", name, "--dry_run", "--dir", str(tmp_path / "run")]) == 0
+    rows = _dry_run_rows(capsys.readouterr().out)
+    assert {k: rows.get(k) for k in models} == {k: _n_weights(m.weights) for k, m in models.items()}
+    # Besides: UNIT's total, and the SVHN-pruning classifier the data needs (sec. 2.7).
+    extra = {k for k, on in (("together", cfg.gan_type == "unit"), ("classifier", cfg.cogan_data == "mnist2svhn_prune"))
+             if on}
+    assert set(rows) - set(models) == extra, (name, rows)
+    if cfg.gan_type == "unit":
+        assert rows["together"] == together, name
+    assert not (tmp_path / "run").exists()
 
 
 # ------------------------------------------------------------------------------------------ published numbers
@@ -333,6 +474,16 @@ CLAIMS = [
     (r"(\d[\d,]*) (?:pairs|samples per set)", lambda m: dict(pairs=int(m[1].replace(",", "")))),
     (r"\bData: (\w+)", lambda m: dict(cogan_data=m[1])),
     (r"[Ww]eight decay: none|none is set", dict(weight_decay=0.0)),
+    # The translation baselines (issue 20 item 8).
+    (r"(\d+) px\b", lambda m: dict(image_size=int(m[1]))),
+    (r"(\d+) ResNet blocks", lambda m: dict(resnet_blocks=int(m[1]))),
+    (r"cycle weight (\d+(?:\.\d+)?)", lambda m: dict(lambda_cycle=float(m[1]))),
+    (r"identity weight (\d+(?:\.\d+)?)", lambda m: dict(lambda_identity=float(m[1]))),
+    (r"pool of (\d+)", lambda m: dict(pool_size=int(m[1]))),
+    (r"L1 weight (\d+(?:\.\d+)?)", lambda m: dict(l1_weight=float(m[1]))),
+    (r"direction (AtoB|BtoA)", lambda m: dict(direction=m[1])),
+    (r"UNIT weights (\d+(?:\.\d+)?(?:,\d+(?:\.\d+)?){4})", lambda m: dict(unit_weights=m[1])),
+    (r"\b(pix2pix|cyclegan|unit) preset\b", lambda m: dict(preset=m[1])),
 ]
 
 
@@ -402,6 +553,11 @@ def test_claim_patterns():
         {"iterations": {20000}}
     assert claims("The text names Adam 1e-4 (0, 0.9): add `--g_beta1 0`. WGAN-GP.") == \
         {"loss": {"wgan"}, "disc_penalty": {"wgan-gp"}}
+    assert claims("the cyclegan preset: cycle weight 10, identity weight 0.5, pool of 50, 6 ResNet blocks at 128 px.") \
+        == {"preset": {"cyclegan"}, "lambda_cycle": {10.0}, "lambda_identity": {0.5}, "pool_size": {50},
+            "resnet_blocks": {6}, "image_size": {128}}
+    assert claims("direction AtoB, L1 weight 100; the paper's UNIT weights 10,0.1,100,0.1,100.") == \
+        {"direction": {"AtoB"}, "l1_weight": {100.0}, "unit_weights": {"10,0.1,100,0.1,100"}}
 
 
 @pytest.mark.parametrize("name", NAMES)

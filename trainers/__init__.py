@@ -11,6 +11,8 @@ TRAINERS = {
     "scogan": "trainers.scogan:SCoGANTrainer",
     "classifier": "trainers.classifier:ClassifierTrainer",  # thesis Appendix B, for SL (Eq. 4.2) and pruning (sec. 2.7)
     "pix2pix": "trainers.pix2pix:Pix2PixTrainer",  # Isola et al. 2017, paired data (issue 20 item 2)
+    "cyclegan": "trainers.cyclegan:CycleGANTrainer",  # Zhu et al. 2017, unpaired data (issue 20 item 3)
+    "unit": "trainers.unit:UNITTrainer",  # Liu, Breuel & Kautz 2017, unpaired data (issue 20 item 4)
 }
 
 

@@ -13,8 +13,8 @@ forward, D's step, then G's). Adam 2e-4 (0.5, 0.999) for both (the `pix2pix` pre
 Samples: x | G(x) | y rows of a fixed batch of held-out pairs (split "test"), G in Keras inference mode (BatchNorm
 moving statistics, no dropout). The official test.py runs G in training mode unless `--eval` is given (a
 store_true flag, default off: dropout on and batch statistics at test time, the paper's "noise" as dropout);
-the samples here are what the official `--eval` gives, deterministic from one step to the next. Which mode the
-final evaluation of translations uses is issue 20 item 5, not yet here (--evaluate / --sample refuse a pix2pix run).
+the samples here are what the official `--eval` gives, deterministic from one step to the next, and so is the
+evaluation of translations (`--evaluate`, translation_eval.py, through `Pix2PixTrainer.translators`).
 """
 from __future__ import annotations
 
@@ -117,6 +117,19 @@ class Pix2PixTrainer(TrainingLoop):
                                                    it=self.iterator,
                                                    **net_variables([self.generator, self.discriminator])),
                                keep=cfg.keep_checkpoints)
+
+    @staticmethod
+    def translators(cfg, shape, models_dir) -> dict:
+        """{(1, 2): G} (the translation protocol, issue 20 item 5; domain 1 is the input side of --direction): G
+        rebuilt by build_nets from the run's config, its final weights loaded from models_dir/G.weights.h5, run in
+        inference mode (as save_samples: the official test.py with --eval)."""
+        g, _ = build_nets(cfg, tuple(shape))
+        path = Path(models_dir) / f"{g.name}.weights.h5"
+        if not path.is_file():
+            raise ConfigError(f"{path} not found: the run has no final weights yet (they are written when training "
+                              f"ends; finish it with --resume)")
+        g.load_weights(str(path))
+        return {(1, 2): tf.function(lambda x: g(x, training=False), reduce_retracing=True)}
 
     # ------------------------------------------------------------------ the step
     def _d(self, x, y):

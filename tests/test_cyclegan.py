@@ -1,0 +1,331 @@
+"""`--gan_type cyclegan` end to end (issue 20, item 3; trainers/cyclegan.py's CycleGANTrainer; the objectives, pool
+and decay themselves: tests/test_cyclegan_parts.py).
+
+- one compiled step against the objectives written out here (least squares, L1 cycles and identities with the
+  official weights; Zhu et al. 2017 Eqs. 1-3 as models/cycle_gan_model.py computes them), with plain SGD so that
+  each update is -lr * gradient, at a step where the linear decay already lowers the rate;
+- the learning rate of each step against linear_decay_factor and hand-worked values;
+- the CLI: a run's losses, samples (rebuilt with the translators of the evaluation protocol), models and config;
+  exact resume with the image pools; --dry_run's counts (the official 11,378,179 and 2,764,737 at 256 px); refusals.
+"""
+import json
+import os
+import signal
+
+import h5py
+import numpy as np
+import pytest
+import tensorflow as tf
+from PIL import Image
+
+import config
+import data
+import main
+import run_folder
+import translation_nets
+from trainers import cyclegan
+from trainers.cyclegan import CycleGANTrainer
+
+# 32 px (the 70x70 PatchGAN's 3 stride layers need at least that), ResNet of width 16 with one block.
+TINY = ["--gan_type", "cyclegan", "--cogan_data", "digits2edge", "--g_width", "0.25", "--resnet_blocks", "1"]
+GENERATOR_TERMS = ("gan_ab", "gan_ba", "cycle_a", "cycle_b", "idt_a", "idt_b")
+
+
+def run(argv, capsys):
+    try:
+        rc = main.main([str(a) for a in argv])
+    except SystemExit as e:  # argparse's own errors (a wrong choice): one line, exit 2
+        rc = e.code
+    out = capsys.readouterr()
+    return rc, out.out, out.err
+
+
+def h5_arrays(path):
+    """{dataset path: array} of a .weights.h5 file."""
+    found = {}
+    with h5py.File(path, "r") as f:
+        f.visititems(lambda name, o: found.__setitem__(name, o[()]) if isinstance(o, h5py.Dataset) else None)
+    return found
+
+
+def trainer_for(argv):
+    cfg = config.parse_config(TINY + argv, main._data_defaults)
+    datasets, info = main.load_data(cfg)
+    return CycleGANTrainer(cfg, info, datasets)
+
+
+def _values(variables):
+    return [v.numpy().copy() for v in variables]
+
+
+def _flat(arrays):
+    return np.concatenate([np.asarray(a).ravel() for a in arrays])
+
+
+# ---------------------------------------------------------------------------------------------- one step
+def test_one_step_descends_the_hand_written_objectives():
+    """SGD with lr 0.5 at step 2 of 4: the decayed rate 0.5 * 2/3 (linear_decay_factor(2, 2, 2) = 1 - 1/3, by hand).
+    Both generators move by -rate * the gradient of ONE total (both LSGAN terms, both cycles weighted 10, both
+    identities weighted 10 * 0.5); both critics by -rate * the gradient of 0.5 * LSGAN on each, with the fakes of
+    the generators BEFORE their update (the pools are empty: they pass the fakes on). A total without the forward
+    cycle in G_AB's gradient (a known Keras example), the undecayed rate, a missing 0.5 or fakes from the updated
+    generators each change an update by far more than the tolerance (checked for the first two)."""
+    trainer = trainer_for(["--optimizer", "sgd", "--g_lr", "0.5", "--d_lr", "0.5", "--iterations", "4"])
+    g_ab, g_ba, d_a, d_b = trainer.g_ab, trainer.g_ba, trainer.d_a, trainer.d_b
+    a, b = trainer.next_inputs()
+    trainer.step.assign(2)
+    rate = 0.5 * (1 - 1 / 3)
+    assert rate == pytest.approx(0.5 * cyclegan.linear_decay_factor(2, 2, 2), abs=1e-12)
+    g_vars, d_vars = trainer.g_vars, trainer.d_vars
+    g_before, d_before = _values(g_vars), _values(d_vars)
+    logs = trainer.run_step((a, b))
+    g_moved = _flat(x.numpy() - y for x, y in zip(g_vars, g_before))
+    d_moved = _flat(x.numpy() - y for x, y in zip(d_vars, d_before))
+
+    for v, x in zip(g_vars + d_vars, g_before + d_before):  # back to the step's starting point
+        v.assign(x)
+    mse = lambda x, target: tf.reduce_mean(tf.square(x - target))  # noqa: E731
+    l1 = lambda x, y: tf.reduce_mean(tf.abs(x - y))  # noqa: E731
+    with tf.GradientTape(persistent=True) as tape:
+        fake_b, fake_a = g_ab(a), g_ba(b)
+        terms = dict(gan_ab=mse(d_b(fake_b), 1.0), gan_ba=mse(d_a(fake_a), 1.0),
+                     cycle_a=10.0 * l1(g_ba(fake_b), a), cycle_b=10.0 * l1(g_ab(fake_a), b),
+                     idt_a=5.0 * l1(g_ba(a), a), idt_b=5.0 * l1(g_ab(b), b))
+        g_total = tf.add_n(list(terms.values()))
+        without_forward_cycle = g_total - terms["cycle_a"]
+        d_total = (0.5 * (mse(d_b(b), 1.0) + mse(d_b(tf.stop_gradient(fake_b)), 0.0))
+                   + 0.5 * (mse(d_a(a), 1.0) + mse(d_a(tf.stop_gradient(fake_a)), 0.0)))
+    g_want = -rate * _flat(tape.gradient(g_total, g_vars))
+    d_want = -rate * _flat(tape.gradient(d_total, d_vars))
+
+    for k, v in terms.items():  # values of order 0.1-10: float32, compiled against eager
+        assert float(logs[k]) == pytest.approx(float(v), abs=1e-4), k
+    assert float(logs["g_total"]) == pytest.approx(float(g_total), abs=1e-4)
+    assert float(logs["d_a"]) + float(logs["d_b"]) == pytest.approx(float(d_total), abs=1e-4)
+    for moved, want in ((g_moved, g_want), (d_moved, d_want)):
+        scale = np.abs(want).max()
+        assert scale > 1e-4  # the updates compared are not all (near) zero
+        # Compiled and eager float32 differ in summation order: 1e-3 of the largest update.
+        np.testing.assert_allclose(moved, want, rtol=0, atol=1e-3 * scale)
+    n_ab = sum(int(np.prod(v.shape)) for v in g_ab.trainable_variables)  # g_vars: G_AB's first
+    wrong = -rate * _flat(tape.gradient(without_forward_cycle, g_ab.trainable_variables))
+    tolerance = 1e-3 * np.abs(g_want).max()
+    assert np.abs(wrong - g_want[:n_ab]).max() > 10 * tolerance
+    assert np.abs(g_moved - g_want / (1 - 1 / 3)).max() > 10 * tolerance  # the undecayed rate
+
+
+@pytest.mark.parametrize("iterations, factors", [(4, [1, 1, 2 / 3, 1 / 3]), (5, [1, 1, 1, 2 / 3, 1 / 3])])
+def test_learning_rate_is_constant_then_decays_linearly_over_the_second_half(iterations, factors):
+    """The rate each step applies (the optimizers' rate variables after it): lr for the first half of --iterations,
+    then lr * (1 - k / (n_decay + 1)) in the k-th step after it (hand values above), i.e. linear_decay_factor(t,
+    n_epochs, n_epochs_decay) with n_epochs = ceil(iterations / 2) and n_epochs_decay = floor(iterations / 2)."""
+    g_lr, d_lr = 3e-4, 1e-4
+    trainer = trainer_for(["--g_lr", str(g_lr), "--d_lr", str(d_lr), "--iterations", str(iterations)])
+    assert trainer.learning_rates() == []  # TrainingLoop.restore must not put a base rate back over the decay
+    n_epochs, n_decay = (iterations + 1) // 2, iterations // 2
+    g_seen, d_seen = [], []
+    for t in range(iterations):
+        trainer.run_step(trainer.next_inputs())
+        g_seen.append(float(trainer.g_opt.learning_rate.numpy()))
+        d_seen.append(float(trainer.d_opt.learning_rate.numpy()))
+    by_rule = [cyclegan.linear_decay_factor(t, n_epochs, n_decay) for t in range(iterations)]
+    np.testing.assert_allclose(by_rule, factors, rtol=0, atol=1e-12)
+    # float32 rates: 1e-7 relative
+    np.testing.assert_allclose(g_seen, g_lr * np.array(factors), rtol=1e-6, atol=0)
+    np.testing.assert_allclose(d_seen, d_lr * np.array(factors), rtol=1e-6, atol=0)
+
+
+def test_pools_have_distinct_seeds_and_live_in_the_checkpoint():
+    trainer = trainer_for(["--seed", "7", "--pool_size", "3"])
+    assert (trainer.pool_a.seed, trainer.pool_b.seed) == cyclegan.pool_seeds(7) == (14, 15)
+    assert trainer.pool_a.images.shape == (3, 32, 32, 3) and trainer.pool_a.size == trainer.pool_b.size == 3
+    assert set(cyclegan.pool_seeds(8)).isdisjoint(cyclegan.pool_seeds(7))
+    assert trainer.checkpoint.pool_a is trainer.pool_a and trainer.checkpoint.pool_b is trainer.pool_b
+
+
+# ---------------------------------------------------------------------------------------------- the CLI
+@pytest.fixture(scope="module")
+def cli_run(tmp_path_factory):
+    """A 2-step run with a 2x3 sample grid."""
+    d = tmp_path_factory.mktemp("cyclegan") / "run"
+    argv = TINY + ["--iterations", 2, "--log_interval", 1, "--sample_rows", 2, "--sample_cols", 3, "--dir", d]
+    assert main.main([str(a) for a in argv]) == 0
+    return d
+
+
+def test_cli_run_writes_losses_models_and_config(cli_run):
+    rows = (cli_run / "losses.csv").read_text().splitlines()
+    assert rows[0] == "step,d_a,d_b," + ",".join(GENERATOR_TERMS) + ",g_total"
+    assert [r.split(",")[0] for r in rows[1:]] == ["1", "2"]
+    for r in rows[1:]:
+        values = list(map(float, r.split(",")[3:]))
+        assert values[-1] == pytest.approx(sum(values[:-1]), abs=1e-3)  # the total is the six terms' sum
+    saved = json.loads((cli_run / "config.json").read_text())
+    assert {k: saved[k] for k in ("gan_type", "preset", "loss", "optimizer", "g_lr", "d_lr", "g_beta1", "g_beta2",
+                                  "batch_size", "lambda_cycle", "lambda_identity", "pool_size", "resnet_blocks",
+                                  "image_size")} == dict(
+        gan_type="cyclegan", preset="cyclegan", loss="lsgan", optimizer="adam", g_lr=2e-4, d_lr=2e-4, g_beta1=0.5,
+        g_beta2=0.999, batch_size=1, lambda_cycle=10.0, lambda_identity=0.5, pool_size=50, resnet_blocks=1,
+        image_size=32)
+    assert sorted(p.name for p in (cli_run / "models").iterdir()) == [
+        "D_A.weights.h5", "D_B.weights.h5", "G_AB.weights.h5", "G_BA.weights.h5"]
+    assert (cli_run / "checkpoints" / "ckpt-2.index").is_file()
+
+
+def test_samples_are_both_cycles_of_fixed_images_through_the_translators(cli_run):
+    """Six rows per group: a | G_AB(a) | G_BA(G_AB(a)) | b | G_BA(b) | G_AB(G_BA(b)) of the first six images of each
+    domain's stream, the generators rebuilt by translators() (the evaluation protocol) from models/."""
+    grid = np.asarray(Image.open(cli_run / "samples" / "step_0000002.png"))
+    first_a, first_b, _ = data.load_pair("digits2edge", batch_size=6, seed=0)
+    a, b = next(iter(first_a)).numpy(), next(iter(first_b)).numpy()
+    cfg = config.Config.load(cli_run / "config.json")
+    f = CycleGANTrainer.translators(cfg, (32, 32, 3), cli_run / "models")
+    assert set(f) == {(1, 2), (2, 1)}
+    ab, ba = f[(1, 2)](a), f[(2, 1)](b)
+    assert ab.dtype == np.float32 and ab.shape == a.shape
+    want = run_folder.pair_grid([a, ab, f[(2, 1)](ab), b, ba, f[(1, 2)](ba)], 2, 3)
+    assert grid.shape == want.shape == ((32 + 2) * 2 * 6 + 2 * 2 + 2, (32 + 2) * 3 + 2, 3)
+    # the real images exactly; translations to one grey level (uint8 rounding of a float32 forward pass)
+    assert np.abs(grid.astype(int) - want.astype(int)).max() <= 1
+    assert np.abs(ab - ba).max() > 0.05  # the two directions are different networks
+
+
+def test_dry_run_counts_are_the_saved_weights(cli_run, capsys):
+    rc, out, err = run(TINY + ["--dry_run"], capsys)
+    assert rc == 0, err
+    rows = {line.split()[0]: int(line.split()[1].replace(",", "")) for line in out.splitlines()
+            if line.startswith("  G_") or line.startswith("  D_")}
+    assert set(rows) == {"G_AB", "G_BA", "D_A", "D_B"}
+    for net, count in rows.items():
+        assert count == sum(a.size for a in h5_arrays(cli_run / "models" / f"{net}.weights.h5").values()), net
+
+
+def test_dry_run_at_256_px_prints_the_official_counts(capsys):
+    """ResNet-9 generator 11,378,179 and the 3-channel 70x70 PatchGAN 2,764,737 (the official networks' counts);
+    the default depth follows the size: 9 blocks at 256 px, 6 at 32."""
+    rc, out, err = run(["--gan_type", "cyclegan", "--image_size", 256, "--dry_run"], capsys)
+    assert rc == 0, err
+    assert "  G_AB          11,378,179  ResNet generator A -> B, 9 blocks" in out
+    assert "  G_BA          11,378,179" in out
+    assert "  D_A            2,764,737  PatchGAN, 3 layers, 70 px patches" in out
+    assert "  D_B            2,764,737" in out
+    cfg = config.parse_config(["--gan_type", "cyclegan"], main._data_defaults)
+    assert (cfg.image_size, cfg.resnet_blocks) == (32, translation_nets.resnet_blocks(32)) == (32, 6)
+    assert translation_nets.resnet_blocks(256) == 9
+
+
+def test_resume_with_the_pools_equals_the_uninterrupted_run(tmp_path, capsys, logged):
+    """A run of 3 steps stopped by SIGTERM after step 1 or 2, then --resume == 3 straight, bit for bit: weights,
+    Adam state, data positions, both pools (images and counts; --pool_size 2, so the third step draws from a full
+    pool) and the decayed rates (both runs have --iterations 3: the decay is a function of it). A pool left out of
+    the checkpoint restarts empty (count 1 instead of 2 at the end)."""
+    from trainers.loop import TrainingInterrupted
+    argv = TINY + ["--pool_size", 2, "--iterations", 3, "--log_interval", 1]
+    straight, resumed = tmp_path / "straight", tmp_path / "resumed"
+    assert run(argv + ["--dir", straight], capsys)[0] == 0
+
+    def stop(message):
+        if message.startswith("[1/3]"):
+            os.kill(os.getpid(), signal.SIGTERM)
+
+    logged.on_message = stop
+    with pytest.raises(TrainingInterrupted) as e:
+        main.run([str(a) for a in argv + ["--dir", resumed]])
+    logged.on_message = None
+    assert e.value.step in (1, 2) and not (resumed / "checkpoints" / "ckpt-3.index").exists()
+    rc, out, err = run(["--dir", resumed, "--resume"], capsys)
+    assert rc == 0, err
+    assert f"from step {e.value.step} to 3" in out
+    for net in ("G_AB", "G_BA", "D_A", "D_B"):
+        a, b = (h5_arrays(r / "models" / f"{net}.weights.h5") for r in (straight, resumed))
+        assert a.keys() == b.keys()
+        for k in a:
+            np.testing.assert_array_equal(b[k], a[k], err_msg=f"{net} {k}")
+    ckpt = [tf.train.load_checkpoint(str(r / "checkpoints" / "ckpt-3")) for r in (straight, resumed)]
+    for pool in ("pool_a", "pool_b"):
+        count, images = (f"{pool}/{v}/.ATTRIBUTES/VARIABLE_VALUE" for v in ("count", "images"))
+        assert ckpt[0].get_tensor(count) == ckpt[1].get_tensor(count) == 2
+        np.testing.assert_array_equal(ckpt[1].get_tensor(images), ckpt[0].get_tensor(images))
+        assert np.abs(ckpt[0].get_tensor(images)).max() > 0  # fakes, not the zeros it starts with
+    last_rows = [(r / "losses.csv").read_text().splitlines()[-1] for r in (straight, resumed)]
+    assert last_rows[0] == last_rows[1]
+
+
+def test_evaluate_scores_both_directions_and_the_cycle_error(cli_run, monkeypatch, capsys):
+    """--evaluate on a CycleGAN run (issue 20 item 5): both directions, and the cycle error mean |G_BA(G_AB(x)) - x|
+    recomputed here from the saved generators (inference mode) on the same held-out digits2edge pairs."""
+    import metrics
+
+    class SquaredDifference:   # LPIPS stand-in: no weights offline
+        net = "squared-difference (test)"
+
+        def __init__(self, *a, **k):
+            pass
+
+        def __call__(self, x, y):
+            return np.mean((np.asarray(x, np.float64) - np.asarray(y, np.float64)) ** 2, axis=(1, 2, 3))
+
+    monkeypatch.setattr(metrics, "LPIPS", SquaredDifference)
+    assert main.main(["--evaluate", str(cli_run), "--num", "8", "--batch_size", "4"]) == 0
+    r = json.loads((cli_run / "metrics.json").read_text())
+    assert (r["gan_type"], r["pairs"], r["directions"]) == ("cyclegan", 8, ["1_to_2", "2_to_1"])
+    cfg = config.Config.load(cli_run / "config.json")
+    fns = CycleGANTrainer.translators(cfg, (32, 32, 3), cli_run / "models")
+    ds, _ = data.load_paired("digits2edge", batch_size=8, seed=0, split="test")
+    x, y = (a.numpy() for a in next(iter(ds)))
+    for key, real, there, back in (("1_2_1", x, fns[(1, 2)], fns[(2, 1)]), ("2_1_2", y, fns[(2, 1)], fns[(1, 2)])):
+        rec = np.asarray(back(np.asarray(there(real))))
+        want = np.abs(rec.astype(np.float64) - real).mean(axis=(1, 2, 3)).mean()
+        # float32 images of magnitude <= 1 averaged over 3,072 values: agreement to ~1e-6
+        assert abs(r["cycle"]["rows"][key]["mean"] - want) < 1e-5, key
+    truth = np.mean((np.asarray(fns[(1, 2)](x), np.float64) - y) ** 2, axis=(1, 2, 3)).mean()
+    assert abs(r["lpips"]["rows"]["trans2_vs_truth2"]["mean"] - truth) < 1e-5
+
+
+def test_sample_refuses_a_cyclegan_run(cli_run, capsys, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    rc, _, err = run(["--sample", cli_run, "--num", "2", "--out", "x.npz"], capsys)
+    assert rc == 2 and err.startswith("error: ") and err.count("\n") == 1
+    assert "--sample is not for cyclegan runs" in err and "--evaluate RUN" in err
+    assert not (tmp_path / "x.npz").exists()
+
+
+# ---------------------------------------------------------------------------------------------- refusals
+@pytest.mark.parametrize("argv,says", [
+    (["--strategy", "mirrored"], "--strategy has no meaning for CycleGAN"),
+    (["--cpu_replicas", "2"], "--cpu_replicas has no meaning for CycleGAN"),
+    (["--mixed_precision", "bf16"], "--mixed_precision has no meaning for CycleGAN"),
+    (["--arch", "cogan32"], "--arch has no meaning for CycleGAN"),
+    (["--w_init", "xavier"], "--w_init has no meaning for CycleGAN"),
+    (["--shared_layers_g", "1"], "--shared_layers_g has no meaning"),
+    (["--semantic_loss"], "--semantic_loss has no meaning"),
+    (["--loss", "wgan"], "--loss wgan: --gan_type cyclegan trains the objective of Zhu et al. 2017"),
+    (["--disc_iters", "5"], "--disc_iters 5: --gan_type cyclegan trains the objective"),
+    (["--preset", "thesis"], "--preset thesis is a setting of the coupled GANs"),
+    (["--direction", "BtoA"], "--direction is an option of --gan_type pix2pix, not of --gan_type cyclegan"),
+    (["--dataset", "digits"], "--dataset is for --gan_type gan"),
+    (["--domain_a", "somewhere"], "give both --domain_a and --domain_b"),
+    (["--classes", "8"], "--classes filters the data of a single GAN"),
+    (["--lambda_cycle", "-1"], "--lambda_cycle must be at least 0"),
+    (["--pool_size", "-1"], "--pool_size must be at least 0"),
+    (["--resnet_blocks", "0"], "--resnet_blocks must be at least 1"),
+])
+def test_refused_cyclegan_options_are_one_line_exit_2(argv, says, tmp_path, capsys):
+    d = tmp_path / "run"
+    rc, _, err = run(TINY + ["--dir", d] + argv, capsys)
+    assert rc == 2 and err.startswith("error: ") and err.count("\n") == 1, err
+    assert says in err, err
+    assert not d.exists()  # nothing left behind to block the corrected command
+
+
+@pytest.mark.parametrize("argv,says", [
+    (["--gan_type", "cogan", "--lambda_cycle", "5"], "--lambda_cycle is an option of --gan_type cyclegan, not of "
+                                                     "--gan_type cogan"),
+    (["--gan_type", "pix2pix", "--pool_size", "10"], "--pool_size is an option of --gan_type cyclegan"),
+    (["--gan_type", "gan", "--resnet_blocks", "9"], "--resnet_blocks is an option of --gan_type cyclegan"),
+    (["--gan_type", "classifier", "--lambda_identity", "0"], "--lambda_identity is an option of --gan_type cyclegan"),
+    (["--gan_type", "cogan", "--preset", "cyclegan"], "--preset cyclegan is the setting of --gan_type cyclegan"),
+])
+def test_cyclegan_options_are_refused_elsewhere(argv, says, capsys):
+    rc, _, err = run(argv + ["--dry_run"], capsys)
+    assert rc == 2 and err.count("\n") == 1 and says in err, err

@@ -1,0 +1,432 @@
+"""`--gan_type unit` (issue 20, item 4): UNIT, Liu, Breuel & Kautz 2017, "Unsupervised Image-to-Image Translation
+Networks" (NIPS): CoGAN's weight sharing plus VAE encoders and one shared latent space, on unpaired data
+(data.load_pair, default --cogan_data digits2edge).
+
+Sources. The paper (sec. 3, Eqs. 2-5; sec. 4) and the official code, github.com/mingyuliutw/UNIT: its NIPS-era
+branch `version_02` (src/trainers/cocogan_trainer.py COCOGANTrainer, cocogan_nets.py, cocogan_nets_da.py
+CoVAE32x32, exps/unit/*.yaml) and master (trainer.py UNIT_Trainer, configs/unit_*.yaml). No code is copied.
+
+Objective, for domain 1 (domain 2 symmetric; E encoders, G generators, D discriminators):
+
+    mu1 = E1(x1),  z1 = mu1 + N(0, I)      q1(z1|x1) = N(mu1, I): the paper's VAE "with unit variance"
+    x1->1 = G1(z1),  x1->2 = G2(z1)        the same z1 for both (official gen_update: decode(h_a + n_a))
+    mu12 = E2(x1->2),  x1->2->1 = G1(mu12 + N(0, I))
+    G side:  lambda0 * BCE(D2(x1->2), 1)            GAN (Eq. 4; the non-saturating form the official code trains)
+           + lambda1 * KL(mu1) + lambda2 * |x1->1 - x1|            VAE (Eq. 3; the Laplacian likelihood is L1)
+           + lambda3 * KL(mu12) + lambda4 * |x1->2->1 - x1|        cycle (Eq. 5)
+    D side:  lambda0 * (BCE(D1(x1), 1) + BCE(D1(x2->1), 0))        (official dis_update: gan_w * (ad_a + ad_b))
+
+    KL(mu) = mean(mu ** 2) over every element: the official `_compute_kl` (both branches; the learned-sigma form is
+    commented out there). The exact KL of N(mu, I) from N(0, I) is 0.5 * sum(mu ** 2) per example; the weights
+    below go with the code's form, so that is the one computed. It is taken on mu, as master does (version_02
+    took it on mu + noise: the same expected gradient, noisier). Eq. 5, as we read it, repeats the first
+    encoding's KL in the cycle term; both official trainers count it once (version_02: kl_direct_link_w *
+    (enc_loss + enc_loss), enc_loss the mean over both domains' codes, = KL(mu1) + KL(mu2)), and so does this one.
+    |.| is the mean absolute error over pixels (torch.nn.L1Loss).
+
+Weights (--unit_weights lambda0,lambda1,lambda2,lambda3,lambda4; default 10,0.1,100,0.1,100):
+    lambda0 = 10  GAN                the paper's default values (sec. 4: lambda0 = 10, lambda1 = lambda3 = 0.1,
+                                     lambda2 = lambda4 = 100); every translation yaml of version_02
+                                     (exps/unit/, exps/unit_local/): gan_w: 10
+    lambda1 = 0.1 KL                 paper; version_02 kl_direct_link_w: 0.1
+    lambda2 = 100 reconstruction     paper; version_02 ll_direct_link_w: 100
+    lambda3 = 0.1 cycle KL           paper; version_02 kl_cycle_link_w: 0.1
+    lambda4 = 100 cycle L1           paper; version_02 ll_cycle_link_w: 100
+  Master's configs/unit_*.yaml (gan_w 1, recon_kl_w 0.01, recon_x_w 10, recon_kl_cyc_w 0.01, recon_x_cyc_w 10) are
+  the same weights divided by 10, its D loss too (gan_w * ...): the same ratios, and Adam's steps are invariant
+  to a constant factor on an objective (up to its epsilon), so no second named setting; `--unit_weights
+  1,0.01,10,0.01,10` gives it literally.
+
+Optimisers: Adam lr 1e-4, betas (0.5, 0.999) for both sides (the paper sec. 4; version_02 COCOGANTrainer and
+master's yaml alike), the `unit` preset. Both official trainers also pass weight_decay=0.0001 to Adam, which the
+paper does not mention: not applied here (--weight_decay is refused for unit). One iteration = the official
+order (version_02 cocogan_train.py, master train.py): dis_update (fresh encodings and noise, translations held
+fixed), then gen_update (fresh encodings and noise, through the updated D), in one compiled step. The batch is
+the data's default (digits: 32): the paper's one image per domain goes with its instance-normalised 256 px nets,
+the BatchNorm digit net below was trained at 64 (version_02 exps/unit/svhn2mnist.yaml batch_size).
+
+Networks (32 px and up, sized by the image): the official digit net CoVAE32x32 (version_02 cocogan_nets_da.py,
+the SVHN->MNIST experiment), with unit variance instead of its learned sigma (the paper's translation model):
+    E: [conv 5x5/2 -> BN -> LReLU] x (log2(size) - 3) doubling from `base`, conv (size/2^k)x(size/2^k) valid to 1x1,
+       conv 1x1, and the mean: conv 1x1 (linear)                                   log2(size) blocks (32 px: 5)
+    G: deconv 4x4/2 valid 1x1 -> 4x4, [deconv 4x4/2 -> BN -> LReLU] x (log2(size) - 2) halving, deconv 1x1 -> tanh
+                                                                                 log2(size) blocks (32 px: 5)
+    base = 96 * --g_width (the official svhn2mnist.yaml's gen_ch 96), widths capped at 8 * base; BatchNorm without
+    scale (official BatchNorm2d(affine=False) + Bias2d), LeakyReLU 0.01 (PyTorch's default), N(0, 0.02) kernels.
+  Sharing (nets.py's CoGAN machinery: the same block objects, nets.BlockNet): the encoders' last
+  --shared_layers_e blocks (default all but the first, as CoVAE32x32) and the generators' first --shared_layers_g
+  (default all but the last two, as CoVAE32x32: de_conv0-2 shared, de_conv3 and the output per domain). A shared
+  variable is listed once in the one optimizer over E1, E2, G1, G2 (nets.unique_variables), so it takes ONE
+  update with the sum of both domains' gradients, as PyTorch's single gen_opt does. As the official forward(),
+  the shared blocks see both domains' batch at once (the encoders' outputs concatenated), so their BatchNorm
+  statistics are over both.
+  D: the discriminator of version_02's cat2tiger / corgi2husky, COCODis (cocogan_nets.py; no normalisation):
+  [conv 3x3/2 -> LReLU] with 64 * --g_width channels doubling, log2(size) - 2 layers so the logit map is 4x4 as
+  at 256 px (its n_layer 6), then a 1x1 conv to one logit per patch, BCE over the map. Not master's multi-scale LSGAN
+  discriminator (nor version_02's COCOMsDis of its street scenes): a single patch discriminator in the NIPS
+  code's form keeps the paper's loss and fits 32 px (three scales of a 32 px image end at 8 px). One D per domain,
+  nothing shared (version_02's COCOSharedDis, used for its blond-hair faces, shares the last layers).
+
+Outputs: samples rows x1 | x1->2 | x2 | x2->1 | G1(z) | G2(z) (z ~ N(0, I) fixed, inference mode; translations
+from the mean, as the official test.py / sample()); `translators` for the evaluation of translations and
+`joint_generators` for same-z pairs scored by the LPIPS table.
+"""
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import keras
+import numpy as np
+import tensorflow as tf
+from keras import layers
+
+import nets
+import run_folder
+from config import ConfigError, parse_unit_weights
+from optimisers import SKIPPED_KEY, apply_if_finite, make_optimizer
+from trainers.checkpoints import net_variables
+from trainers.loop import TrainingLoop
+
+GEN_BASE = 96   # official svhn2mnist.yaml gen_ch (CoVAE32x32 layout)
+DIS_BASE = 64   # official COCODis ch
+MAX_MULT = 8    # widths stop doubling at 8 * base (as the U-Net's, translation_nets.unet_channels)
+LEAK = 0.01     # PyTorch nn.LeakyReLU() default, the official LeakyReLU*Conv2d blocks
+EPSILON = 1e-5  # PyTorch BatchNorm2d
+
+
+# ---------------------------------------------------------------------------------------------- the objectives
+def kl_term(mu):
+    """mean(mu ** 2) over every element: the official `_compute_kl` of a unit-variance Gaussian code."""
+    mu = tf.cast(mu, tf.float32)
+    return tf.reduce_mean(tf.square(mu))
+
+
+def l1(x, y):
+    """mean |x - y| over every element (torch.nn.L1Loss), in float32."""
+    return tf.reduce_mean(tf.abs(tf.cast(x, tf.float32) - tf.cast(y, tf.float32)))
+
+
+def bce_with_logits(logits, target):
+    """Mean BCE of sigmoid(logits) against the constant label `target` over every patch of every image."""
+    logits = tf.cast(logits, tf.float32)
+    labels = tf.fill(tf.shape(logits), tf.cast(target, tf.float32))
+    return tf.reduce_mean(tf.nn.sigmoid_cross_entropy_with_logits(labels=labels, logits=logits))
+
+
+def discriminator_loss(weights, real1_logits, fake1_logits, real2_logits, fake2_logits):
+    """lambda0 * (BCE(D1(x1), 1) + BCE(D1(x2->1), 0) + BCE(D2(x2), 1) + BCE(D2(x1->2), 0)) (official dis_update,
+    no halving)."""
+    return weights[0] * (bce_with_logits(real1_logits, 1.0) + bce_with_logits(fake1_logits, 0.0)
+                         + bce_with_logits(real2_logits, 1.0) + bce_with_logits(fake2_logits, 0.0))
+
+
+def stream_terms(weights, fake_logits, x, mu, recon, mu_cycle, cycle):
+    """The unweighted terms of one domain's stream and their weighted sum: for x1, fake_logits = D2(x1->2), mu =
+    E1(x1), recon = x1->1, mu_cycle = E2(x1->2), cycle = x1->2->1 (module docstring)."""
+    t = dict(gan=bce_with_logits(fake_logits, 1.0), kl=kl_term(mu), recon=l1(recon, x), kl_cyc=kl_term(mu_cycle),
+             cyc=l1(cycle, x))
+    w0, w1, w2, w3, w4 = weights
+    t["total"] = w0 * t["gan"] + w1 * t["kl"] + w2 * t["recon"] + w3 * t["kl_cyc"] + w4 * t["cyc"]
+    return t
+
+
+def generator_terms(weights, s1, s2):
+    """{gan_1, kl_1, ..., total_1, gan_2, ..., total_2, g_total}: the two streams' terms (stream_terms of the
+    inputs s1, s2: dicts of its arguments) and the one objective of E1, E2, G1, G2, total_1 + total_2."""
+    out = {}
+    for d, s in (("1", s1), ("2", s2)):
+        out.update({f"{k}_{d}": v for k, v in stream_terms(weights, **s).items()})
+    out["g_total"] = out["total_1"] + out["total_2"]
+    return out
+
+
+# ---------------------------------------------------------------------------------------------- the networks
+def _init():
+    return keras.initializers.RandomNormal(mean=0.0, stddev=0.02)
+
+
+def _conv(filters, kernel, stride, name, transpose=False, padding="valid", bias=True):
+    cls = layers.Conv2DTranspose if transpose else layers.Conv2D
+    return cls(filters, kernel, strides=stride, padding=padding, use_bias=bias, kernel_initializer=_init(),
+               bias_initializer="zeros", name=name)
+
+
+def _bn_lrelu(name):
+    # BatchNorm2d(affine=False) + Bias2d: a shift, no scale; PyTorch momentum 0.1 = Keras 0.9. The conv's bias
+    # before it is cancelled by the normalisation, so the conv has none (the official count has it).
+    return [layers.BatchNormalization(momentum=0.9, epsilon=EPSILON, scale=False, name=f"{name}_bn"),
+            layers.LeakyReLU(LEAK, name=f"{name}_lrelu")]
+
+
+def _block(block_layers, name):
+    return keras.Sequential(block_layers, name=name)  # one block: what nets.BlockNet stacks and shares
+
+
+def num_blocks(size):
+    """Blocks of each encoder and each generator: log2(size) (config.unit_blocks says the same without TF)."""
+    return int(round(math.log2(size)))
+
+
+def _widths(base, n):
+    return [base * min(2 ** i, MAX_MULT) for i in range(n)]
+
+
+def encoder_blocks(size, base, name):
+    """CoVAE32x32's encoder, sized by the image: log2(size) blocks, the last the mean (module docstring)."""
+    downs = num_blocks(size) - 3
+    widths = _widths(base, downs + 2)
+    blocks = [_block([layers.ZeroPadding2D(2), _conv(widths[i], 5, 2, f"{name}_conv{i + 1}", bias=False)]
+                          + _bn_lrelu(f"{name}_conv{i + 1}"), f"{name}_down{i + 1}") for i in range(downs)]
+    side = size // 2 ** downs
+    blocks.append(_block([_conv(widths[downs], side, 1, f"{name}_full", bias=False)] + _bn_lrelu(f"{name}_full"),
+                              f"{name}_to1x1"))
+    blocks.append(_block([_conv(widths[downs + 1], 1, 1, f"{name}_c1x1", bias=False)]
+                              + _bn_lrelu(f"{name}_c1x1"), f"{name}_1x1"))
+    blocks.append(_block([_conv(widths[downs + 1], 1, 1, f"{name}_mu_conv")], f"{name}_mu"))
+    return blocks
+
+
+def latent_channels(size, base):
+    return _widths(base, num_blocks(size) - 1)[-1]
+
+
+def generator_blocks(size, base, channels, name):
+    """CoVAE32x32's decoder, sized by the image: log2(size) blocks, tanh output (module docstring)."""
+    ups = num_blocks(size) - 2
+    top = latent_channels(size, base)
+    blocks = [_block([_conv(top, 4, 2, f"{name}_to4x4", transpose=True, bias=False)] + _bn_lrelu(f"{name}_4x4"),
+                          f"{name}_4x4")]
+    for i, w in enumerate(reversed(_widths(base, ups))):
+        blocks.append(_block([_conv(w, 4, 2, f"{name}_deconv{i + 1}", transpose=True, padding="same",
+                                         bias=False)] + _bn_lrelu(f"{name}_deconv{i + 1}"), f"{name}_up{i + 1}"))
+    blocks.append(_block([_conv(channels, 1, 1, f"{name}_out_conv", transpose=True),
+                               layers.Activation("tanh", dtype="float32")], f"{name}_out"))
+    return blocks
+
+
+def discriminator(size, channels, base, name):
+    """COCODis sized by the image: log2(size) - 2 conv 3x3/2 (PyTorch padding 1) + LReLU, a 1x1 conv to logits."""
+    seq = [keras.Input((size, size, channels))]
+    for i, w in enumerate(_widths(base, num_blocks(size) - 2)):
+        seq += [layers.ZeroPadding2D(1), _conv(w, 3, 2, f"{name}_conv{i + 1}"), layers.LeakyReLU(LEAK)]
+    seq.append(_conv(1, 1, 1, f"{name}_logits"))
+    return keras.Sequential(seq, name=name)
+
+
+def build_nets(cfg, shape):
+    """-> dict E1, E2, G1, G2, D1, D2 for images of `shape`: E2 holds E1's last --shared_layers_e block objects,
+    G2 G1's first --shared_layers_g."""
+    size, channels = int(shape[0]), int(shape[-1])
+    if 2 ** num_blocks(size) != size or size < 32:
+        raise ConfigError(f"--gan_type unit needs a power-of-two image size of at least 32, not {size}")
+    g_base = max(1, round(GEN_BASE * cfg.g_width))
+    d_base = max(1, round(DIS_BASE * cfg.g_width))
+    n = num_blocks(size)
+    e1, e2 = (encoder_blocks(size, g_base, f"E{d}") for d in (1, 2))
+    g1, g2 = (generator_blocks(size, g_base, channels, f"G{d}") for d in (1, 2))
+    cut = n - cfg.shared_layers_e
+    latent = (1, 1, latent_channels(size, g_base))
+    out = dict(E1=nets.BlockNet(e1, shape, name="E1"), E2=nets.BlockNet(e2[:cut] + e1[cut:], shape, name="E2"),
+               G1=nets.BlockNet(g1, latent, name="G1"),
+               G2=nets.BlockNet(g1[:cfg.shared_layers_g] + g2[cfg.shared_layers_g:], latent, name="G2"))
+    for m in out.values():
+        m.build_now()
+    out.update(D1=discriminator(size, channels, d_base, "D1"), D2=discriminator(size, channels, d_base, "D2"))
+    return out
+
+
+def dry_run_rows(cfg, shape):
+    """--dry_run's [(name, parameters, note)] (main._gan_rows asks the trainer)."""
+    m = build_nets(cfg, shape)
+    size = lambda ws: int(sum(int(np.prod(w.shape)) for w in ws))  # noqa: E731
+    n = num_blocks(int(shape[0]))
+    notes = dict(E1=f"encoder, {n} blocks, latent {m['G1'].input_spec_shape}",
+                 E2=f"shares E1's last {cfg.shared_layers_e} blocks", G1=f"generator, {n} blocks",
+                 G2=f"shares G1's first {cfg.shared_layers_g} blocks",
+                 D1="patch discriminator (COCODis), 4x4 logits", D2="patch discriminator (COCODis), 4x4 logits")
+    rows = [(k, size(v.weights), notes[k]) for k, v in m.items()]
+    unique = {id(w): w for v in m.values() for w in v.weights}.values()
+    return rows + [("together", size(unique), "shared weights counted once")]
+
+
+def _load(models, models_dir):
+    for m in models:
+        m.load_weights(str(Path(models_dir) / f"{m.name}.weights.h5"))
+    return models
+
+
+class UNITTrainer(TrainingLoop):
+    """UNIT on the shared loop (trainers/loop.py). `datasets` = [domain 1 batches, domain 2 batches] (infinite,
+    unpaired), as main.load_data gives them for the coupled GANs (data.load_pair)."""
+
+    domains = 2
+    dry_run_rows = staticmethod(dry_run_rows)
+
+    def __init__(self, cfg, info, datasets, run_dir=None, strategy=None):
+        # One device: config refuses --strategy / --cpu_replicas / --mixed_precision for unit.
+        self.cfg, self.info = cfg, info
+        self.run_dir = Path(run_dir) if run_dir else None
+        self.weights = parse_unit_weights(cfg.unit_weights)
+        keras.utils.set_random_seed(cfg.seed)
+        self.nets = build_nets(cfg, tuple(info.shape))
+        n = self.nets
+        self.e1, self.e2, self.g1, self.g2, self.d1, self.d2 = (n[k] for k in ("E1", "E2", "G1", "G2", "D1", "D2"))
+        self.shared_e, self.shared_g = cfg.shared_layers_e, cfg.shared_layers_g
+        self.g_vars = nets.unique_variables([self.e1, self.e2, self.g1, self.g2])  # a shared variable once
+        self.d_vars = nets.unique_variables([self.d1, self.d2])
+        self.g_opt = make_optimizer(cfg.optimizer, cfg.g_lr, cfg.g_beta1, cfg.g_beta2)
+        self.d_opt = make_optimizer(cfg.optimizer, cfg.d_lr, cfg.d_beta1, cfg.d_beta2)
+        self.g_opt.build(self.g_vars)  # before any restore (keras#19389)
+        self.d_opt.build(self.d_vars)
+        self.step = tf.Variable(0, dtype=tf.int64, trainable=False, name="step")
+        # The latent noise: a tf.random.Generator in the checkpoint, so a resume draws what the run would have.
+        self.rng = tf.random.Generator.from_seed(cfg.seed)
+        self.skip_nonfinite = cfg.nonfinite == "skip"
+        self.iterators = [iter(ds) for ds in datasets]
+        k = cfg.sample_rows * cfg.sample_cols
+        self.sample_x = [_first(iter(ds), k) for ds in datasets]  # own iterators: the training order is untouched
+        latent = self.g1.input_spec_shape
+        self.sample_z = np.random.default_rng(cfg.seed + 1).standard_normal((k,) + latent).astype(np.float32)
+        self._compiled_step = tf.function(self.train_step, reduce_retracing=True)
+        self._init_checkpoints(tf.train.Checkpoint(step=self.step, g_opt=self.g_opt, d_opt=self.d_opt, rng=self.rng,
+                                                   it1=self.iterators[0], it2=self.iterators[1],
+                                                   **net_variables(self.models())),
+                               keep=cfg.keep_checkpoints)
+
+    # ------------------------------------------------------------------ forward passes
+    def encode_pair(self, x1, x2, training=True):
+        """(mu1, mu2): each encoder's own blocks, then the shared blocks once on both batches (official forward())."""
+        cut = len(self.e1.blocks) - self.shared_e
+        h1, h2 = _run(self.e1.blocks[:cut], x1, training), _run(self.e2.blocks[:cut], x2, training)
+        h = _run(self.e1.blocks[cut:], tf.concat([h1, h2], 0), training)
+        return h[:tf.shape(x1)[0]], h[tf.shape(x1)[0]:]
+
+    def decode_pair(self, z1, z2, training=True):
+        """(x1->1, x2->1, x1->2, x2->2): the shared blocks once on both codes, then each generator's own blocks on
+        both (official forward(): decode_A and decode_B over the concatenated codes)."""
+        h = _run(self.g1.blocks[:self.shared_g], tf.concat([z1, z2], 0), training)
+        a, b = _run(self.g1.blocks[self.shared_g:], h, training), _run(self.g2.blocks[self.shared_g:], h, training)
+        n = tf.shape(z1)[0]
+        return a[:n], a[n:], b[:n], b[n:]
+
+    def noise(self, like):
+        return self.rng.normal(tf.shape(like))
+
+    def d_objective(self, x1, x2, n1, n2):
+        """The official dis_update's loss: translations from fresh codes + noise, held fixed (stop_gradient)."""
+        mu1, mu2 = self.encode_pair(x1, x2)
+        _, x21, x12, _ = self.decode_pair(mu1 + n1, mu2 + n2)
+        x21, x12 = tf.stop_gradient(x21), tf.stop_gradient(x12)
+        return discriminator_loss(self.weights, self.d1(x1, training=True), self.d1(x21, training=True),
+                                  self.d2(x2, training=True), self.d2(x12, training=True))
+
+    def g_objective(self, x1, x2, n1, n2, n12, n21):
+        """generator_terms of one gen_update: n1, n2 perturb the codes of x1, x2; n12, n21 those of x1->2 and x2->1
+        re-encoded for the cycles."""
+        mu1, mu2 = self.encode_pair(x1, x2)
+        x11, x21, x12, x22 = self.decode_pair(mu1 + n1, mu2 + n2)
+        mu21, mu12 = self.encode_pair(x21, x12)  # x2->1 by E1, x1->2 by E2
+        x121 = self.g1(mu12 + n12, training=True)
+        x212 = self.g2(mu21 + n21, training=True)
+        s1 = dict(fake_logits=self.d2(x12, training=True), x=x1, mu=mu1, recon=x11, mu_cycle=mu12, cycle=x121)
+        s2 = dict(fake_logits=self.d1(x21, training=True), x=x2, mu=mu2, recon=x22, mu_cycle=mu21, cycle=x212)
+        return generator_terms(self.weights, s1, s2)
+
+    def latent_like(self, x):
+        return tf.zeros((tf.shape(x)[0],) + tuple(self.g1.input_spec_shape))
+
+    # ------------------------------------------------------------------ the step
+    def train_step(self, x1, x2):
+        """One official iteration: D's update, then E1, E2, G1, G2's on one objective through the updated D."""
+        z1, z2 = self.latent_like(x1), self.latent_like(x2)
+        n1, n2 = self.noise(z1), self.noise(z2)
+        with tf.GradientTape() as tape:
+            d_loss = self.d_objective(x1, x2, n1, n2)
+        skipped = apply_if_finite(self.d_opt, tape.gradient(d_loss, self.d_vars), self.d_vars, [d_loss],
+                                  self.skip_nonfinite)
+        n1, n2, n12, n21 = self.noise(z1), self.noise(z2), self.noise(z1), self.noise(z2)
+        with tf.GradientTape() as tape:
+            terms = self.g_objective(x1, x2, n1, n2, n12, n21)
+        skipped += apply_if_finite(self.g_opt, tape.gradient(terms["g_total"], self.g_vars), self.g_vars,
+                                   [terms["g_total"]], self.skip_nonfinite)
+        self.step.assign_add(1)
+        logs = {"d_loss": d_loss, **{k: v for k, v in terms.items() if not k.startswith("total_")}}
+        if self.skip_nonfinite:
+            logs[SKIPPED_KEY] = skipped
+        return logs
+
+    # ------------------------------------------------------------------ outputs
+    def save_samples(self, step):
+        """samples/step_N.png: per group, rows x1 | x1->2 | x2 | x2->1 | G1(z) | G2(z), inference mode."""
+        x1, x2 = self.sample_x
+        n = min(len(x1), len(x2))
+        cols = min(self.cfg.sample_cols, n)
+        rows = min(self.cfg.sample_rows, n // cols)
+        k = rows * cols
+        x1, x2, z = x1[:k], x2[:k], self.sample_z[:k]
+        f12, f21 = _translators(self.e1, self.e2, self.g1, self.g2)
+        images = [x1, f12(x1), x2, f21(x2), self.g1(z, training=False), self.g2(z, training=False)]
+        grid = run_folder.pair_grid([np.asarray(a) for a in images], rows, cols)
+        path = self.run_dir / "samples" / f"step_{step:07d}.png"
+        path.parent.mkdir(exist_ok=True)
+        run_folder.save_png(path, grid)
+        return grid
+
+    def models(self):
+        """The networks saved in models/ (E1, E2, G1, G2, D1, D2 .weights.h5; a shared block in both files)."""
+        return [self.e1, self.e2, self.g1, self.g2, self.d1, self.d2]
+
+    def learning_rates(self):
+        return [(self.g_opt, self.cfg.g_lr), (self.d_opt, self.cfg.d_lr)]
+
+    @staticmethod
+    def translators(cfg, shape, models_dir):
+        """{(1, 2): x1 -> G2(E1(x1)), (2, 1): x2 -> G1(E2(x2))}, from the means, inference mode, the run's weights
+        (issue 20 translation protocol; official test.py decodes the mean)."""
+        m = build_nets(cfg, tuple(shape))
+        e1, e2, g1, g2 = _load([m[k] for k in ("E1", "E2", "G1", "G2")], models_dir)
+        f12, f21 = _translators(e1, e2, g1, g2)
+        return {(1, 2): f12, (2, 1): f21}
+
+    @staticmethod
+    def joint_generators(cfg, shape, models_dir):
+        """(latent_shape, G1, G2): same-z joint samples z ~ N(0, I) -> (G1(z), G2(z)) in inference mode, for the
+        LPIPS table of the coupled GANs."""
+        m = build_nets(cfg, tuple(shape))
+        g1, g2 = _load([m["G1"], m["G2"]], models_dir)
+        return tuple(g1.input_spec_shape), g1, g2
+
+    # ------------------------------------------------------------------ the loop's hooks
+    def describe(self, first):
+        return (f"training unit on {self.cfg.data_name} ({self.info.shape}, weights {self.cfg.unit_weights}) from "
+                f"step {first} to {self.cfg.iterations} in {self.run_dir}")
+
+    def next_inputs(self):
+        return tuple(next(it) for it in self.iterators)
+
+    def run_step(self, inputs):
+        return self._compiled_step(*inputs)
+
+    def checked_variables(self):
+        return self.g_vars + self.d_vars
+
+
+def _run(blocks, x, training):
+    for block in blocks:
+        x = block(x, training=training)
+    return x
+
+
+def _translators(e1, e2, g1, g2):
+    return (lambda x: g2(e1(x, training=False), training=False),
+            lambda x: g1(e2(x, training=False), training=False))
+
+
+def _first(iterator, n):
+    """The first `n` images of a stream of batches, float32."""
+    out, have = [], 0
+    while have < n:
+        out.append(np.asarray(next(iterator), np.float32))
+        have += len(out[-1])
+    return np.concatenate(out)[:n]
