@@ -108,34 +108,6 @@ def _console_logging():
     run_folder.log_to_console()
 
 
-# Every tf.data iterator a test makes is kept, never deleted (CI time): on TF 2.21 deleting an iterator blocks,
-# idle, until its autotune thread's next pass, whose period doubles up to 60 s, so the garbage collection of a
-# file's trainers took 58-142 s of CI teardowns (test_trainers.py, test_scogan.py, test_precision.py, ...) and any
-# collection during a test as much (an iterator idle 45 s: 37 s to delete, 0.6 s without autotune). Turning
-# autotune off instead would change the iterators' checkpoints, which a run resumed in another process (the CLI in
-# a subprocess) could then not restore. Cost: the pipelines stay in memory (~2 MB per digits2edge iterator).
-_ITERATORS = []
-
-
-@pytest.fixture(autouse=True, scope="session")
-def _keep_tf_data_iterators():
-    import ctypes
-    import tensorflow as tf
-    make_iterator = tf.data.Dataset.__iter__
-
-    def kept(self):
-        iterator = make_iterator(self)
-        _ITERATORS.append(iterator)
-        return iterator
-
-    tf.data.Dataset.__iter__ = kept
-    yield
-    tf.data.Dataset.__iter__ = make_iterator
-    # Never freed, not even when the interpreter exits and clears this module (a pytest process that kept a
-    # file's iterators took 175 s to exit): one reference more than Python will ever drop.
-    ctypes.pythonapi.Py_IncRef(ctypes.py_object(_ITERATORS))
-
-
 @pytest.fixture(autouse=True, scope="module")
 def _release_models():
     """After each test file, drop what Keras and TensorFlow keep of its nets and traced steps: a process that

@@ -280,7 +280,8 @@ def snapshot(folder):
 
 @pytest.mark.parametrize("saved, says", [
     ({"iterations": "ten"}, '"iterations" must be an integer or null (got "ten")'),
-    ({"gan_type": "nosuch"}, '"gan_type" must be one of gan, cogan, scogan, classifier, pix2pix (got "nosuch")'),
+    ({"gan_type": "nosuch"}, '"gan_type" must be one of gan, cogan, scogan, classifier, pix2pix, cyclegan, unit '
+                             '(got "nosuch")'),
     ({"loss": "nosuch"}, '"loss" must be one of minimax, nonsat, wgan, lsgan (got "nosuch")'),
     ({"disc_penalty": "nosuch"}, '"disc_penalty" must be one of none, wgan-gp, clip (got "nosuch")'),
 ])

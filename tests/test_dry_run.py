@@ -117,6 +117,9 @@ def test_named_experiments_build_their_nets_offline_and_write_nothing(name, tmp_
     assert not any(tmp_path.iterdir())
 
 
+TRANSLATION_TYPES = ("pix2pix", "cyclegan", "unit")   # trainers with their own dry_run_rows
+
+
 class _Net:
     def __init__(self, name):
         self.name, self.weights = name, []
@@ -130,6 +133,8 @@ def test_every_named_experiment_dry_runs_with_stub_nets(tmp_path, capsys, monkey
         _Net(f"D{i + 1}") for i in range(domains)])
     monkeypatch.setattr(regularisers, "build_vgg19_features", lambda weights: _Net("vgg"))
     for name in experiments.EXPERIMENTS:
+        if experiments.get(name).settings["gan_type"] in TRANSLATION_TYPES:
+            continue   # their own nets, built and counted against --dry_run in test_experiments.py (baselines)
         out, cfg, rows = _dry(capsys, ["--experiment", name])
         assert cfg["experiment"] == name and "G1" in rows and "run folder: runs/" in out, name
     assert not any(tmp_path.iterdir())
