@@ -47,3 +47,19 @@ def num_blocks(arch: str) -> tuple[int, int]:
         return NUM_BLOCKS[arch]
     except KeyError:
         raise ValueError(f"unknown architecture '{arch}'") from None
+
+
+# UNIT's nets (trainers/unit.py builds them; here without Keras): name -> (blocks of each encoder and generator,
+# default --shared_layers_e, default --shared_layers_g), the sharing of the official version_02 net.
+UNIT_NETS = {"CoVAE32x32": (5, 4, 3),   # cocogan_nets_da.py: g_en_conv1-3 + g_vae shared, g_de_conv0-2 shared
+             "COCOResGen": (7, 1, 1)}   # cocogan_nets.py (cat2tiger.yaml): n_enc_shared_blk 1, n_gen_shared_blk 1
+
+
+def unit_net(size) -> str:
+    """32 px: version_02's digit net CoVAE32x32; 64 px and up: its translation net COCOResGen (spatial latent)."""
+    return "CoVAE32x32" if size <= 32 else "COCOResGen"
+
+
+def unit_blocks(size) -> int:
+    """Blocks of each UNIT encoder and generator at this image size (UNIT_NETS)."""
+    return UNIT_NETS[unit_net(size)][0]

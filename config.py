@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Optional
 
 import archs  # the architectures' tables: no TensorFlow
+from archs import UNIT_NETS, unit_blocks, unit_net  # noqa: F401 (trainers/unit.py imports them from here)
 from data_sources import specs  # the data registry: no TensorFlow
 from data_sources.base import DataError
 
@@ -261,8 +262,9 @@ class Config:
     shared_layers_g: Optional[int] = _nets(None, "generator layers shared from the input side (0: none)",
                                            on_resume=FIXED, limits=NON_NEGATIVE)
     shared_layers_e: Optional[int] = _nets(None, "--gan_type unit: encoder layers shared from the output side "
-                                           "(default all but the first; --shared_layers_g: the generators' from the "
-                                           "input side, default all but the last two)", on_resume=FIXED,
+                                           "(default: the official net's, 4 of 5 at 32 px, 1 of 7 from 64 px; "
+                                           "--shared_layers_g: the generators' from the input side, default 3 of 5 "
+                                           "at 32 px, 1 of 7 from 64 px)", on_resume=FIXED,
                                            limits=NON_NEGATIVE)
     shared_layers_d: Optional[int] = _nets(None, "discriminator layers shared from the output side",
                                            on_resume=FIXED, limits=NON_NEGATIVE)
@@ -276,7 +278,7 @@ class Config:
                                   choices=("batch", "layer", "none"), on_resume=FIXED)
     g_width: Optional[float] = _nets(None, "multiply the generators' hidden channels (default 1: the thesis "
                                      f"tables; the offline demo {DEMO_G_WIDTH['digits']}; pix2pix: of the U-Net's "
-                                     "64 base channels, default 1)",
+                                     "64 base channels, default 1; unit: its discriminators' 64 too)",
                                      on_resume=FIXED, limits=POSITIVE)
     patch_layers: Optional[int] = _nets(None, "--gan_type pix2pix: stride-2 layers of the PatchGAN (default 3: 70x70 "
                                         "patches; 1: 16x16, 2: 34x34)", on_resume=FIXED, limits=Range(1, 6))
@@ -851,7 +853,9 @@ def _resolve_classifier(cfg: _Draft, data_defaults) -> Config:
     if not sources:
         cfg.dataset = "digits"
     given = [f for f in COUPLING_SWITCHES if getattr(cfg, f)]
-    given += [k for k in ("arch", "shared_layers_g", "shared_layers_d") if getattr(cfg, k) is not None]
+    # Appendix B fixes the classifier's net, loss and optimiser: any GAN net/loss/optimiser option given is refused.
+    given += [f.name for f in dataclasses.fields(Config) if f.metadata.get("group") in (NETS, LOSSES, OPTIMISERS)
+              and f.default is None and getattr(cfg, f.name) is not None]
     given += ["mixed_precision"] if cfg.mixed_precision != "none" else []
     given += ["strategy"] if cfg.strategy != "default" else []
     given += ["cpu_replicas"] if cfg.cpu_replicas != 1 else []
@@ -1041,9 +1045,7 @@ def parse_unit_weights(text) -> tuple:
     return w
 
 
-def unit_blocks(size) -> int:
-    """Blocks of each UNIT encoder and generator: log2(size) (trainers.unit.num_blocks, which imports Keras)."""
-    return int(round(math.log2(size)))
+# UNIT's nets by image size: archs.UNIT_NETS, archs.unit_net, archs.unit_blocks (experiments.py reads them too).
 
 
 def _refuse_unit_options(cfg: _Draft):
@@ -1084,13 +1086,14 @@ def _resolve_unit(cfg: _Draft, data_defaults) -> Config:
     cfg.unit_weights = ",".join(f"{x:g}" for x in weights)
     cfg.image_size = data_defaults(cfg) if cfg.image_size is None else cfg.image_size
     _check_image_size(cfg.image_size)
-    n = unit_blocks(cfg.image_size)
-    cfg.shared_layers_e = n - 1 if cfg.shared_layers_e is None else cfg.shared_layers_e
-    cfg.shared_layers_g = n - 2 if cfg.shared_layers_g is None else cfg.shared_layers_g
+    net = unit_net(cfg.image_size)
+    n, shared_e, shared_g = UNIT_NETS[net]
+    cfg.shared_layers_e = shared_e if cfg.shared_layers_e is None else cfg.shared_layers_e
+    cfg.shared_layers_g = shared_g if cfg.shared_layers_g is None else cfg.shared_layers_g
     for what, k in (("encoder", "e"), ("generator", "g")):
         if not 0 <= getattr(cfg, f"shared_layers_{k}") < n:
             raise ConfigError(f"--shared_layers_{k} {getattr(cfg, f'shared_layers_{k}')} is out of range: a UNIT "
-                              f"{what} at {cfg.image_size} px has {n} layers, so 0..{n - 1} can be shared")
+                              f"{what} at {cfg.image_size} px has {n} layers ({net}), so 0..{n - 1} can be shared")
     _apply_schedule_defaults(cfg)
     _check_ranges(cfg)
     return cfg.freeze()

@@ -31,11 +31,12 @@ on first use, in one log line (metrics.weights.load_weights), unless the run has
 given it) or $LPIPS_NO_DOWNLOAD=1: then the one-line instructions of `python -m metrics.weights --fetch`.
 
 A translation run (pix2pix, CycleGAN, UNIT: a trainer class with `translators`) is scored by translation_eval.py
-instead (its translations of held-out images; issue 20 item 5), into the same files. A coupled run on a derived pair
-also gets the data-only ground-truth ceiling, Real d1 vs transform(Real d1) on the held-out pairs, which is the row
-its table shares exactly with a translation run's. A translation model that also samples same-z pairs (UNIT:
-`joint_generators`) gets this module's LPIPS table and pixel agreement of those pairs beside its translations
-(metrics.json's "joint" section; translation_eval.joint_section).
+instead (its translations of held-out pairs where the data has them, else of the training domains; issue 20
+item 5), into the same files. A coupled run on a derived pair also gets the data-only ground-truth ceiling, Real d1
+vs transform(Real d1) on the first min(N, S) of the S held-out pairs: the row its table shares exactly with a
+translation run's scored on as many pairs (--report checks that the counts agree). A translation model that also
+samples same-z pairs (UNIT: `joint_generators`) gets this module's LPIPS table and pixel agreement of those pairs
+beside its translations (metrics.json's "joint" section; translation_eval.joint_section).
 
 A single GAN on the toy ring (`--gan_type gan --dataset toy`) is scored instead by mode coverage
 (metrics.modes: modes covered out of 10 and the share of high-quality points, on TOY_SAMPLES points from the
@@ -224,10 +225,12 @@ def evaluate_main(argv):
     """`python main.py --evaluate RUN_DIR ...`: bad input raises ConfigError (one line, exit 2 in main)."""
     p = argparse.ArgumentParser(prog="main.py --evaluate", description="Score a trained coupled run (LPIPS "
                                 "table, pixel and class agreement, FID) or translation run (its translations of "
-                                "held-out images); writes RUN_DIR/metrics.json and .md.")
+                                "held-out pairs where the data has them, else of the training domains); writes "
+                                "RUN_DIR/metrics.json and .md.")
     p.error = lambda m: p.exit(2, f"error: {m} (see --help)\n")
     p.add_argument("--evaluate", required=True, metavar="RUN_DIR")
-    p.add_argument("--num", type=int, help="pairs (default: eval_pairs of the run, else the thesis's count)")
+    p.add_argument("--num", type=int, help="pairs (default: eval_pairs of the run, else the held-out split's size "
+                   "for a translation run on paired data, else the thesis's count; capped at the images there are)")
     p.add_argument("--step", type=int, help="checkpoint step (default: the latest)")
     p.add_argument("--net", choices=["alex", "vgg"], default="alex", help="LPIPS backbone (default alex)")
     p.add_argument("--eval_classifier", metavar="PATH", help="classifier.keras for class agreement and FCD "

@@ -15,8 +15,10 @@ baselines (issue 20 item 8); the logic is the first hundred lines.
 from __future__ import annotations
 
 import difflib
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Optional
+
+import archs  # no TensorFlow: UNIT's net by image size (archs.unit_net)
 
 
 class ExperimentError(ValueError):
@@ -300,10 +302,10 @@ for _n, (_panel, _published) in _FIG38.items():
         source=(f"sec. 3.3.2 text (line 818): gen-vs-gen for {_n} shared layer{'s' if _n > 1 else ''}; "
                 f"baseline sec. 5.2 (line 1050)") if _published else "",
         pairs=50000 if _published else None,
-        notes=f"Sec. 3.3.2 (line 784): Tables 3.1/3.2, DCGAN settings, 25k iterations, 4, 3, 2, 1 shared "
-              f"generator layers (figure a to d, line 804); the discriminators keep Table 3.2's 3 shared layers "
-              f"(the text varies the generators only). The text gives LPIPS only for 4 and 1 shared layers, on "
-              f"50,000 pairs. " + _PRUNE))
+        notes="Sec. 3.3.2 (line 784): Tables 3.1/3.2, DCGAN settings, 25k iterations, 4, 3, 2, 1 shared "
+              "generator layers (figure a to d, line 804); the discriminators keep Table 3.2's 3 shared layers "
+              "(the text varies the generators only). The text gives LPIPS only for 4 and 1 shared layers, on "
+              "50,000 pairs. " + _PRUNE))
 del _n, _panel, _published
 
 _add(
@@ -713,6 +715,10 @@ def _cyclegan(data):
     else:
         length = ("Length: no official CycleGAN schedule exists for this data, so the family's count of the thesis "
                   "at batch 1, the rate decaying over the second half.")
+    # Review 10 B4: what the data and the schedule do not take from the official training (README, CycleGAN).
+    unlike = ("Not as the official training: no jitter (load at 286, random crop to 256) and no horizontal flip"
+              + (f", images at {size} px instead of 256 (the size of {table})" if official else "")
+              + "; the rate decays at every iteration (a ramp), not once per epoch (a staircase).")
     return Experiment(
         name=f"cyclegan_{suffix}",
         description=f"CycleGAN baseline (unpaired, ResNet + PatchGAN, cycle loss), {suffix} {size} px, "
@@ -720,27 +726,50 @@ def _cyclegan(data):
         reproduces=f"baseline for {table} (issue 20)",
         settings=dict(gan_type="cyclegan", cogan_data=data, image_size=size, preset="cyclegan",
                       iterations=iterations),
-        notes="Baseline decided in issue 20 (item 8): CycleGAN (Zhu et al. 2017) with the official settings (the "
-              "cyclegan preset: least squares, Adam 2e-4 (0.5, 0.999), batch 1, cycle weight 10, identity weight "
-              f"0.5, pool of 50, 6 ResNet blocks at {size} px). {_data(data)} {family} {length} "
+        notes="Baseline decided in issue 20 (item 8): CycleGAN (Zhu et al. 2017) with the official hyperparameters "
+              "(the cyclegan preset: least squares, Adam 2e-4 (0.5, 0.999), batch 1, cycle weight 10, identity weight "
+              f"0.5, pool of 50, 6 ResNet blocks at {size} px). {_data(data)} {family} {length} {unlike} "
               + _BUDGET.format(batch="batch 1"))
+
+
+# UNIT's net by image size (archs.unit_net; trainers/unit.py): the sentence naming it, its sharing and its batch.
+_UNIT_NETS = {
+    "CoVAE32x32": ("version_02's digit net CoVAE32x32 (cocogan_nets_da.py, its domain-adaptation net, trained "
+                   "there with other losses), latent 1x1; encoders sharing all but their first block and generators "
+                   "all but their last two (as CoVAE32x32)"),
+    "COCOResGen": ("version_02's translation net COCOResGen (cocogan_nets.py, cat2tiger.yaml: ch 64, three front, "
+                   "three residual and one shared block each side, instance norm), a spatial latent of a quarter of "
+                   "the image side with 256 channels, and COCODis"),
+}
+
+
+def _unit_batch(size):
+    """(settings, note) of the batch: COCOResGen's official batch_size 1 (cat2tiger.yaml, corgi2husky.yaml); the
+    digit net keeps the default (no official batch for translation with it)."""
+    if archs.unit_net(size) == "COCOResGen":
+        return dict(batch_size=1), "batch 1, the official batch_size of cat2tiger.yaml and corgi2husky.yaml"
+    return {}, "batch 128, the default batch, as the unit preset sets none"
 
 
 def _unit(data):
     suffix, table, size, family = _FAMILIES[data]
+    net = archs.unit_net(size)
+    batch, batch_note = _unit_batch(size)
+    at = "at batch 1" if batch else "at the default batch"
     return Experiment(
         name=f"unit_{suffix}",
-        description=f"UNIT baseline (unpaired, shared latent, VAE-GAN), {suffix} {size} px, "
-                    f"{THESIS_ITERATIONS[data]:,} iterations",
+        description=f"UNIT baseline (unpaired, shared latent, VAE-GAN; {net}), {suffix} {size} px, "
+                    f"{THESIS_ITERATIONS[data]:,} iterations {at}",
         reproduces=f"baseline for {table} (issue 20)",
         settings=dict(gan_type="unit", cogan_data=data, image_size=size, preset="unit",
-                      iterations=THESIS_ITERATIONS[data]),
+                      iterations=THESIS_ITERATIONS[data], **batch),
         notes="Baseline decided in issue 20 (item 8): UNIT (Liu et al. 2017) with the paper's UNIT weights "
-              "10,0.1,100,0.1,100 (lambda0 to lambda4) and the unit preset (Adam 1e-4 (0.5, 0.999)), encoders sharing "
-              "all but their first block and generators all but their last two; batch 128, the default batch, "
-              f"as the unit preset sets none. {_data(data)} {family} No official UNIT schedule exists for this "
-              "data, so the family's count of the thesis. " + _BUDGET.format(batch="the batch above")
-              + " Its same-z pairs fill the coupled runs' LPIPS rows (EXPERIMENTS.md, Baselines).")
+              "10,0.1,100,0.1,100 (lambda0 to lambda4) and the unit preset (Adam 1e-4 (0.5, 0.999)); networks: "
+              f"{_UNIT_NETS[net]}; {batch_note}. {_data(data)} {family} Length: the thesis gives a count for this "
+              "family, so that count (not the yaml's max_iterations of 500,000, which is for its own data). "
+              + _BUDGET.format(batch="the batch above")
+              + " Its same-z pairs fill the coupled runs' LPIPS rows (EXPERIMENTS.md, Baselines); UNIT is not "
+              "trained as a prior sampler, so they test the shared latent, not its translations.")
 
 
 _add(*(_pix2pix(d) for d in ("mnist2edge",)),

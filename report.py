@@ -12,8 +12,10 @@ experiment name when the run was started with `--experiment NAME`):
 Translation runs (pix2pix, CycleGAN, UNIT; translation_eval.py) sit in the same table: their rows (Real vs
 Translated, Translated vs Real and vs ground truth, cycle error, per-direction pixel and class agreement) beside the
 coupled runs', a line under the table says which rows mean the same for both kinds (COMPARABLE), and pair counts
-are checked within each kind only. A UNIT run's same-z pairs (its metrics.json's "joint" section) fill the coupled
-runs' Gen. rows and same-z pixel agreement, their count checked with the coupled runs'.
+are checked within each kind only, the ground-truth ceiling's across kinds. A UNIT run's same-z pairs (its
+metrics.json's "joint" section) fill the coupled runs' Gen. rows and same-z pixel agreement, their count checked
+with the coupled runs' and shown beside its translation count. A translation run whose domains are the reverse of
+the table's (pix2pix --direction BtoA) is re-keyed into the table's order (orient), with a note.
 Beside a run of a named experiment whose thesis numbers are known (experiments.get(NAME).published), a column
 holds the numbers the thesis published, with their table and column in the header. When the run differs from the
 setting of those numbers (LPIPS net/version, pair count, an early step, an overridden option: `departures`), its
@@ -80,6 +82,7 @@ class Run:
     header: str = ""
     experiment: Optional[str] = None
     samples: Optional[Path] = None
+    notes: list = field(default_factory=list)   # said under the table (orient)
 
 
 # ---------------------------------------------------------------------------------------------- reading runs
@@ -222,10 +225,19 @@ def is_translation(metrics) -> bool:
     return metrics.get("kind") == translation_eval.KIND
 
 
+def ceiling_pairs(m):
+    """The pair count of a run's ground-truth ceiling (a coupled run's ground_truth_ceiling, a translation run's
+    ceiling row), or None: the one row both kinds share, so its count is compared across kinds (review A4)."""
+    row = (((m.get("lpips") or {}).get("rows") or {}).get(translation_eval.CEILING[0]) if is_translation(m)
+           else m.get("ground_truth_ceiling"))
+    return (row or {}).get("n") if (row or {}).get("mean") is not None else None
+
+
 def check_comparable(runs) -> None:
     """Refuse runs whose numbers are not comparable: other LPIPS nets, other pair or sample counts. Pair counts
     are compared within each kind (coupled, translation): a translation run is scored on its held-out pairs, a
-    coupled one on the thesis's count, and the rows the two kinds share are said apart (render)."""
+    coupled one on the thesis's count, and the rows the two kinds share are said apart (render). The ground-truth
+    ceiling is one quantity for both kinds: its pair count is compared across all runs that have one."""
     pairs = (lambda kind: lambda m: m.get("pairs") if "lpips" in m and is_translation(m) == kind else None)
     # a translation run's same-z pairs (UNIT) fill the coupled runs' rows: their count is checked with theirs
     coupled_pairs = (lambda m: pairs(False)(m) if not is_translation(m) else (m.get("joint") or {}).get("pairs"))
@@ -233,6 +245,8 @@ def check_comparable(runs) -> None:
                "re-evaluate them with the same --net"),
               ("pair counts", coupled_pairs, "re-evaluate them with the same --num"),
               ("pair counts of translation runs", pairs(True), "re-evaluate them with the same --num"),
+              ("ground-truth ceiling pair counts", ceiling_pairs,
+               "re-evaluate them with the same --num (a coupled run's ceiling takes min(N, held-out size) pairs)"),
               ("sample counts", lambda m: m.get("samples") if "modes" in m else None,
                "re-evaluate them with the same --num"))
     for what, get, fix in checks:
@@ -240,6 +254,55 @@ def check_comparable(runs) -> None:
         if len({v for _, v in seen}) > 1:
             listed = ", ".join(f"{h} ({v:,})" if isinstance(v, int) else f"{h} ({v})" for h, v in seen)
             raise ConfigError(f"runs evaluated with different {what}: {listed}; {fix}")
+
+
+# ---------------------------------------------------------------------------------------------- domain order
+# Rows of two real images, the same quantity either way round (LPIPS is symmetric): their keys stay when the
+# domains swap.
+_SYMMETRIC_ROWS = {translation_eval.BASELINE[0], translation_eval.CEILING[0]}
+# The per-direction sections of a translation run's metrics.json, keyed by direction or row (translation_eval).
+_DIRECTED = (("lpips", "rows"), ("cycle", "rows"), ("pixel_agreement", "directions"),
+             ("class_agreement", "directions"))
+
+
+def _swap12(key: str) -> str:
+    """A translation key with domains 1 and 2 exchanged: real1_vs_trans2 -> real2_vs_trans1, 1_to_2 -> 2_to_1."""
+    return key if key in _SYMMETRIC_ROWS else key.translate(str.maketrans("12", "21"))
+
+
+def swapped_domains(m: dict) -> dict:
+    """A translation run's metrics.json with domain 1 and domain 2 exchanged (a pix2pix --direction BtoA run read
+    in the AtoB order): every per-direction key re-keyed, the domains and directions reversed."""
+    out = {**m, "domains": list(m["domains"])[::-1],
+           "directions": [_swap12(d) for d in m.get("directions") or ()]}
+    for section, inner in _DIRECTED:
+        sec = m.get(section)
+        if isinstance(sec, dict) and isinstance(sec.get(inner), dict):
+            out[section] = {**sec, inner: {_swap12(k): v for k, v in sec[inner].items()}}
+    return out
+
+
+def orient(runs) -> None:
+    """Review A6: put every translation run in one domain order, so that a row means one direction in every
+    column. The order: the first coupled run's domains, else the first run's; a translation run with the two
+    reversed (--direction BtoA) is re-keyed (swapped_domains) and a note says so. Runs of other domains keep
+    theirs (the labels then read Domain1 / Domain2). A reversed run with same-z pairs (whose pixel agreement
+    has a direction) cannot be re-keyed: refused."""
+    named = [r for r in runs if len(r.metrics.get("domains") or ()) == 2]
+    ref = next((r for r in named if not is_translation(r.metrics)), named[0] if named else None)
+    if ref is None:
+        return
+    order = list(ref.metrics["domains"])
+    for r in named:
+        if not is_translation(r.metrics) or list(r.metrics["domains"]) != order[::-1] or order == order[::-1]:
+            continue
+        if "joint" in r.metrics:
+            raise ConfigError(f"{r.path}: its domains ({' -> '.join(r.metrics['domains'])}) are in the reverse order "
+                              f"of {ref.path}'s, and its same-z rows cannot be re-keyed: report them separately")
+        r.metrics = swapped_domains(r.metrics)
+        r.notes.append(f"{r.header or r.path}: evaluated with domain 1 = {order[1]} (--direction "
+                       f"{(r.config.get('direction') or 'BtoA')}); its rows are shown in this table's order, domain 1 "
+                       f"= {order[0]} (its {order[1]} -> {order[0]} translation in the rows of G_21).")
 
 
 def _headers(runs) -> None:
@@ -266,6 +329,15 @@ def _number(v, digits) -> Cell:
 
 def _count(v) -> Cell:
     return Cell(int(v), text=f"{int(v):,}") if v is not None else Cell()
+
+
+def _pairs_cell(m) -> Cell:
+    """The "LPIPS pairs" cell; a translation run with same-z pairs (UNIT) scores its Gen. rows on the coupled
+    runs' count and its translation rows on its own: both shown (review A3)."""
+    joint = (m.get("joint") or {}).get("pairs") if is_translation(m) else None
+    if joint is None or m.get("pairs") is None:
+        return _count(m.get("pairs"))
+    return Cell(int(m["pairs"]), text=f"{int(m['pairs']):,} (translations) / {int(joint):,} (same z)")
 
 
 def row_labels(runs) -> dict:
@@ -377,7 +449,7 @@ def run_cells(r: Run, link_base: Path) -> dict:
         cells["samples"] = _count(m.get("samples"))
     cells["step"] = _count(m.get("step"))
     if "lpips" in m:
-        cells["pairs"] = _count(m.get("pairs"))
+        cells["pairs"] = _pairs_cell(m)
     if r.samples is not None:
         rel = Path(os.path.relpath(r.samples.resolve(), link_base.resolve())).as_posix()
         cells["grid"] = Cell(text=f"[{r.samples.name}]({rel})")
@@ -518,7 +590,7 @@ def seed_cells(cells_per_run) -> dict:
 
 def build(runs, link_base: Path):
     """-> (row labels {key: label}, columns, notes, per-run columns of the seed groups (for the CSV))."""
-    notes, columns, per_run, marks = [], [], [], 0
+    notes, columns, per_run, marks = [n for r in runs for n in r.notes], [], [], 0
     for group in seed_groups(runs):
         r = group[0]
         if len(group) == 1:
@@ -561,15 +633,18 @@ def _md(text: str) -> str:
 # Which rows mean the same for a coupled and a translation run (issue 20 item 5), said under any table with both.
 COMPARABLE = (
     "Comparable across model kinds: the Real vs Real baseline (the same quantity; coupled runs draw it from the "
-    "training domains, translation runs from the held-out pairs) and, for derived pairs, the ground-truth ceiling "
-    "(Real d1 vs its own transform, on the same held-out pairs for both kinds). Among translation runs the "
-    "ground-truth rows (Translated vs ground truth, pixel agreement with it) compare directly. NOT the same "
+    "training domains, translation runs on derived pairs (or paired folders) from the held-out pairs, on other "
+    "data from the same training domains as the coupled runs) and, for derived pairs, the ground-truth ceiling "
+    "(Real d1 vs its own transform, on the same held-out pairs for both kinds, their count checked). Among "
+    "translation runs the ground-truth rows (Translated vs ground truth, pixel agreement with it) compare "
+    "directly. NOT the same "
     "quantity: a coupled run's Gen. d1 vs Gen. d2 (two generated images of one z) and a translation run's Real d1 "
     "vs Translated d2 (a real input and its translation); nor a coupled run's Gen. vs Real rows and a translation "
     "run's Translated vs Real rows (sampled from z against translated from real inputs). A translation run that "
     "also samples same-z pairs (UNIT) fills the coupled runs' Gen. rows and same-z pixel agreement with the "
-    "coupled evaluation's own code, real images and pair count: those compare directly. Pair counts are checked "
-    "within each kind only (UNIT's same-z pairs with the coupled runs').")
+    "coupled evaluation's own code, real images and pair count: those compare directly (its pair cell shows both "
+    "counts). Pair counts are checked within each kind only (UNIT's same-z pairs with the coupled runs'), the "
+    "ceiling's across kinds. Translation runs are shown in one domain order (a --direction BtoA run re-keyed).")
 
 
 def render(labels, columns, notes, runs) -> str:
@@ -665,6 +740,7 @@ def report_main(argv):
                 raise ConfigError(f"{target} exists: pass --overwrite to replace it")
     runs = [load_run(path) for path in paths]
     _headers(runs)
+    orient(runs)
     check_comparable(runs)
     labels, columns, notes, per_run = build(runs, out.parent if out is not None else Path.cwd())
     text = render(labels, columns, notes, runs)

@@ -5,8 +5,11 @@ has, each a [-1, 1] batch of domain i -> domain j in Keras inference mode, loade
 Images (EVAL_SEED, fixed order, so every run of the same data is scored on the same images):
     paired source   derived pairs (digits2* / mnist2*) and pix2pix's paired folders: data.load_paired's held-out
                     split, x (domain 1) and its pair y (domain 2: transform(x) for derived pairs); the unpaired
-                    partner of pair i is pair (i + S // 2) mod S of the S held-out pairs (never itself);
-    unpaired source every other set: data.load_pair's two domains, as the coupled evaluation draws them.
+                    partner of pair i is pair (i + S // 2) mod S of the S held-out pairs (never itself); the
+                    held-out split is unseen by every model (load_pair's domains leave it out: digits2* their
+                    tenth, mnist2* MNIST's t10k);
+    unpaired source every other set: data.load_pair's two domains, as the coupled evaluation draws them: the
+                    training domains, not held-out images (official CycleGAN numbers use testA/testB).
 Domain 1 is the `cogan_data` pair's first domain, or for pix2pix the input side of its --direction.
 
 LPIPS rows (mean over N ± standard error, the same metrics.LPIPS as the coupled table), for each direction i -> j:
@@ -15,7 +18,7 @@ LPIPS rows (mean over N ± standard error, the same metrics.LPIPS as the coupled
     Translated d_j vs truth         G_ij(x) against x's own pair (paired source only)
 and once: Real d1 vs Real d2 (the unpaired baseline) and, paired source only, the ground-truth ceiling Real d1 vs
 its pair (what Real d1 vs Translated d2 of a perfect translator gives; a coupled run's evaluation has the same
-number, GroundTruthCeiling in metrics/measures.py, on the same held-out pairs).
+number, GroundTruthCeiling in metrics/measures.py, on the first min(N, S) held-out pairs: equal for equal counts).
 Beyond LPIPS: the cycle reconstruction error mean |G_ji(G_ij(x)) - x| where both directions exist; pixel
 agreement of G_ij(x) with x's pair against an unpaired real image (derived pairs; metrics.pairing); class agreement
 of x and G_ij(x) under --eval_classifier against unpaired real images (chance level).
@@ -53,6 +56,9 @@ KIND = "translation"   # metrics.json's "kind" of a translation run's evaluation
 BASELINE = ("real1_vs_real2", "Real {d1} vs Real {d2} (unpaired baseline)")   # the coupled table's key and label
 CEILING = ("real1_vs_truth2", "Real {d1} vs its pair in {d2} (ground-truth ceiling)")
 CYCLE_LABEL = "G_{j}{i}(G_{i}{j}(x)) vs x, x a real {di} image"
+# metrics.json's "source" by whether the data has pairs (review A2.2: unpaired sets are scored on the training domains)
+SOURCES = {True: "held-out pairs (data.load_paired, split test)",
+           False: "unpaired real images (data.load_pair: the training domains)"}
 
 
 # ---------------------------------------------------------------------------------------------- what to compare
@@ -270,8 +276,7 @@ def evaluate(run_dir, cfg, *, num=None, step=None, net="alex", eval_classifier=N
     result = {
         "run_dir": str(run_dir), "step": at, "gan_type": cfg.gan_type, "kind": KIND, "data": cfg.data_name,
         "domains": list(names), "directions": [f"{i}_to_{j}" for i, j in sorted(fns)], "image_size": cfg.image_size,
-        "source": ("held-out pairs (data.load_paired, split test)" if paired
-                   else "unpaired real images (data.load_pair)"),
+        "source": SOURCES[paired],
         "pairs": n, "pairs_source": source, "real_images_available": list(sizes), "seed": evaluation_io.EVAL_SEED,
         "batch_size": batch, "notes": notes}
     result.update(_sections(tally, names, paired, derived, probe, eval_classifier, meta, lpips.net))
@@ -326,7 +331,7 @@ def joint_section(run_dir, cfg, lpips, num, batch, names) -> dict:
         for tally in tallies:
             tally.add(batch_)
     out = {"z": "N(0, I)", "latent_shape": [int(d) for d in latent], "seed": evaluation_io.EVAL_SEED, "pairs": n,
-           "pairs_source": source, "source": "unpaired real images (data.load_pair), as a coupled run's evaluation",
+           "pairs_source": source, "source": f"{SOURCES[False]}, as a coupled run's evaluation",
            "real_images_available": list(sizes), "notes": notes}
     for tally in tallies:
         out.update(tally.result(names))

@@ -18,21 +18,11 @@ from data_sources.pipelines import (AUTOTUNE, EVAL_BATCH_SIZE, _array_pipeline, 
 from data_sources.sources import _load_digits_array
 from data_sources.specs import DIGIT_CLASSES
 from data_sources.tfds_source import _first_line, _import_tfds, _tfds_builder, _tfds_labelled
-from data_sources.transforms import SPLIT_SEED, TRANSFORMS, split_halves
+# split_test, pair_halves and TEST_FRACTION live in transforms (sources needs them; labelled imports sources).
+from data_sources.transforms import (SPLIT_TEST_SOURCES, TEST_FRACTION, TRANSFORMS,  # noqa: F401 (re-exported)
+                                     pair_halves, split_test)
 
 log = logging.getLogger("coupled_gan.data")  # run_folder.LOGGER: shown on stdout as every other note
-TEST_FRACTION = 0.1          # held out where a set has no test split of its own
-
-
-def split_test(n: int, fraction: float = TEST_FRACTION):
-    """Fixed held-out split for a set without a test split of its own -> (sorted training indices, sorted test
-    indices), at least one of each. Like split_halves, a property of the data (constant seed), not of the run."""
-    if n < 2:
-        raise DataError(f"a labelled set needs at least 2 images, one of them held out for testing (got {n})")
-    k = min(n - 1, max(1, int(round(n * fraction))))
-    perm = np.random.RandomState(SPLIT_SEED + 1).permutation(n)
-    return np.sort(perm[k:]), np.sort(perm[:k])
-
 
 
 def _load_gray_labelled(kind, data_dir, download, test_split=True):
@@ -85,7 +75,9 @@ def _check_labels(y, num_classes, where):
 def _digit_arrays(name, data_dir, download):
     """Grayscale digit images with labels -> (x, y, x_test or None, y_test or None); a derived pair
     (digits2*/mnist2*) gives both its domains: domain A's half as is and domain B's half transformed, the
-    same 50/50 split and transforms as load_pair, labels unchanged (test split: as is + transformed)."""
+    same 50/50 split (pair_halves) and transforms as load_pair, labels unchanged; its test split is the held-out
+    images as is + transformed (digits: split_test's tenth, load_paired's test split; MNIST: t10k, else None and
+    _held_out takes a tenth of both domains)."""
     source, transform = (name.split("2") + [None])[:2]
     if source == "digits":
         from sklearn.datasets import load_digits
@@ -95,7 +87,10 @@ def _digit_arrays(name, data_dir, download):
     _check_labels(y, 10, f"the {source} label file")
     if transform is not None:
         t = TRANSFORMS[transform]
-        ia, ib = split_halves(len(x))
+        ia, ib = pair_halves(source, len(x))
+        if source in SPLIT_TEST_SOURCES:   # the tenth pair_halves leaves out: the held-out images of both domains
+            held = split_test(len(x))[1]
+            xt, yt = x[held], y[held]
         x, y = np.concatenate([x[ia], t(x[ib])]), np.concatenate([y[ia], y[ib]])
         if xt is not None:
             xt, yt = np.concatenate([xt, t(xt)]), np.concatenate([yt, yt])

@@ -250,8 +250,8 @@ def load_paired(name: str | None, *, batch_size: int, seed: int, split: str = "t
         only one of train/t10k holds out a fixed 10 % of it;
       * folders: <root>/train for training, <root>/test (else <root>/val) held out, as pix2pix's datasets;
         without a train/ subfolder, or without a held-out one, a fixed 10 % of the sorted files.
-    Note that load_pair's unpaired digits2* domains split all 1,797 digits (thesis sec. 5.2): a CoGAN trained
-    on them has seen this test split's images, a pix2pix trained on load_paired has not.
+    The test split is unseen by every model: load_pair's unpaired digits2* domains split the other 1,617 digits
+    (labelled.pair_halves; review A2.3), its mnist2* domains MNIST's train split.
 
     Unreadable files are skipped (DataInfo.skipped); a readable file whose width is not twice its height is a
     DataError naming it.

@@ -16,7 +16,7 @@ from data_sources.pipelines import (AUTOTUNE, EVAL_BATCH_SIZE, _array_pipeline, 
                                     _encoded_pipeline, _files_pipeline)
 from data_sources.specs import COGAN_DATASETS, CYCLE_GAN_SETS, PRUNED_SVHN, class_names
 from data_sources.tfds_source import _first_line, _import_tfds, _tfds_builder, _tfds_dataset, _tfds_encoded_images
-from data_sources.transforms import TRANSFORMS, split_halves
+from data_sources.transforms import TRANSFORMS, pair_halves
 
 log = logging.getLogger("coupled_gan.data")  # run_folder.LOGGER: shown on stdout as every other note
 
@@ -132,11 +132,12 @@ def _pruned_svhn(classifier, threshold, data_dir, download, size):
 
 # ---------------------------------------------------------------------------------------------- loaders
 def derived_pair(name, req):
-    """digits|mnist 2 edge|negative|rotate: the set split 50/50 with a fixed permutation, the second half
-    transformed at native resolution (thesis sec. 5.2) -> the two domains' arrays."""
+    """digits|mnist 2 edge|negative|rotate: the set's training images split 50/50 with a fixed permutation, the
+    second half transformed at native resolution (thesis sec. 5.2) -> the two domains' arrays. The digits'
+    held-out tenth (load_paired's test split) is left out (transforms.pair_halves)."""
     source, transform = name.split("2")
     x = _load_digits_array() if source == "digits" else _load_gray_set("mnist", req.data_dir, req.download)
-    ia, ib = split_halves(len(x))
+    ia, ib = pair_halves(source, len(x))
     return x[ia], TRANSFORMS[transform](x[ib])
 
 

@@ -1,10 +1,13 @@
-"""The derived second domains of the thesis (sec. 5.2) and the fixed 50/50 split of a set into two domains.
+"""The derived second domains of the thesis (sec. 5.2), the fixed 50/50 split of a set into two domains and the
+fixed held-out tenth of a set without a test split.
 
 NumPy only, the one implementation: metrics/pairing.py applies these same functions to generated pairs
 when it scores them."""
 from __future__ import annotations
 
 import numpy as np
+
+from data_sources.base import DataError
 
 SPLIT_SEED = 1234            # the 50/50 split is a property of the dataset, not of the run
 
@@ -49,3 +52,30 @@ def split_halves(n: int):
     """
     perm = np.random.RandomState(SPLIT_SEED).permutation(n)
     return perm[: n // 2], perm[n // 2:]
+
+
+TEST_FRACTION = 0.1          # held out where a set has no test split of its own
+
+
+def split_test(n: int, fraction: float = TEST_FRACTION):
+    """Fixed held-out split for a set without a test split of its own -> (sorted training indices, sorted test
+    indices), at least one of each. Like split_halves, a property of the data (constant seed), not of the run."""
+    if n < 2:
+        raise DataError(f"a labelled set needs at least 2 images, one of them held out for testing (got {n})")
+    k = min(n - 1, max(1, int(round(n * fraction))))
+    perm = np.random.RandomState(SPLIT_SEED + 1).permutation(n)
+    return np.sort(perm[k:]), np.sort(perm[:k])
+
+
+# Sources of derived pairs without a test split of their own: load_paired holds out split_test's tenth of them,
+# and load_pair's domains leave it out (review A2.3). MNIST's domains come from its train split, t10k held out.
+SPLIT_TEST_SOURCES = ("digits",)
+
+
+def pair_halves(source: str, n: int):
+    """(domain A indices, domain B indices) among the n images of a derived pair's source (thesis sec. 5.2:
+    split_halves' fixed 50/50 split); a SPLIT_TEST_SOURCES source lends the halves only split_test's training
+    indices, so that its held-out tenth (load_paired's test split, load_labelled's) is unseen by every model."""
+    pool = split_test(n)[0] if source in SPLIT_TEST_SOURCES else np.arange(n)
+    ia, ib = split_halves(len(pool))
+    return pool[ia], pool[ib]

@@ -198,7 +198,8 @@ class Frechet:
 class GroundTruthCeiling:
     """LPIPS of Real d1 against transform(Real d1) on the held-out pairs of a derived set (issue 20 item 5): data
     only, what a translation run's ground-truth ceiling row holds on the same pairs (held_out.ceiling_values:
-    the first min(N, held-out size) of them), so the one row the coupled and translation tables share exactly."""
+    the first min(N, held-out size) of them), so the one row the coupled and translation tables share exactly
+    when both counts agree: its "n" is that count, and --report refuses ceilings of different n (review A4)."""
 
     def __init__(self, ctx):
         self.ctx = ctx

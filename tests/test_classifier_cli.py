@@ -75,6 +75,8 @@ def test_classifier_run_on_a_labelled_folder_counts_unreadable_files(tmp_path, c
     ("two_sources", "one labelled source"),
     ("classifier_pair_without_shared_classes", "share none"),
     ("classifier_gan_option", "--arch is a GAN option"),
+    ("classifier_loss", "--loss is a GAN option"),          # Appendix B fixes the loss and the optimiser:
+    ("classifier_optimizer", "--g_lr is a GAN option"),     # a GAN option given is refused, not ignored
     ("sl_pair_without_shared_classes", "share none"),
     ("sl_folders", "local image folders carry no labels"),
     ("sl_missing_classifier", "no such file"),
@@ -95,6 +97,8 @@ def test_bad_input_exits_2_with_one_line(case, msg, tmp_path, capsys):
         "two_sources": ["--gan_type", "classifier", "--dataset", "digits", "--domain_a", flat],
         "classifier_pair_without_shared_classes": ["--gan_type", "classifier", "--cogan_data", "mnist2fashion"],
         "classifier_gan_option": ["--gan_type", "classifier", "--arch", "cogan32"],
+        "classifier_loss": ["--gan_type", "classifier", "--loss", "wgan"],
+        "classifier_optimizer": ["--gan_type", "classifier", "--g_lr", 0.1],
         "sl_pair_without_shared_classes": ["--gan_type", "scogan", "--semantic_loss", "--cogan_data", "mnist2fashion"],
         "sl_folders": ["--gan_type", "scogan", "--semantic_loss", "--domain_a", flat, "--domain_b", flat],
         "sl_missing_classifier": ["--gan_type", "scogan", "--semantic_loss", "--classifier_path", tmp_path / "no.keras"],

@@ -4,8 +4,11 @@ and decay themselves: tests/test_cyclegan_parts.py).
 - one compiled step against the objectives written out here (least squares, L1 cycles and identities with the
   official weights; Zhu et al. 2017 Eqs. 1-3 as models/cycle_gan_model.py computes them), with plain SGD so that
   each update is -lr * gradient, at a step where the linear decay already lowers the rate;
+- the critics judge what the pools return: with full pools of one known image, at steps whose draws (computed
+  here) swap for one pool and not the other, each critic's update is that of the stored or the fresh fake;
 - the learning rate of each step against linear_decay_factor and hand-worked values;
-- the CLI: a run's losses, samples (rebuilt with the translators of the evaluation protocol), models and config;
+- the CLI: a run's losses (the first row against the objectives written out here, with the run's non-default
+  weights), samples (rebuilt with the translators of the evaluation protocol), models and config;
   exact resume with the image pools; --dry_run's counts (the official 11,378,179 and 2,764,737 at 256 px); refusals.
 """
 import json
@@ -62,6 +65,28 @@ def _flat(arrays):
     return np.concatenate([np.asarray(a).ravel() for a in arrays])
 
 
+def _mse(x, target):
+    return tf.reduce_mean(tf.square(x - target))
+
+
+def _l1(x, y):
+    return tf.reduce_mean(tf.abs(x - y))
+
+
+def hand_generator_terms(g_ab, g_ba, d_a, d_b, a, b, lam=10.0, idt=0.5):
+    """Zhu et al. 2017 Eqs. 1-3 with least squares, as official backward_G weights them (cycle weight `lam`, each
+    identity term lam * idt), written out independently of trainers/cyclegan.py."""
+    fake_b, fake_a = g_ab(a), g_ba(b)
+    return dict(gan_ab=_mse(d_b(fake_b), 1.0), gan_ba=_mse(d_a(fake_a), 1.0),
+                cycle_a=lam * _l1(g_ba(fake_b), a), cycle_b=lam * _l1(g_ab(fake_a), b),
+                idt_a=lam * idt * _l1(g_ba(a), a), idt_b=lam * idt * _l1(g_ab(b), b))
+
+
+def hand_critic_loss(d, real, fake):
+    """Official backward_D_basic with least squares: 0.5 * (mean (D(real) - 1)^2 + mean D(fake)^2)."""
+    return 0.5 * (_mse(d(real), 1.0) + _mse(d(fake), 0.0))
+
+
 # ---------------------------------------------------------------------------------------------- one step
 def test_one_step_descends_the_hand_written_objectives():
     """SGD with lr 0.5 at step 2 of 4: the decayed rate 0.5 * 2/3 (linear_decay_factor(2, 2, 2) = 1 - 1/3, by hand).
@@ -84,17 +109,12 @@ def test_one_step_descends_the_hand_written_objectives():
 
     for v, x in zip(g_vars + d_vars, g_before + d_before):  # back to the step's starting point
         v.assign(x)
-    mse = lambda x, target: tf.reduce_mean(tf.square(x - target))  # noqa: E731
-    l1 = lambda x, y: tf.reduce_mean(tf.abs(x - y))  # noqa: E731
     with tf.GradientTape(persistent=True) as tape:
-        fake_b, fake_a = g_ab(a), g_ba(b)
-        terms = dict(gan_ab=mse(d_b(fake_b), 1.0), gan_ba=mse(d_a(fake_a), 1.0),
-                     cycle_a=10.0 * l1(g_ba(fake_b), a), cycle_b=10.0 * l1(g_ab(fake_a), b),
-                     idt_a=5.0 * l1(g_ba(a), a), idt_b=5.0 * l1(g_ab(b), b))
+        terms = hand_generator_terms(g_ab, g_ba, d_a, d_b, a, b)
         g_total = tf.add_n(list(terms.values()))
         without_forward_cycle = g_total - terms["cycle_a"]
-        d_total = (0.5 * (mse(d_b(b), 1.0) + mse(d_b(tf.stop_gradient(fake_b)), 0.0))
-                   + 0.5 * (mse(d_a(a), 1.0) + mse(d_a(tf.stop_gradient(fake_a)), 0.0)))
+        fake_b, fake_a = tf.stop_gradient(g_ab(a)), tf.stop_gradient(g_ba(b))
+        d_total = hand_critic_loss(d_b, b, fake_b) + hand_critic_loss(d_a, a, fake_a)
     g_want = -rate * _flat(tape.gradient(g_total, g_vars))
     d_want = -rate * _flat(tape.gradient(d_total, d_vars))
 
@@ -112,6 +132,63 @@ def test_one_step_descends_the_hand_written_objectives():
     tolerance = 1e-3 * np.abs(g_want).max()
     assert np.abs(wrong - g_want[:n_ab]).max() > 10 * tolerance
     assert np.abs(g_moved - g_want / (1 - 1 / 3)).max() > 10 * tolerance  # the undecayed rate
+
+
+def _swap_draw(seed, step):
+    """Whether a full pool of `seed` returns its stored image to a batch of one at `step`: official query's
+    uniform(0, 1) > 0.5, the uniform drawn as ImagePool.draws documents it (the first of two streams split from the
+    seed pair (seed, step)), written out here."""
+    u_seed = tf.random.experimental.stateless_split(tf.constant([seed, step], tf.int64), 2)[0]
+    return float(tf.random.stateless_uniform([1], u_seed)[0]) > 0.5
+
+
+def test_critics_judge_what_the_pools_return():
+    """Review 10 E2. --pool_size 1, both pools full (count 1) with a known image. At a step whose draws swap for
+    pool_b only, D_B's SGD update is -lr * the gradient of 0.5 * LSGAN with the STORED image as its fake and pool_b
+    then holds the fresh fake G_AB(a), while D_A's update uses the fresh G_BA(b) and pool_a keeps its image; at a
+    step that swaps for pool_a only, the reverse. A trainer that queries the pools but feeds its critics the fresh
+    fakes (or the stored ones whatever the draw) moves a critic by more than 10x the tolerance away from the update
+    checked (asserted for each case); two pools with the same draws would leave no such step."""
+    lr = 0.5   # steps below 500 of 1000: the first half of the schedule, undecayed
+    trainer = trainer_for(["--optimizer", "sgd", "--g_lr", str(lr), "--d_lr", str(lr), "--iterations", "1000",
+                           "--pool_size", "1"])
+    pools, critics = dict(a=trainer.pool_a, b=trainer.pool_b), dict(a=trainer.d_a, b=trainer.d_b)
+    swaps = {t: tuple(_swap_draw(pools[p].seed, t) for p in "ab") for t in range(100)}
+    steps = [next((t for t, s in swaps.items() if s == case), None) for case in ((False, True), (True, False))]
+    assert None not in steps, swaps
+    rng = np.random.default_rng(5)
+    stored = {p: rng.uniform(-1, 1, (1, 32, 32, 3)).astype(np.float32) for p in "ab"}
+    a, b = trainer.next_inputs()
+    reals, fresh = dict(a=a, b=b), dict(a=trainer.g_ba(b).numpy(), b=trainer.g_ab(a).numpy())  # before any update
+
+    def update(p, fake):   # -lr * the gradient of critic p's own loss, from the starting weights
+        d = critics[p]
+        with tf.GradientTape() as tape:
+            loss = hand_critic_loss(d, reals[p], tf.constant(fake))
+        return -lr * _flat(tape.gradient(loss, d.trainable_variables))
+
+    want = {p: dict(stored=update(p, stored[p]), fresh=update(p, fresh[p])) for p in "ab"}
+    start = _values(trainer.g_vars + trainer.d_vars)
+    before = {p: _values(critics[p].trainable_variables) for p in "ab"}
+    for t in steps:
+        for v, x in zip(trainer.g_vars + trainer.d_vars, start):
+            v.assign(x)
+        for p in "ab":
+            pools[p].images.assign(stored[p])
+            pools[p].count.assign(1)
+        trainer.step.assign(t)
+        trainer.run_step((a, b))
+        for p, swap in zip("ab", swaps[t]):
+            moved = _flat(v.numpy() - x for v, x in zip(critics[p].trainable_variables, before[p]))
+            used, other = (want[p]["stored"], want[p]["fresh"]) if swap else (want[p]["fresh"], want[p]["stored"])
+            tolerance = 1e-3 * np.abs(used).max()   # compiled against eager float32, as the one-step test
+            np.testing.assert_allclose(moved, used, rtol=0, atol=tolerance, err_msg=f"D_{p.upper()} at step {t}")
+            assert np.abs(other - used).max() > 10 * tolerance, (p, t)
+            assert int(pools[p].count.numpy()) == 1
+            if swap:   # the fresh fake took the stored one's place (float32 forward passes, values in [-1, 1])
+                np.testing.assert_allclose(pools[p].images.numpy(), fresh[p], rtol=0, atol=1e-4)
+            else:
+                np.testing.assert_array_equal(pools[p].images.numpy(), stored[p])
 
 
 @pytest.mark.parametrize("iterations, factors", [(4, [1, 1, 2 / 3, 1 / 3]), (5, [1, 1, 1, 2 / 3, 1 / 3])])
@@ -135,37 +212,46 @@ def test_learning_rate_is_constant_then_decays_linearly_over_the_second_half(ite
     np.testing.assert_allclose(d_seen, d_lr * np.array(factors), rtol=1e-6, atol=0)
 
 
-def test_pools_have_distinct_seeds_and_live_in_the_checkpoint():
-    trainer = trainer_for(["--seed", "7", "--pool_size", "3"])
-    assert (trainer.pool_a.seed, trainer.pool_b.seed) == cyclegan.pool_seeds(7) == (14, 15)
-    assert trainer.pool_a.images.shape == (3, 32, 32, 3) and trainer.pool_a.size == trainer.pool_b.size == 3
-    assert set(cyclegan.pool_seeds(8)).isdisjoint(cyclegan.pool_seeds(7))
-    assert trainer.checkpoint.pool_a is trainer.pool_a and trainer.checkpoint.pool_b is trainer.pool_b
-
-
 # ---------------------------------------------------------------------------------------------- the CLI
+CLI_WEIGHTS = ["--lambda_cycle", "3", "--lambda_identity", "0.2"]   # not the defaults 10 and 0.5
+
+
 @pytest.fixture(scope="module")
 def cli_run(tmp_path_factory):
-    """A 2-step run with a 2x3 sample grid."""
+    """A 2-step run with a 2x3 sample grid and non-default weights (CLI_WEIGHTS), which the losses must show."""
     d = tmp_path_factory.mktemp("cyclegan") / "run"
-    argv = TINY + ["--iterations", 2, "--log_interval", 1, "--sample_rows", 2, "--sample_cols", 3, "--dir", d]
+    argv = TINY + CLI_WEIGHTS + ["--iterations", 2, "--log_interval", 1, "--sample_rows", 2, "--sample_cols", 3,
+                                 "--dir", d]
     assert main.main([str(a) for a in argv]) == 0
     return d
 
 
 def test_cli_run_writes_losses_models_and_config(cli_run):
+    """Step 1's row against the objectives written out here with the run's weights (cycle 3, identity 3 * 0.2),
+    on the nets and first batch that the same config and seed build: a weight lost or not passed on from the
+    command line (10 for 3, 0.5 for 0.2, the identity weight without the cycle weight, D's 0.5) changes a
+    term by a factor of 2 or more. The terms are logged before the step's update."""
     rows = (cli_run / "losses.csv").read_text().splitlines()
     assert rows[0] == "step,d_a,d_b," + ",".join(GENERATOR_TERMS) + ",g_total"
     assert [r.split(",")[0] for r in rows[1:]] == ["1", "2"]
-    for r in rows[1:]:
-        values = list(map(float, r.split(",")[3:]))
-        assert values[-1] == pytest.approx(sum(values[:-1]), abs=1e-3)  # the total is the six terms' sum
+    first = dict(zip(rows[0].split(","), map(float, rows[1].split(","))))
+    trainer = trainer_for(CLI_WEIGHTS)
+    a, b = trainer.next_inputs()
+    hand = hand_generator_terms(trainer.g_ab, trainer.g_ba, trainer.d_a, trainer.d_b, a, b, lam=3.0, idt=0.2)
+    hand = {k: float(v) for k, v in hand.items()}
+    hand["g_total"] = sum(hand.values())
+    fake_b, fake_a = trainer.g_ab(a), trainer.g_ba(b)
+    hand.update(d_b=float(hand_critic_loss(trainer.d_b, b, fake_b)),
+                d_a=float(hand_critic_loss(trainer.d_a, a, fake_a)))
+    for k, v in hand.items():  # float32 compiled against eager (1e-4, as the one-step test) + the CSV's 6 digits
+        assert first[k] == pytest.approx(v, abs=1e-4 + 1e-5 * abs(v)), k
+    assert abs(hand["cycle_a"]) > 1e-2 and abs(hand["idt_a"]) > 1e-2   # a lost weight shows above the tolerance
     saved = json.loads((cli_run / "config.json").read_text())
     assert {k: saved[k] for k in ("gan_type", "preset", "loss", "optimizer", "g_lr", "d_lr", "g_beta1", "g_beta2",
                                   "batch_size", "lambda_cycle", "lambda_identity", "pool_size", "resnet_blocks",
                                   "image_size")} == dict(
         gan_type="cyclegan", preset="cyclegan", loss="lsgan", optimizer="adam", g_lr=2e-4, d_lr=2e-4, g_beta1=0.5,
-        g_beta2=0.999, batch_size=1, lambda_cycle=10.0, lambda_identity=0.5, pool_size=50, resnet_blocks=1,
+        g_beta2=0.999, batch_size=1, lambda_cycle=3.0, lambda_identity=0.2, pool_size=50, resnet_blocks=1,
         image_size=32)
     assert sorted(p.name for p in (cli_run / "models").iterdir()) == [
         "D_A.weights.h5", "D_B.weights.h5", "G_AB.weights.h5", "G_BA.weights.h5"]
@@ -215,10 +301,11 @@ def test_dry_run_at_256_px_prints_the_official_counts(capsys):
 
 
 def test_resume_with_the_pools_equals_the_uninterrupted_run(tmp_path, capsys, logged):
-    """A run of 3 steps stopped by SIGTERM after step 1 or 2, then --resume == 3 straight, bit for bit: weights,
-    Adam state, data positions, both pools (images and counts; --pool_size 2, so the third step draws from a full
-    pool) and the decayed rates (both runs have --iterations 3: the decay is a function of it). A pool left out of
-    the checkpoint restarts empty (count 1 instead of 2 at the end)."""
+    """A run of 3 steps stopped by SIGTERM at step 2, then --resume == 3 straight, bit for bit: weights, Adam state,
+    data positions, both pools (images and counts; --pool_size 2, so the third step draws from a full pool) and the
+    decayed rates (both runs have --iterations 3: the decay is a function of it). A pool left out of the checkpoint
+    restarts empty: the resumed step 3 leaves count 1 instead of 2. The signal is sent while step 1's line is
+    logged, after the loop read its stop flag for step 1 (trainers/loop.py), so the loop stops at step 2."""
     from trainers.loop import TrainingInterrupted
     argv = TINY + ["--pool_size", 2, "--iterations", 3, "--log_interval", 1]
     straight, resumed = tmp_path / "straight", tmp_path / "resumed"
@@ -232,7 +319,7 @@ def test_resume_with_the_pools_equals_the_uninterrupted_run(tmp_path, capsys, lo
     with pytest.raises(TrainingInterrupted) as e:
         main.run([str(a) for a in argv + ["--dir", resumed]])
     logged.on_message = None
-    assert e.value.step in (1, 2) and not (resumed / "checkpoints" / "ckpt-3.index").exists()
+    assert e.value.step == 2 and not (resumed / "checkpoints" / "ckpt-3.index").exists()
     rc, out, err = run(["--dir", resumed, "--resume"], capsys)
     assert rc == 0, err
     assert f"from step {e.value.step} to 3" in out

@@ -119,7 +119,8 @@ def test_mnist2edge_from_idx_files_content_and_range(shared_data, logged):
 
 def test_digits2edge_default_offline_sizes_range_and_determinism():
     a, b, info = data.load_pair("digits2edge", batch_size=8, seed=1)
-    assert info.name == "digits2edge" and info.shape == (32, 32, 3) and info.sizes == (898, 899)
+    kept = 1797 - HELD_OUT_DIGITS   # the domains split the digits load_paired's test split leaves
+    assert info.name == "digits2edge" and info.shape == (32, 32, 3) and info.sizes == (kept // 2, kept - kept // 2)
     assert info.skipped == 0
     xa, xb = batches(a, 1)[0], batches(b, 1)[0]
     check_images(xa, 8)
@@ -133,6 +134,34 @@ def test_digits2edge_default_offline_sizes_range_and_determinism():
     assert not np.array_equal(batches(a3, 1)[0], xa)
 
 
+HELD_OUT_DIGITS = 180   # load_paired("digits2*", split="test"): split_test's tenth of the 1,797 digits
+
+
+@pytest.mark.parametrize("transform", ["edge", "negative", "rotate"])
+def test_digit_pair_domains_leave_out_every_held_out_digit(transform):
+    """Review A2.3: no training image of either domain (before the transform) is a held-out digit, so
+    load_paired's test split is unseen by CoGAN, CycleGAN and UNIT as by pix2pix; together the domains hold
+    every other digit once."""
+    from data_sources.sources import derived_pair
+    from data_sources.base import LoadRequest
+    digits = data._load_digits_array()
+    held_ds, info = data.load_paired(f"digits2{transform}", batch_size=1000, seed=0, split="test", image_size=8)
+    held_x = next(iter(held_ds))[0].numpy()[..., 0]
+    assert info.sizes[0] == len(held_x) == HELD_OUT_DIGITS
+    a, b = derived_pair(f"digits2{transform}", LoadRequest(name=f"digits2{transform}", size=32, batch_size=8, seed=0))
+    # domain B's images are transformed: recover each source digit by matching transform(digit) exactly
+    t = data.TRANSFORMS[transform]
+    index_a = {d.tobytes(): i for i, d in enumerate(digits)}
+    index_b = {d.tobytes(): i for i, d in enumerate(t(digits))}
+    src = np.array([index_a[im.tobytes()] for im in a] + [index_b[im.tobytes()] for im in b])
+    # the held-out pairs at 8 px (no resampling) in the pipeline's [-1, 1]: matched exactly, each a distinct digit
+    index_held = {(d * 2 - 1).astype(np.float32).tobytes(): i for i, d in enumerate(digits)}
+    held = {index_held[im.tobytes()] for im in held_x}
+    assert len(held) == HELD_OUT_DIGITS
+    assert not set(src) & held
+    assert sorted(src) == sorted(set(range(len(digits))) - held)   # each other digit once, in one domain
+
+
 def nearest_reference_distance(batch, gray_native, transform, size=32):
     """For each image of `batch`, the distance to the closest transformed-and-resized reference image."""
     ref = transform(gray_native).astype(np.float32)[..., None]
@@ -144,11 +173,13 @@ def nearest_reference_distance(batch, gray_native, transform, size=32):
 @pytest.mark.parametrize("transform", ["edge", "negative", "rotate"])
 def test_digit_pairs_are_half_as_is_and_half_transformed(transform):
     a, b, info = data.load_pair(f"digits2{transform}", batch_size=8, seed=0)
-    assert info.sizes == (898, 899)
+    kept = 1797 - HELD_OUT_DIGITS
+    assert info.sizes == (kept // 2, kept - kept // 2)
     xa, xb = batches(a, 1)[0], batches(b, 1)[0]
     check_images(xb, 8)
     digits = data._load_digits_array()
-    ia, ib = data.split_halves(len(digits))
+    train, _ = data.split_test(len(digits))
+    ia, ib = (train[h] for h in data.split_halves(len(train)))
     assert nearest_reference_distance(xb, digits[ib], data.TRANSFORMS[transform]).max() < 1e-5
     assert nearest_reference_distance(xa, digits[ia], lambda x: x).max() < 1e-5
     assert nearest_reference_distance(xa, digits[ib], lambda x: x).min() > 0.05   # the halves are disjoint
@@ -593,19 +624,17 @@ def test_labelled_digits_holds_out_a_fixed_tenth_with_true_labels():
 
 
 def test_labelled_derived_pair_holds_both_domains_with_their_labels():
+    """Training: load_pair's two domains (808 digits as is + 809 rotated); test: the 180 digits load_paired and
+    load_labelled("digits") hold out, as is and rotated (review A2.3: unseen by the GANs and this classifier)."""
     from sklearn.datasets import load_digits
-    _, test, info = data.load_labelled("digits2rotate", batch_size=8, seed=0)
-    assert info.name == "digits2rotate" and info.sizes == (1617, 180) and not info.multilabel
-    # Domain A's half as is, domain B's half rotated (load_pair's split and transform), the labels unchanged.
+    _, test, info = data.load_labelled("digits2rotate", batch_size=64, seed=0)
+    assert info.name == "digits2rotate" and not info.multilabel
+    assert info.sizes == (1797 - HELD_OUT_DIGITS, 2 * HELD_OUT_DIGITS)
     x, y = data._load_digits_array(), load_digits().target
-    ia, ib = data.split_halves(len(x))
-    both = np.concatenate([x[ia], data.rotate(x[ib])])
-    labels = np.concatenate([y[ia], y[ib]])
-    _, held = data.split_test(len(both))
-    xt, yt = first_test_batch(test)
-    np.testing.assert_allclose(xt[..., 0], resized(both[held[:len(xt)]]), atol=1e-5)
-    np.testing.assert_array_equal(yt, labels[held[:len(xt)]])
-    assert (held[:len(xt)] >= len(ia)).any() and (held[:len(xt)] < len(ia)).any()   # both domains tested
+    _, held = data.split_test(len(x))
+    xt, yt = (np.concatenate(v) for v in zip(*((a.numpy(), b.numpy()) for a, b in test)))
+    np.testing.assert_allclose(xt[..., 0], resized(np.concatenate([x[held], data.rotate(x[held])])), atol=1e-5)
+    np.testing.assert_array_equal(yt, np.concatenate([y[held], y[held]]))
 
 
 def test_labelled_mnist_from_real_idx_files(shared_data, tmp_path, logged):

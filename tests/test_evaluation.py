@@ -282,11 +282,11 @@ def test_default_pair_counts_follow_the_thesis_and_are_capped():
     # Sec. 5.4: "1000 samples for horse2zebra, and 995 samples for apple2orange".
     assert (n("horse2zebra"), n("apple2orange"), n(None)) == (1000, 995, evaluation.DEFAULT_PAIRS)
     cfg = Config(cogan_data="digits2edge")
-    num, source, notes = evaluation.resolve_num(None, cfg, (898, 899))
-    assert num == 898 and "capped at 898" in notes[0]
+    num, source, notes = evaluation.resolve_num(None, cfg, (808, 809))
+    assert num == 808 and "capped at 808" in notes[0]
     cfg = dataclasses.replace(cfg, eval_pairs=100)
-    assert evaluation.resolve_num(None, cfg, (898, 899))[:2] == (100, "eval_pairs in the run's config")
-    assert evaluation.resolve_num(64, cfg, (898, 899))[:2] == (64, "--num")
+    assert evaluation.resolve_num(None, cfg, (808, 809))[:2] == (100, "eval_pairs in the run's config")
+    assert evaluation.resolve_num(64, cfg, (808, 809))[:2] == (64, "--num")
     assert evaluation.domain_names(Config(cogan_data="celeba_Smiling")) == ("Smiling", "not Smiling")
     assert evaluation.domain_names(Config(cogan_data="mnist2edge")) == ("MNIST", "MNIST edge")
 

@@ -434,3 +434,87 @@ def test_report_module_does_not_import_tensorflow(work, tmp_path):
                          env={**__import__("os").environ, "PYTHONPATH": str(REPO)}, timeout=120)
     assert res.returncode == 0, res.stderr
     assert (tmp_path / "nt.md").is_file() and (tmp_path / "nt.csv").is_file()
+
+
+# ---------------------------------------------------------------------------------------------- every model kind
+# Issue 20's Done-when (review E6.1): a CoGAN, an SCoGAN, a pix2pix, a CycleGAN and a UNIT run on digits2edge, each
+# scored by `--evaluate` (LPIPS: the NumPy stand-in), in ONE --report table. Two training steps of all five take
+# ~160 s on the 2-core CPU under load (UNIT's alone ~80 s), so the three cheap ones train 2 steps and CycleGAN and
+# UNIT are their own untrained nets (build_nets) saved in models/ as training leaves them: --evaluate and the
+# metrics.json writer are the real ones for all five.
+FIVE = {
+    "cogan": ["--gan_type", "cogan", "--g_width", "0.25", "--batch_size", "8", "--no_final_eval"],
+    "scogan": ["--gan_type", "scogan", "--g_width", "0.25", "--batch_size", "8", "--no_final_eval"],
+    "pix2pix": ["--gan_type", "pix2pix", "--g_width", "0.25", "--patch_layers", "1", "--batch_size", "4"],
+    "cyclegan": ["--gan_type", "cyclegan", "--g_width", "0.25", "--resnet_blocks", "1", "--batch_size", "2"],
+    "unit": ["--gan_type", "unit", "--g_width", "0.125", "--batch_size", "4"],
+}
+UNTRAINED = {"cyclegan", "unit"}
+N_FIVE = 8
+
+
+def _untrained_run(run, argv):
+    """A run folder of `argv`'s config whose models/ holds its trainer's freshly built nets (no checkpoint: the
+    step is the configured --iterations)."""
+    import importlib
+
+    import config
+    cfg = config.parse_config(argv, main._data_defaults)
+    run.mkdir()
+    cfg.save(run / "config.json")
+    (run / "models").mkdir()
+    for name, net in importlib.import_module(f"trainers.{cfg.gan_type}").build_nets(cfg, (32, 32, 3)).items():
+        net.save_weights(str(run / "models" / f"{name}.weights.h5"))
+
+
+def _fmt(s):
+    return f"{s['mean']:.4f} ± {s['se']:.4f}"
+
+
+def test_report_of_all_five_model_kinds_is_one_table(tmp_path, monkeypatch, capsys):
+    """One table, a column per model; each cell the value of its run's metrics.json or the dash where the model has
+    no such number (pix2pix's 2 -> 1 rows and cycle error, the translation models' coupled-only rows)."""
+    import metrics
+    monkeypatch.setattr(metrics, "LPIPS", lambda *a, **k: SquaredDifferenceLPIPS())
+    m = {}
+    for name, argv in FIVE.items():
+        run, argv = tmp_path / name, argv + ["--cogan_data", "digits2edge", "--iterations", "2"]
+        if name in UNTRAINED:
+            _untrained_run(run, argv)
+        else:
+            assert main.main(argv + ["--dir", str(run)]) == 0, name
+        assert main.main(["--evaluate", str(run), "--num", str(N_FIVE), "--batch_size", "8"]) == 0, name
+        m[name] = _metrics(run)
+    capsys.readouterr()
+    assert main.main(["--report"] + [str(tmp_path / name) for name in FIVE]) == 0
+    out = capsys.readouterr().out
+    assert out.count("| measure |") == 1   # one table
+    header, table = _table(out)
+    assert header == ["measure", *FIVE]
+    translation = ("pix2pix", "cyclegan", "unit")
+    row = (lambda label: dict(zip(FIVE, table["LPIPS " + label])))  # noqa: E731
+
+    # the coupled rows: CoGAN's and SCoGAN's own table, UNIT's same-z section; a dash for pix2pix and CycleGAN
+    got = row("Gen. digits vs Gen. digits edge (same z)")
+    want = {**{k: _fmt(m[k]["lpips"]["rows"]["gen1_vs_gen2"]) for k in ("cogan", "scogan")},
+            "unit": _fmt(m["unit"]["joint"]["lpips"]["rows"]["gen1_vs_gen2"]), "pix2pix": "—", "cyclegan": "—"}
+    assert got == want
+    # one-way pix2pix: its 2 -> 1 rows and cycle error are the dash, beside the two-way models' numbers
+    for key, label in (("real1_vs_trans2", "Real digits vs Translated digits edge (x vs G_12(x))"),
+                       ("real2_vs_trans1", "Real digits edge vs Translated digits (x vs G_21(x))"),
+                       ("trans1_vs_truth1", "Translated digits vs ground truth (x's own pair in digits)")):
+        want = {k: _fmt(m[k]["lpips"]["rows"][key]) if key in m[k]["lpips"]["rows"] else "—" for k in FIVE}
+        assert row(label) == want, key
+        assert (want["pix2pix"] == "—") == key.endswith("1") and all(want[k] != "—" for k in ("cyclegan", "unit"))
+    cycle = dict(zip(FIVE, table["Cycle error: mean abs. G_12(G_21(x)) - x, x real digits edge"]))
+    assert cycle == {"cogan": "—", "scogan": "—", "pix2pix": "—",
+                     **{k: _fmt(m[k]["cycle"]["rows"]["2_1_2"]) for k in ("cyclegan", "unit")}}
+    # the rows both kinds share: each run's baseline, and the ceiling on the same N_FIVE held-out pairs (equal)
+    base = row("Real digits vs Real digits edge (unpaired baseline)")
+    assert base == {k: _fmt(m[k]["lpips"]["rows"]["real1_vs_real2"]) for k in FIVE}
+    ceiling = row("Real digits vs its pair in digits edge (ground-truth ceiling)")
+    assert ceiling == {**{k: _fmt(m[k]["ground_truth_ceiling"]) for k in ("cogan", "scogan")},
+                       **{k: _fmt(m[k]["lpips"]["rows"]["real1_vs_truth2"]) for k in translation}}
+    assert len(set(ceiling.values())) == 1 and m["cogan"]["ground_truth_ceiling"]["n"] == N_FIVE
+    assert dict(zip(FIVE, table["LPIPS pairs"])) == {
+        **{k: str(N_FIVE) for k in FIVE}, "unit": f"{N_FIVE} (translations) / {N_FIVE} (same z)"}

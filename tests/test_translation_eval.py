@@ -189,7 +189,8 @@ def test_unpaired_data_scores_against_load_pairs_two_domains(tmp_path, monkeypat
     assert list(r["lpips"]["rows"]) == list(rows)
     for key, (x, y) in rows.items():
         _check(r["lpips"]["rows"][key], _sq(x, y), key)
-    assert "skipped" in r["pixel_agreement"] and r["source"].startswith("unpaired")
+    assert "skipped" in r["pixel_agreement"]
+    assert r["source"] == "unpaired real images (data.load_pair: the training domains)"   # not "held-out"
     assert r["real_images_available"] == list(info.sizes)
     big = evaluation.evaluate(run, batch_size=256, lpips=SquaredDifferenceLPIPS())
     assert big["pairs"] == min(info.sizes) and cfg.cogan_data == "digits2edge"   # 30,000 capped
@@ -310,11 +311,15 @@ def test_what_a_pix2pix_run_refuses_is_one_line(cli_run, argv, says, tmp_path, m
 
 # ---------------------------------------------------------------------------------------------- --report
 def test_report_puts_both_kinds_in_one_table(tmp_path, monkeypatch, capsys):
-    coupled = fake_coupled_run(tmp_path / "cogan", monkeypatch)
-    c = evaluation.evaluate(coupled, num=10, batch_size=10, lpips=SquaredDifferenceLPIPS(), fid=False)
+    """The defaults' case: a coupled run on more pairs than the held-out split (its ceiling capped at the split's
+    HELD_OUT), a translation run on the whole split: other pair counts, the same ceiling."""
+    coupled = fake_coupled_run(tmp_path / "cogan", monkeypatch, n=HELD_OUT + 20)
+    c = evaluation.evaluate(coupled, num=HELD_OUT + 20, batch_size=HELD_OUT + 20, lpips=SquaredDifferenceLPIPS(),
+                            fid=False)
+    assert (c["pairs"], c["ground_truth_ceiling"]["n"]) == (HELD_OUT + 20, HELD_OUT)
     monkeypatch.setattr(Pix2PixTrainer, "translators", fake_translators())
-    t = evaluation.evaluate(fake_translation_run(tmp_path / "p2p"), num=12, batch_size=4,
-                            lpips=SquaredDifferenceLPIPS())
+    t = evaluation.evaluate(fake_translation_run(tmp_path / "p2p"), batch_size=64, lpips=SquaredDifferenceLPIPS())
+    assert t["pairs"] == HELD_OUT
     capsys.readouterr()
     assert main.main(["--report", str(coupled), str(tmp_path / "p2p")]) == 0   # other pair counts: other kinds
     out = capsys.readouterr().out
@@ -332,7 +337,24 @@ def test_report_puts_both_kinds_in_one_table(tmp_path, monkeypatch, capsys):
     cyc = t["cycle"]["rows"]["1_2_1"]
     assert table["Cycle error: mean abs. G_21(G_12(x)) - x, x real digits"] == ["—", fmt(cyc)]
     assert "NOT the same quantity: a coupled run's Gen. d1 vs Gen. d2" in out
-    assert table["LPIPS pairs"] == ["10", "12"]
+    assert table["LPIPS pairs"] == [str(HELD_OUT + 20), str(HELD_OUT)]
+    # review A5: on derived pairs the translation run's baseline is from the held-out pairs; the sentence says so
+    assert "translation runs on derived pairs (or paired folders) from the held-out pairs, on other data from the " \
+           "same training domains as the coupled runs" in out
+
+
+def test_report_refuses_ceilings_of_different_pair_counts(tmp_path, monkeypatch, capsys):
+    """Review A4: a coupled run's ceiling on 10 held-out pairs beside a translation run's on 12 is not the same
+    number (the first 10 vs the first 12 pairs): one line, exit 2, naming both counts."""
+    coupled = fake_coupled_run(tmp_path / "cogan", monkeypatch)
+    evaluation.evaluate(coupled, num=10, batch_size=10, lpips=SquaredDifferenceLPIPS(), fid=False)
+    monkeypatch.setattr(Pix2PixTrainer, "translators", fake_translators())
+    evaluation.evaluate(fake_translation_run(tmp_path / "p2p"), num=12, batch_size=4, lpips=SquaredDifferenceLPIPS())
+    capsys.readouterr()
+    assert main.main(["--report", str(coupled), str(tmp_path / "p2p")]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: runs evaluated with different ground-truth ceiling pair counts: cogan (10), "
+                          "p2p (12)") and err.count("\n") == 1, err
 
 
 def test_pair_counts_are_compared_within_each_kind():
@@ -349,6 +371,72 @@ def test_pair_counts_are_compared_within_each_kind():
                                  run("cyclegan", "translation", 100)])
     with pytest.raises(ConfigError, match="different pair counts: cogan \\(898\\), scogan \\(10\\)"):
         report.check_comparable([run("cogan", None, 898), run("scogan", None, 10), run("p2p", "translation", 180)])
+
+
+def test_ceiling_pair_counts_are_compared_across_kinds():
+    """Review A4: the ceiling's n of every run that has one (a coupled run's ground_truth_ceiling, a translation
+    run's ceiling row), whatever its kind; a skipped ceiling (no derived pair) takes no part."""
+    import report
+    from config import ConfigError
+
+    def coupled(name, n):
+        ceiling = {"mean": 0.3, "se": 0.01, "n": n} if n else {"skipped": "only for derived pairs"}
+        return report.Run(None, {}, {"pairs": 808, "lpips": {"net": "alex", "rows": {}},
+                                     "ground_truth_ceiling": ceiling}, header=name)
+
+    def translation(name, n):
+        rows = {"real1_vs_truth2": {"mean": 0.3, "se": 0.01, "n": n}}
+        return report.Run(None, {}, {"kind": "translation", "pairs": n, "lpips": {"net": "alex", "rows": rows}},
+                          header=name)
+
+    report.check_comparable([coupled("cogan", 180), coupled("scogan", None), translation("p2p", 180)])
+    with pytest.raises(ConfigError, match="ground-truth ceiling pair counts: cogan \\(180\\), p2p \\(100\\)"):
+        report.check_comparable([coupled("cogan", 180), translation("p2p", 100)])
+    with pytest.raises(ConfigError, match="ground-truth ceiling pair counts: cogan \\(180\\), scogan \\(50\\)"):
+        report.check_comparable([coupled("cogan", 180), coupled("scogan", 50)])
+
+
+def test_report_shows_unit_translation_and_same_z_pair_counts_apart():
+    """Review A3: a UNIT column's Gen. rows are on the coupled runs' count, its translation rows on the held-out
+    split's: the pair cell names both."""
+    import report
+    unit = report.Run(None, {}, {"kind": "translation", "pairs": 180, "lpips": {"rows": {}},
+                                 "joint": {"pairs": 808, "lpips": {"rows": {}}}}, header="unit")
+    assert report.run_cells(unit, report.Path("."))["pairs"].text == "180 (translations) / 808 (same z)"
+    p2p = report.Run(None, {}, {"kind": "translation", "pairs": 180, "lpips": {"rows": {}}}, header="p2p")
+    assert report.run_cells(p2p, report.Path("."))["pairs"].text == "180"
+
+
+def test_report_shows_a_btoa_run_in_the_table_s_domain_order(tmp_path, monkeypatch, capsys):
+    """Review A6: pix2pix --direction BtoA (domain 1 = edges) beside an AtoB run: its edge -> digit numbers go in
+    the rows of G_21 (Real digits edge vs Translated digits), its digit -> edge ones in G_12's, each checked
+    against NumPy on the held-out pairs; its ceiling stays in the ceiling row; a note says it was re-keyed."""
+    monkeypatch.setattr(Pix2PixTrainer, "translators", fake_translators())
+    lp = SquaredDifferenceLPIPS()
+    evaluation.evaluate(fake_translation_run(tmp_path / "ab"), num=20, batch_size=20, lpips=lp)
+    ba = evaluation.evaluate(fake_translation_run(tmp_path / "ba", direction="BtoA"), num=20, batch_size=20, lpips=lp)
+    assert ba["domains"] == ["digits edge", "digits"]
+    capsys.readouterr()
+    assert main.main(["--report", str(tmp_path / "ab"), str(tmp_path / "ba")]) == 0
+    out = capsys.readouterr().out
+    table = {line.split(" | ")[0][2:]: line.strip(" |").split(" | ")[1:] for line in out.splitlines()
+             if line.startswith("| ")}
+    x, y = (a[:20] for a in held_out())   # digits, their edges
+
+    def means(label, *values):   # the cells' means (printed to 4 decimals) against NumPy's, column by column
+        got = [float(c.split(" ± ")[0]) for c in table[label]]
+        assert got == pytest.approx([np.mean(v) for v in values], abs=1e-4), label
+
+    # the ab run: G_12 = np_f on digits, G_21 = np_g on edges; the ba run: G_12 = np_f on edges, G_21 = np_g on digits
+    means("LPIPS Real digits vs Translated digits edge (x vs G_12(x))", _sq(x, np_f(x)), _sq(x, np_g(x)))
+    means("LPIPS Real digits edge vs Translated digits (x vs G_21(x))", _sq(y, np_g(y)), _sq(y, np_f(y)))
+    means("LPIPS Translated digits edge vs ground truth (x's own pair in digits edge)", _sq(np_f(x), y),
+          _sq(np_g(x), y))
+    means("Cycle error: mean abs. G_21(G_12(x)) - x, x real digits", np.abs(np_g(np_f(x)) - x).mean(axis=(1, 2, 3)),
+          np.abs(np_f(np_g(x)) - x).mean(axis=(1, 2, 3)))
+    means("LPIPS Real digits vs its pair in digits edge (ground-truth ceiling)", _sq(x, y), _sq(x, y))
+    assert abs(_sq(x, np_f(x)).mean() - _sq(x, np_g(x)).mean()) > 0.01   # the two columns' numbers differ
+    assert "ba: evaluated with domain 1 = digits edge (--direction BtoA)" in out
 
 
 def test_a_coupled_table_survives_held_out_pairs_that_cannot_be_loaded(tmp_path, monkeypatch):

@@ -168,11 +168,15 @@ class LinearDecay(keras.optimizers.schedules.LearningRateSchedule):
     """initial_lr * linear_decay_factor(epoch) over iterations: constant for n_epochs, then linear towards 0
     over n_epochs_decay (official defaults 100 + 100, lr 2e-4).
 
-    Epochs to iterations: the optimizer calls the schedule with its count of updates applied so far, t, and the
-    epoch is t // iterations_per_epoch: the scheduler steps once after each epoch, as update_learning_rate() at the
-    end of an epoch in the official train.py of 2018 (a version that steps at an epoch's start is epoch_count + 1).
-    With epoch_count 1 the factor is 1 for the first n_epochs epochs, then 1 - k / (n_epochs_decay + 1) in the
-    k-th epoch after them, the last of the n_epochs + n_epochs_decay epochs at 1 / (n_epochs_decay + 1)."""
+    Epochs to iterations: the schedule is called with the count of updates applied so far, t, and the epoch is
+    t // iterations_per_epoch: the scheduler steps once after each epoch, as in the official versions whose
+    train.py calls update_learning_rate() at the end of an epoch with lambda_rule 1 - max(0, epoch + epoch_count -
+    niter) / (niter_decay + 1) (the niter / niter_decay options; review 10 B5). With epoch_count 1 the factor is 1
+    for the first n_epochs epochs, then 1 - k / (n_epochs_decay + 1) in the k-th epoch after them, the last of the
+    n_epochs + n_epochs_decay epochs at 1 / (n_epochs_decay + 1). Current master keeps that rule (named n_epochs)
+    but steps at an epoch's start, and the earliest 'lambda' policy stepped at the end with epoch + 1: both start
+    decaying one epoch earlier and train the last epoch at rate 0 (epoch_count + 1 here). The trainer's epoch is
+    one iteration, so the difference is one iteration."""
 
     def __init__(self, initial_lr, n_epochs, n_epochs_decay, iterations_per_epoch, epoch_count=1):
         if min(n_epochs, n_epochs_decay) < 0 or iterations_per_epoch < 1:

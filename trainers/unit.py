@@ -33,43 +33,61 @@ Weights (--unit_weights lambda0,lambda1,lambda2,lambda3,lambda4; default 10,0.1,
     lambda3 = 0.1 cycle KL           paper; version_02 kl_cycle_link_w: 0.1
     lambda4 = 100 cycle L1           paper; version_02 ll_cycle_link_w: 100
   Master's configs/unit_*.yaml (gan_w 1, recon_kl_w 0.01, recon_x_w 10, recon_kl_cyc_w 0.01, recon_x_cyc_w 10) are
-  the same weights divided by 10, its D loss too (gan_w * ...): the same ratios, and Adam's steps are invariant
-  to a constant factor on an objective (up to its epsilon), so no second named setting; `--unit_weights
-  1,0.01,10,0.01,10` gives it literally.
+  the same weights divided by 10, its D loss too (gan_w * ...). Adam's steps are invariant to a constant factor on
+  an objective (up to its epsilon), so `--unit_weights 1,0.01,10,0.01,10` trains the same model as the default; it
+  does NOT reproduce master, whose LSGAN loss, multi-scale D, VAEGen nets, kaiming init and weight decay are not
+  built here (review 10, B1).
 
 Optimisers: Adam lr 1e-4, betas (0.5, 0.999) for both sides (the paper sec. 4; version_02 COCOGANTrainer and
 master's yaml alike), the `unit` preset. Both official trainers also pass weight_decay=0.0001 to Adam, which the
 paper does not mention: not applied here (--weight_decay is refused for unit). One iteration = the official
 order (version_02 cocogan_train.py, master train.py): dis_update (fresh encodings and noise, translations held
 fixed), then gen_update (fresh encodings and noise, through the updated D), in one compiled step. The batch is
-the data's default (digits: 32): the paper's one image per domain goes with its instance-normalised 256 px nets,
-the BatchNorm digit net below was trained at 64 (version_02 exps/unit/svhn2mnist.yaml batch_size).
+the data's default unless given: version_02 trains COCOResGen at batch_size 1 (cat2tiger.yaml, corgi2husky.yaml),
+which the 128 px unit_* experiments set; its BatchNorm digit net at 64 (svhn2mnist.yaml).
 
-Networks (32 px and up, sized by the image): the official digit net CoVAE32x32 (version_02 cocogan_nets_da.py,
-the SVHN->MNIST experiment), with unit variance instead of its learned sigma (the paper's translation model):
-    E: [conv 5x5/2 -> BN -> LReLU] x (log2(size) - 3) doubling from `base`, conv (size/2^k)x(size/2^k) valid to 1x1,
-       conv 1x1, and the mean: conv 1x1 (linear)                                   log2(size) blocks (32 px: 5)
-    G: deconv 4x4/2 valid 1x1 -> 4x4, [deconv 4x4/2 -> BN -> LReLU] x (log2(size) - 2) halving, deconv 1x1 -> tanh
-                                                                                 log2(size) blocks (32 px: 5)
-    base = 96 * --g_width (the official svhn2mnist.yaml's gen_ch 96), widths capped at 8 * base; BatchNorm without
-    scale (official BatchNorm2d(affine=False) + Bias2d), LeakyReLU 0.01 (PyTorch's default), N(0, 0.02) kernels.
-  Sharing (nets.py's CoGAN machinery: the same block objects, nets.BlockNet): the encoders' last
-  --shared_layers_e blocks (default all but the first, as CoVAE32x32) and the generators' first --shared_layers_g
-  (default all but the last two, as CoVAE32x32: de_conv0-2 shared, de_conv3 and the output per domain). A shared
-  variable is listed once in the one optimizer over E1, E2, G1, G2 (nets.unique_variables), so it takes ONE
-  update with the sum of both domains' gradients, as PyTorch's single gen_opt does. As the official forward(),
-  the shared blocks see both domains' batch at once (the encoders' outputs concatenated), so their BatchNorm
-  statistics are over both.
-  D: the discriminator of version_02's cat2tiger / corgi2husky, COCODis (cocogan_nets.py; no normalisation):
-  [conv 3x3/2 -> LReLU] with 64 * --g_width channels doubling, log2(size) - 2 layers so the logit map is 4x4 as
-  at 256 px (its n_layer 6), then a 1x1 conv to one logit per patch, BCE over the map. Not master's multi-scale LSGAN
-  discriminator (nor version_02's COCOMsDis of its street scenes): a single patch discriminator in the NIPS
-  code's form keeps the paper's loss and fits 32 px (three scales of a 32 px image end at 8 px). One D per domain,
-  nothing shared (version_02's COCOSharedDis, used for its blond-hair faces, shares the last layers).
+Networks: chosen by the image size (config.unit_net; the blocks per net and the default sharing in
+config.UNIT_NETS), both version_02's nets, with unit variance (the paper's translation model):
+  32 px: CoVAE32x32 (cocogan_nets_da.py), the DA digit net: version_02 trains it in COCOGANDAContextTrainer with
+  other losses (svhn2mnist.yaml: kl 1e-4, ll 1e-3, gan_w 1, plus feature and classification terms), so pairing it
+  with COCOGANTrainer's translation weights is this project's combination (review 10, D). Latent (1, 1, 8 * base).
+    E: [conv 5x5/2 -> BN -> LReLU] x 2 doubling from `base`, conv 8x8 valid to 1x1, conv 1x1, and the mean: conv
+       1x1 (linear)                                                                                 5 blocks
+    G: deconv 4x4/2 valid 1x1 -> 4x4, [deconv 4x4/2 -> BN -> LReLU] x 3 halving, deconv 1x1 -> tanh   5 blocks
+    base = 96 * --g_width (svhn2mnist.yaml's gen_ch 96); BatchNorm without scale (official
+    BatchNorm2d(affine=False) + Bias2d), LeakyReLU 0.01 (PyTorch's default), N(0, 0.02) kernels. Default
+    sharing: the encoders' last 4 blocks (g_en_conv1-3, g_vae), the generators' first 3 (g_de_conv0-2).
+  64 px and up: COCOResGen (cocogan_nets.py; cat2tiger.yaml / corgi2husky.yaml: ch 64, n_enc_front_blk 3,
+  n_enc_res_blk 3, n_enc_shared_blk 1, n_gen_shared_blk 1, n_gen_res_blk 3, n_gen_front_blk 3), the paper's
+  translation net, with a spatial latent (size/4, size/4, 4 * base): (32, 32, 256) at 128 px, base 64 * --g_width.
+    E: conv 7x7/1 -> LReLU (no norm), [conv 3x3/2 -> IN -> ReLU] x 2 doubling, 3 INSResBlocks, 1 shared
+       INSResBlock (its output the mean; the official GaussianNoiseLayer after it is the trainer's N(0, I))  7 blocks
+    G: 1 shared INSResBlock, 3 INSResBlocks, [convT 3x3/2 (padding 1, output_padding 1) -> IN -> ReLU] x 2
+       halving, convT 1x1 -> tanh                                                                   7 blocks
+    INSResBlock: conv 3x3 -> IN -> ReLU -> conv 3x3 -> IN, plus the input (no ReLU after the sum); IN =
+    InstanceNorm2d without affine (GroupNormalization, one group per channel, eps 1e-5); zero padding as the
+    official; every conv with a bias. Default sharing: the encoders' last block, the generators' first.
+  Sharing (nets.py's CoGAN machinery: the same block objects, nets.BlockNet): the encoders' last --shared_layers_e
+  blocks and the generators' first --shared_layers_g. A shared variable is listed once in the one optimizer over
+  E1, E2, G1, G2 (nets.unique_variables), so it takes ONE update with the sum of both domains' gradients, as
+  PyTorch's single gen_opt does. As the official forward(), the shared blocks see both domains' batch at once (the
+  encoders' outputs concatenated), so CoVAE32x32's BatchNorm statistics are over both.
+  D: the discriminator of cat2tiger / corgi2husky, COCODis (cocogan_nets.py; no normalisation): [conv 3x3/2 ->
+  LReLU] with 64 * --g_width channels doubling without a cap (64 ... 1024 at 128 px), log2(size) - 2 layers so the
+  logit map is 4x4 as the yaml's n_layer 6 makes it on its 216 px crops (256 px: 6 layers), then a 1x1 conv to one
+  logit per patch, BCE over the map. Not master's multi-scale LSGAN discriminator (nor version_02's COCOMsDis of
+  its street scenes): a single patch discriminator in the NIPS code's form keeps the paper's loss and fits 32 px.
+  One D per domain, nothing shared (version_02's COCOSharedDis, used for its blond-hair faces, shares the last
+  layers).
+  Not as the official code (small; review 10, B2): biases and BatchNorm shifts start at zero (version_02: Bias2d
+  and GaussianVAE2D.en_mu's bias N(0, 0.002), conv biases PyTorch's default uniform; en_mu's kernel N(0, 0.002),
+  here N(0, 0.02)); Keras Adam's epsilon is 1e-7 (PyTorch's 1e-8); the D's widths scale with --g_width too.
 
 Outputs: samples rows x1 | x1->2 | x2 | x2->1 | G1(z) | G2(z) (z ~ N(0, I) fixed, inference mode; translations
 from the mean, as the official test.py / sample()); `translators` for the evaluation of translations and
-`joint_generators` for same-z pairs scored by the LPIPS table.
+`joint_generators` for same-z pairs scored by the LPIPS table. UNIT is not trained as a prior sampler (its KL
+weight is tiny next to the L1 terms; the paper never samples the prior): its same-z rows test the shared latent,
+not its translations (review 10, B3).
 """
 from __future__ import annotations
 
@@ -83,14 +101,15 @@ from keras import layers
 
 import nets
 import run_folder
-from config import ConfigError, parse_unit_weights
+from config import ConfigError, parse_unit_weights, unit_blocks, unit_net
 from optimisers import SKIPPED_KEY, apply_if_finite, make_optimizer
 from trainers.checkpoints import net_variables
 from trainers.loop import TrainingLoop
 
 GEN_BASE = 96   # official svhn2mnist.yaml gen_ch (CoVAE32x32 layout)
-DIS_BASE = 64   # official COCODis ch
-MAX_MULT = 8    # widths stop doubling at 8 * base (as the U-Net's, translation_nets.unet_channels)
+RES_BASE = 64   # official cat2tiger.yaml gen ch (COCOResGen layout)
+DIS_BASE = 64   # official COCODis ch (cat2tiger.yaml dis ch)
+MAX_MULT = 8    # CoVAE32x32's widths stop doubling at 8 * base (never reached at 32 px)
 LEAK = 0.01     # PyTorch nn.LeakyReLU() default, the official LeakyReLU*Conv2d blocks
 EPSILON = 1e-5  # PyTorch BatchNorm2d
 
@@ -164,7 +183,11 @@ def _block(block_layers, name):
 
 
 def num_blocks(size):
-    """Blocks of each encoder and each generator: log2(size) (config.unit_blocks says the same without TF)."""
+    """Blocks of each encoder and each generator of the net built at this size (config.unit_blocks)."""
+    return unit_blocks(size)
+
+
+def _log2(size):
     return int(round(math.log2(size)))
 
 
@@ -173,8 +196,8 @@ def _widths(base, n):
 
 
 def encoder_blocks(size, base, name):
-    """CoVAE32x32's encoder, sized by the image: log2(size) blocks, the last the mean (module docstring)."""
-    downs = num_blocks(size) - 3
+    """CoVAE32x32's encoder: log2(size) blocks, the last the mean (module docstring)."""
+    downs = _log2(size) - 3
     widths = _widths(base, downs + 2)
     blocks = [_block([layers.ZeroPadding2D(2), _conv(widths[i], 5, 2, f"{name}_conv{i + 1}", bias=False)]
                           + _bn_lrelu(f"{name}_conv{i + 1}"), f"{name}_down{i + 1}") for i in range(downs)]
@@ -188,12 +211,13 @@ def encoder_blocks(size, base, name):
 
 
 def latent_channels(size, base):
-    return _widths(base, num_blocks(size) - 1)[-1]
+    """CoVAE32x32's code width (its latent is (1, 1, this))."""
+    return _widths(base, _log2(size) - 1)[-1]
 
 
 def generator_blocks(size, base, channels, name):
-    """CoVAE32x32's decoder, sized by the image: log2(size) blocks, tanh output (module docstring)."""
-    ups = num_blocks(size) - 2
+    """CoVAE32x32's decoder: log2(size) blocks, tanh output (module docstring)."""
+    ups = _log2(size) - 2
     top = latent_channels(size, base)
     blocks = [_block([_conv(top, 4, 2, f"{name}_to4x4", transpose=True, bias=False)] + _bn_lrelu(f"{name}_4x4"),
                           f"{name}_4x4")]
@@ -205,28 +229,91 @@ def generator_blocks(size, base, channels, name):
     return blocks
 
 
+def covae_nets(size, channels, g_width):
+    """CoVAE32x32 (cocogan_nets_da.py): (E blocks maker, G blocks maker, latent shape (1, 1, C))."""
+    base = max(1, round(GEN_BASE * g_width))
+    return (lambda name: encoder_blocks(size, base, name), lambda name: generator_blocks(size, base, channels, name),
+            (1, 1, latent_channels(size, base)))
+
+
+# ---- COCOResGen (version_02 cocogan_nets.py, exps/unit/cat2tiger.yaml and corgi2husky.yaml), 64 px and up
+def _instance_norm(name):
+    # nn.InstanceNorm2d(affine=False): one group per channel, no gamma/beta, biased variance, eps 1e-5.
+    return layers.GroupNormalization(groups=-1, epsilon=EPSILON, center=False, scale=False, name=name)
+
+
+def res_block(channels, name):
+    """INSResBlock: conv 3x3 (zero pad 1) -> IN -> ReLU -> conv 3x3 -> IN, plus the input (no ReLU after the sum)."""
+    x = keras.Input((None, None, channels))
+    h = _conv(channels, 3, 1, f"{name}_conv1")(layers.ZeroPadding2D(1)(x))
+    h = layers.ReLU(name=f"{name}_relu")(_instance_norm(f"{name}_in1")(h))
+    h = _instance_norm(f"{name}_in2")(_conv(channels, 3, 1, f"{name}_conv2")(layers.ZeroPadding2D(1)(h)))
+    return keras.Model(x, layers.Add(name=f"{name}_add")([x, h]), name=name)
+
+
+def resgen_encoder_blocks(base, name, front=3, res=3, shared=1):
+    """LeakyReLUConv2d 7x7/1 (no norm), (front - 1) x ReLUINSConv2d 3x3/2 doubling, res + shared INSResBlocks:
+    the encoder and its shared back end (GaussianNoiseLayer = the trainer's noise on the mean)."""
+    blocks = [_block([layers.ZeroPadding2D(3), _conv(base, 7, 1, f"{name}_c7"), layers.LeakyReLU(LEAK)],
+                     f"{name}_front")]
+    for i in range(1, front):
+        blocks.append(_block([layers.ZeroPadding2D(1), _conv(base * 2 ** i, 3, 2, f"{name}_down{i}"),
+                              _instance_norm(f"{name}_down{i}_in"), layers.ReLU()], f"{name}_down{i}"))
+    top = base * 2 ** (front - 1)
+    blocks += [res_block(top, f"{name}_res{i + 1}") for i in range(res)]
+    return blocks + [res_block(top, f"{name}_shared{i + 1}") for i in range(shared)]
+
+
+def resgen_generator_blocks(base, channels, name, front=3, res=3, shared=1):
+    """shared + res INSResBlocks, (front - 1) x ReLUINSConvTranspose2d 3x3/2 (padding 1, output_padding 1: a valid
+    transposed conv with its first row and column cropped) halving, ConvTranspose2d 1x1 -> tanh."""
+    top = base * 2 ** (front - 1)
+    blocks = [res_block(top, f"{name}_shared{i + 1}") for i in range(shared)]
+    blocks += [res_block(top, f"{name}_res{i + 1}") for i in range(res)]
+    for i in range(1, front):
+        w = top // 2 ** i
+        blocks.append(_block([_conv(w, 3, 2, f"{name}_up{i}", transpose=True), layers.Cropping2D(((1, 0), (1, 0))),
+                              _instance_norm(f"{name}_up{i}_in"), layers.ReLU()], f"{name}_up{i}"))
+    return blocks + [_block([_conv(channels, 1, 1, f"{name}_out_conv", transpose=True),
+                             layers.Activation("tanh", dtype="float32")], f"{name}_out")]
+
+
+def resgen_nets(size, channels, g_width):
+    """COCOResGen with cat2tiger.yaml's ch 64 (times --g_width) and 3/3/1/1/3/3 blocks: latent (S/4, S/4, 4 ch)."""
+    base = max(1, round(RES_BASE * g_width))
+    return (lambda name: resgen_encoder_blocks(base, name), lambda name: resgen_generator_blocks(base, channels, name),
+            (size // 4, size // 4, 4 * base))
+
+
+NETS = {"CoVAE32x32": covae_nets, "COCOResGen": resgen_nets}  # config.unit_net(size) picks one
+
+
+def dis_layers(size):
+    """COCODis's n_layer: log2(size) - 2, a 4x4 logit map (cat2tiger.yaml's n_layer 6 on its 216 px crops)."""
+    return _log2(size) - 2
+
+
 def discriminator(size, channels, base, name):
-    """COCODis sized by the image: log2(size) - 2 conv 3x3/2 (PyTorch padding 1) + LReLU, a 1x1 conv to logits."""
+    """COCODis: dis_layers(size) x [conv 3x3/2 (PyTorch padding 1) -> LReLU], ch doubling each layer without a cap
+    (tch *= 2), a 1x1 conv to logits."""
     seq = [keras.Input((size, size, channels))]
-    for i, w in enumerate(_widths(base, num_blocks(size) - 2)):
-        seq += [layers.ZeroPadding2D(1), _conv(w, 3, 2, f"{name}_conv{i + 1}"), layers.LeakyReLU(LEAK)]
+    for i in range(dis_layers(size)):
+        seq += [layers.ZeroPadding2D(1), _conv(base * 2 ** i, 3, 2, f"{name}_conv{i + 1}"), layers.LeakyReLU(LEAK)]
     seq.append(_conv(1, 1, 1, f"{name}_logits"))
     return keras.Sequential(seq, name=name)
 
 
 def build_nets(cfg, shape):
-    """-> dict E1, E2, G1, G2, D1, D2 for images of `shape`: E2 holds E1's last --shared_layers_e block objects,
-    G2 G1's first --shared_layers_g."""
+    """-> dict E1, E2, G1, G2, D1, D2 for images of `shape` (the net config.unit_net picks for the size): E2 holds
+    E1's last --shared_layers_e block objects, G2 G1's first --shared_layers_g."""
     size, channels = int(shape[0]), int(shape[-1])
-    if 2 ** num_blocks(size) != size or size < 32:
+    if 2 ** _log2(size) != size or size < 32:
         raise ConfigError(f"--gan_type unit needs a power-of-two image size of at least 32, not {size}")
-    g_base = max(1, round(GEN_BASE * cfg.g_width))
+    encoder, generator, latent = NETS[unit_net(size)](size, channels, cfg.g_width)
     d_base = max(1, round(DIS_BASE * cfg.g_width))
-    n = num_blocks(size)
-    e1, e2 = (encoder_blocks(size, g_base, f"E{d}") for d in (1, 2))
-    g1, g2 = (generator_blocks(size, g_base, channels, f"G{d}") for d in (1, 2))
-    cut = n - cfg.shared_layers_e
-    latent = (1, 1, latent_channels(size, g_base))
+    e1, e2 = (encoder(f"E{d}") for d in (1, 2))
+    g1, g2 = (generator(f"G{d}") for d in (1, 2))
+    cut = len(e1) - cfg.shared_layers_e
     out = dict(E1=nets.BlockNet(e1, shape, name="E1"), E2=nets.BlockNet(e2[:cut] + e1[cut:], shape, name="E2"),
                G1=nets.BlockNet(g1, latent, name="G1"),
                G2=nets.BlockNet(g1[:cfg.shared_layers_g] + g2[cfg.shared_layers_g:], latent, name="G2"))
@@ -240,11 +327,11 @@ def dry_run_rows(cfg, shape):
     """--dry_run's [(name, parameters, note)] (main._gan_rows asks the trainer)."""
     m = build_nets(cfg, shape)
     size = lambda ws: int(sum(int(np.prod(w.shape)) for w in ws))  # noqa: E731
-    n = num_blocks(int(shape[0]))
-    notes = dict(E1=f"encoder, {n} blocks, latent {m['G1'].input_spec_shape}",
-                 E2=f"shares E1's last {cfg.shared_layers_e} blocks", G1=f"generator, {n} blocks",
-                 G2=f"shares G1's first {cfg.shared_layers_g} blocks",
-                 D1="patch discriminator (COCODis), 4x4 logits", D2="patch discriminator (COCODis), 4x4 logits")
+    n, net, k = num_blocks(int(shape[0])), unit_net(int(shape[0])), dis_layers(int(shape[0]))
+    dis = f"patch discriminator (COCODis, {k} layers), 4x4 logits"
+    notes = dict(E1=f"encoder ({net}), {n} blocks, latent {m['G1'].input_spec_shape}",
+                 E2=f"shares E1's last {cfg.shared_layers_e} blocks", G1=f"generator ({net}), {n} blocks",
+                 G2=f"shares G1's first {cfg.shared_layers_g} blocks", D1=dis, D2=dis)
     rows = [(k, size(v.weights), notes[k]) for k, v in m.items()]
     unique = {id(w): w for v in m.values() for w in v.weights}.values()
     return rows + [("together", size(unique), "shared weights counted once")]
