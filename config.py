@@ -1046,6 +1046,9 @@ def parse_unit_weights(text) -> tuple:
 
 
 # UNIT's nets by image size: archs.UNIT_NETS, archs.unit_net, archs.unit_blocks (experiments.py reads them too).
+# UNIT's default batch per net where the official code gives one: COCOResGen trains at batch_size 1 (version_02
+# cat2tiger.yaml, corgi2husky.yaml); the digit net keeps the data's default.
+UNIT_BATCH = {"COCOResGen": 1}
 
 
 def _refuse_unit_options(cfg: _Draft):
@@ -1094,6 +1097,8 @@ def _resolve_unit(cfg: _Draft, data_defaults) -> Config:
         if not 0 <= getattr(cfg, f"shared_layers_{k}") < n:
             raise ConfigError(f"--shared_layers_{k} {getattr(cfg, f'shared_layers_{k}')} is out of range: a UNIT "
                               f"{what} at {cfg.image_size} px has {n} layers ({net}), so 0..{n - 1} can be shared")
+    if cfg.batch_size is None and net in UNIT_BATCH:
+        cfg.batch_size = UNIT_BATCH[net]
     _apply_schedule_defaults(cfg)
     _check_ranges(cfg)
     return cfg.freeze()

@@ -751,6 +751,15 @@ def _unit_batch(size):
     return {}, "batch 128, the default batch, as the unit preset sets none"
 
 
+# Where version_02 has its own setting for a family's data, not built here (review 11, M3): the sentence saying so.
+_UNIT_NOT_OFFICIAL = {
+    "celeba_Smiling": (" Not version_02's face setting: its CelebA experiment (exps/unit/blondhair.yaml) trains "
+                       "COCOResGen2 (its stride-2 convs and transposed convs LeakyReLU without instance norm) with "
+                       "COCOSharedDis (two layers per domain, then four layers and the logit conv shared by D1 and "
+                       "D2, 2x2 logits); neither is built, so this run uses the cat2tiger nets of every 128 px set."),
+}
+
+
 def _unit(data):
     suffix, table, size, family = _FAMILIES[data]
     net = archs.unit_net(size)
@@ -769,7 +778,8 @@ def _unit(data):
               "family, so that count (not the yaml's max_iterations of 500,000, which is for its own data). "
               + _BUDGET.format(batch="the batch above")
               + " Its same-z pairs fill the coupled runs' LPIPS rows (EXPERIMENTS.md, Baselines); UNIT is not "
-              "trained as a prior sampler, so they test the shared latent, not its translations.")
+              "trained as a prior sampler, so they test the shared latent, not its translations."
+              + _UNIT_NOT_OFFICIAL.get(data, ""))
 
 
 _add(*(_pix2pix(d) for d in ("mnist2edge",)),

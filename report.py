@@ -14,8 +14,9 @@ Translated, Translated vs Real and vs ground truth, cycle error, per-direction p
 coupled runs', a line under the table says which rows mean the same for both kinds (COMPARABLE), and pair counts
 are checked within each kind only, the ground-truth ceiling's across kinds. A UNIT run's same-z pairs (its
 metrics.json's "joint" section) fill the coupled runs' Gen. rows and same-z pixel agreement, their count checked
-with the coupled runs' and shown beside its translation count. A translation run whose domains are the reverse of
-the table's (pix2pix --direction BtoA) is re-keyed into the table's order (orient), with a note.
+with the coupled runs' and shown beside its translation count (the CSV: a row of its own, pairs.same_z). Every
+translation run is shown in its data's own domain order, A then B (orient): one evaluated the other way round
+(pix2pix --direction BtoA) is re-keyed, with a note, whatever order the runs are given in.
 Beside a run of a named experiment whose thesis numbers are known (experiments.get(NAME).published), a column
 holds the numbers the thesis published, with their table and column in the header. When the run differs from the
 setting of those numbers (LPIPS net/version, pair count, an early step, an overridden option: `departures`), its
@@ -51,6 +52,7 @@ from config import ConfigError
 # (evaluation.py imports TensorFlow only inside its functions, so reading its constants is cheap.)
 from evaluation import CROSS_ROWS, LPIPS_ROWS  # noqa: E402
 import translation_eval  # noqa: E402  (its row keys and labels; TensorFlow only inside its functions)
+from data_sources import specs  # noqa: E402  (domain names; pure Python)
 
 DASH = "—"
 SAMPLE_RE = re.compile(r"step_(\d+)\.png$")
@@ -139,7 +141,9 @@ METRICS_SCHEMA["joint"] = {"pairs": (int, NULL), "lpips": METRICS_SCHEMA["lpips"
 # Keys a section cannot do without (the others default to an empty cell).
 METRICS_REQUIRED = {"modes": ("covered", "modes", "high_quality", "definition")}
 CONFIG_SCHEMA = {"gan_type": (str, NULL), "experiment": (str, NULL), "iterations": (int, NULL),
-                 "seed": (int, NULL)}
+                 "seed": (int, NULL),
+                 # the run's data, whose domain order orient reads (data_order)
+                 **{k: (str, NULL) for k in ("cogan_data", "paired_dir", "domain_a", "domain_b", "direction")}}
 _TYPE_NAMES = {int: "an integer", float: "a number", str: "a string", NULL: "null", dict: "an object",
                list: "a list"}
 
@@ -282,27 +286,42 @@ def swapped_domains(m: dict) -> dict:
     return out
 
 
+def data_order(r: Run) -> list:
+    """The two domains in the order of the run's data itself, A then B, as load_pair / load_paired define them
+    (review 11 M2): a paired folder's sides A, B, else specs.domain_names of its data (translation_eval.domain_names
+    with --direction AtoB). A config that names no data (none of the keys): the run's evaluated order, reversed for
+    a --direction BtoA run (the only thing that reverses it)."""
+    cfg = r.config
+    if any(k in cfg for k in ("cogan_data", "paired_dir", "domain_a")):
+        return (["A", "B"] if cfg.get("paired_dir") else
+                list(specs.domain_names(cfg.get("cogan_data"), cfg.get("domain_a"), cfg.get("domain_b"))))
+    got = list(r.metrics.get("domains") or ())
+    return got[::-1] if cfg.get("direction") == "BtoA" else got
+
+
 def orient(runs) -> None:
-    """Review A6: put every translation run in one domain order, so that a row means one direction in every
-    column. The order: the first coupled run's domains, else the first run's; a translation run with the two
-    reversed (--direction BtoA) is re-keyed (swapped_domains) and a note says so. Runs of other domains keep
-    theirs (the labels then read Domain1 / Domain2). A reversed run with same-z pairs (whose pixel agreement
-    has a direction) cannot be re-keyed: refused."""
-    named = [r for r in runs if len(r.metrics.get("domains") or ()) == 2]
-    ref = next((r for r in named if not is_translation(r.metrics)), named[0] if named else None)
-    if ref is None:
-        return
-    order = list(ref.metrics["domains"])
-    for r in named:
-        if not is_translation(r.metrics) or list(r.metrics["domains"]) != order[::-1] or order == order[::-1]:
+    """Review A6 / review 11 M2: put every translation run in its data's own domain order (data_order), so that a
+    row means one direction in every column whatever order the runs are given in; a run evaluated in the reverse
+    order (pix2pix --direction BtoA) is re-keyed (swapped_domains) and a note says so, naming --direction only for
+    a run that has one. Coupled runs are evaluated in that order already. A reversed run with same-z pairs (whose
+    pixel agreement has a direction) cannot be re-keyed: refused."""
+    for r in runs:
+        got = list(r.metrics.get("domains") or ())
+        if not is_translation(r.metrics) or len(got) != 2:
+            continue
+        order = data_order(r)
+        if got == order or got != order[::-1]:   # in the data's order, or names the data no longer gives: as is
             continue
         if "joint" in r.metrics:
-            raise ConfigError(f"{r.path}: its domains ({' -> '.join(r.metrics['domains'])}) are in the reverse order "
-                              f"of {ref.path}'s, and its same-z rows cannot be re-keyed: report them separately")
+            raise ConfigError(f"{r.path}: its domains ({' -> '.join(got)}) are in the reverse of its data's order, "
+                              f"and its same-z rows cannot be re-keyed: re-evaluate it (python main.py --evaluate "
+                              f"{r.path})")
         r.metrics = swapped_domains(r.metrics)
-        r.notes.append(f"{r.header or r.path}: evaluated with domain 1 = {order[1]} (--direction "
-                       f"{(r.config.get('direction') or 'BtoA')}); its rows are shown in this table's order, domain 1 "
-                       f"= {order[0]} (its {order[1]} -> {order[0]} translation in the rows of G_21).")
+        why = (f"--direction {r.config['direction']}" if r.config.get("direction") else
+               "the order of its metrics.json")
+        r.notes.append(f"{r.header or r.path}: evaluated with domain 1 = {order[1]} ({why}); its rows are shown in "
+                       f"its data's order, domain 1 = {order[0]} (its {order[1]} -> {order[0]} translation in the "
+                       f"rows of G_21).")
 
 
 def _headers(runs) -> None:
@@ -363,7 +382,8 @@ def row_labels(runs) -> dict:
             labels.setdefault(f"frechet.{name}.domain2", f"{name}: Gen. {{d2}} vs Real {{d2}}")
     labels.update({"modes.covered": "Modes covered (toy ring)",
                    "modes.high_quality": "High-quality points (toy ring)",
-                   "step": "Training step", "pairs": "LPIPS pairs", "samples": "Evaluation samples (toy ring)",
+                   "step": "Training step", "pairs": "LPIPS pairs", "pairs.same_z": "LPIPS pairs (same z)",
+                   "samples": "Evaluation samples (toy ring)",
                    "grid": "Latest samples"})
     return {k: v.format(d1=d1, d2=d2) for k, v in labels.items()}
 
@@ -450,6 +470,8 @@ def run_cells(r: Run, link_base: Path) -> dict:
     cells["step"] = _count(m.get("step"))
     if "lpips" in m:
         cells["pairs"] = _pairs_cell(m)
+        if is_translation(m) and (m.get("joint") or {}).get("pairs") is not None:   # CSV only (_CSV_ONLY)
+            cells["pairs.same_z"] = _count(m["joint"]["pairs"])
     if r.samples is not None:
         rel = Path(os.path.relpath(r.samples.resolve(), link_base.resolve())).as_posix()
         cells["grid"] = Cell(text=f"[{r.samples.name}]({rel})")
@@ -563,7 +585,10 @@ def _seeds(group) -> str:
 
 
 # Cells that are the same for every seed of a group (or links), never averaged.
-_SHARED_CELLS = {"step", "pairs", "samples", "grid"}
+_SHARED_CELLS = {"step", "pairs", "pairs.same_z", "samples", "grid"}
+# Rows of the CSV only: a UNIT run's same-z pair count as a number of its own (review 11 L6); the Markdown shows it
+# in the "LPIPS pairs" cell beside the translation count (_pairs_cell).
+_CSV_ONLY = {"pairs.same_z"}
 
 
 def seed_cells(cells_per_run) -> dict:
@@ -644,14 +669,15 @@ COMPARABLE = (
     "also samples same-z pairs (UNIT) fills the coupled runs' Gen. rows and same-z pixel agreement with the "
     "coupled evaluation's own code, real images and pair count: those compare directly (its pair cell shows both "
     "counts). Pair counts are checked within each kind only (UNIT's same-z pairs with the coupled runs'), the "
-    "ceiling's across kinds. Translation runs are shown in one domain order (a --direction BtoA run re-keyed).")
+    "ceiling's across kinds. Translation runs are shown in their data's domain order, A then B (a --direction BtoA "
+    "run re-keyed).")
 
 
 def render(labels, columns, notes, runs) -> str:
     lines = ["# Evaluation report", "",
              "| measure | " + " | ".join(_md(c.header) for c in columns) + " |",
              "|---|" + "---|" * len(columns)]
-    for key, label in labels.items():
+    for key, label in ((k, v) for k, v in labels.items() if k not in _CSV_ONLY):
         lines.append(f"| {_md(label)} | " + " | ".join(_md(c.cells.get(key, Cell()).text) for c in columns) + " |")
     lines.append("")
     lp = [r.metrics["lpips"] for r in runs if "lpips" in r.metrics]

@@ -7,7 +7,7 @@ Images (EVAL_SEED, fixed order, so every run of the same data is scored on the s
                     split, x (domain 1) and its pair y (domain 2: transform(x) for derived pairs); the unpaired
                     partner of pair i is pair (i + S // 2) mod S of the S held-out pairs (never itself); the
                     held-out split is unseen by every model (load_pair's domains leave it out: digits2* their
-                    tenth, mnist2* MNIST's t10k);
+                    tenth, mnist2* MNIST's t10k, or the tenth of a one-split MNIST folder; review 11 H1);
     unpaired source every other set: data.load_pair's two domains, as the coupled evaluation draws them: the
                     training domains, not held-out images (official CycleGAN numbers use testA/testB).
 Domain 1 is the `cogan_data` pair's first domain, or for pix2pix the input side of its --direction.

@@ -3,8 +3,9 @@
     python benchmarks/sl_class_agreement.py [--iterations 300] [--batch_size 32] [--transform rotate]
         [--classifier_steps 500] [--pairs 2000] [--seed 0] [--data_dir ../shared/data] [--out DIR] [--no_results]
 
-Data: the real MNIST test digits (DATA_DIR/mnist/t10k-*, 10,000) split 50/50 into domain 1 (as is) and
-domain 2 (transformed), exactly what `--cogan_data mnist2<transform> --data_dir DATA_DIR` trains on.
+Data: the real MNIST test digits (DATA_DIR/mnist/t10k-*, 10,000), less the fixed tenth held out for evaluation,
+split 50/50 into domain 1 (as is) and domain 2 (transformed), exactly what `--cogan_data mnist2<transform>
+--data_dir DATA_DIR` trains on (transforms.pair_halves; review 11 H1).
 Trained with the same seed, iterations and batch size:
   (a) `--gan_type scogan` without a regulariser: two uncoupled GANs fed the same z;
   (b) `--gan_type scogan --semantic_loss`: coupled by SL through the classifier main.py trains and caches itself
@@ -81,12 +82,13 @@ def machine():
     return f"{os.cpu_count()}-core CPU ({model}), TF {tf.__version__}"
 
 
-def evaluation_classifier(x, y, transform, seed, steps, log):
+def evaluation_classifier(x, y, halves, transform, seed, steps, log):
     """Table B.1 classifier on the images the SL classifier never saw: domain 1's half transformed and domain
-    2's half as is (the SL classifier learns domain 1's half as is and domain 2's half transformed)."""
+    2's half as is (the SL classifier learns domain 1's half as is and domain 2's half transformed); `halves`:
+    the two domains' indices into x (transforms.pair_halves, as load_pair)."""
     import classifiers
     import data
-    ia, ib = data.split_halves(len(x))
+    ia, ib = halves
     t = data.TRANSFORMS[transform]
     xe, ye = np.concatenate([t(x[ia]), x[ib]]), np.concatenate([y[ia], y[ib]])
     tf.keras.utils.set_random_seed(seed)
@@ -118,12 +120,14 @@ def main():
     import data
     import main as cli
     import sampling
+    from data_sources.transforms import pair_halves
 
     if data._find_idx_file(a.data_dir, "mnist", "t10k") is None:
         sys.exit(f"error: no MNIST t10k idx files under {a.data_dir}/mnist (see ../shared/data/README.md)")
     t0 = time.time()
     log = lambda m: print(m, flush=True)  # noqa: E731
-    x, y, _, _ = data._load_gray_labelled("mnist", a.data_dir, download=False)
+    x, y, xt, _ = data._load_gray_labelled("mnist", a.data_dir, download=False)
+    halves = pair_halves(len(x), own_test_split=xt is not None)   # the GANs' two domains, as load_pair draws them
     pair = f"mnist2{a.transform}"
     common = ["--gan_type", "scogan", "--cogan_data", pair, "--data_dir", a.data_dir, "--iterations", a.iterations,
               "--batch_size", a.batch_size, "--seed", a.seed, "--no_final_eval", "--log_interval", 25,
@@ -149,7 +153,7 @@ def main():
     sl_meta = json.loads(Path(sl_clf + ".json").read_text())["extra"]
 
     log("== evaluation classifier (seed + 1000, complementary images)")
-    judge, judge_acc = evaluation_classifier(x, y, a.transform, a.seed + 1000, a.classifier_steps, log)
+    judge, judge_acc = evaluation_classifier(x, y, halves, a.transform, a.seed + 1000, a.classifier_steps, log)
     import classifiers
     sl_model, _ = classifiers.load_classifier(sl_clf)
     results, own = {}, {}

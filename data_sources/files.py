@@ -103,3 +103,13 @@ def _find_idx(data_dir, kind):
         if path is not None:
             return path, split
     return None, None
+
+
+def _one_idx_split(data_dir, kind) -> bool:
+    """Whether data_dir holds the images of only one of kind's train/t10k idx splits (e.g. ../shared/data's
+    t10k-only MNIST): that set then has no test split of its own, and split_test's fixed tenth of it is held out
+    (paired._mnist_splits, labelled._load_gray_labelled) and left out of a derived pair's domains (review 11 H1)."""
+    if not data_dir:
+        return False
+    found = [_find_idx_file(data_dir, kind, split) is not None for split in ("train", "t10k")]
+    return found[0] != found[1]

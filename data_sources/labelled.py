@@ -19,8 +19,7 @@ from data_sources.sources import _load_digits_array
 from data_sources.specs import DIGIT_CLASSES
 from data_sources.tfds_source import _first_line, _import_tfds, _tfds_builder, _tfds_labelled
 # split_test, pair_halves and TEST_FRACTION live in transforms (sources needs them; labelled imports sources).
-from data_sources.transforms import (SPLIT_TEST_SOURCES, TEST_FRACTION, TRANSFORMS,  # noqa: F401 (re-exported)
-                                     pair_halves, split_test)
+from data_sources.transforms import TEST_FRACTION, TRANSFORMS, pair_halves, split_test  # noqa: F401 (re-exported)
 
 log = logging.getLogger("coupled_gan.data")  # run_folder.LOGGER: shown on stdout as every other note
 
@@ -76,8 +75,8 @@ def _digit_arrays(name, data_dir, download):
     """Grayscale digit images with labels -> (x, y, x_test or None, y_test or None); a derived pair
     (digits2*/mnist2*) gives both its domains: domain A's half as is and domain B's half transformed, the
     same 50/50 split (pair_halves) and transforms as load_pair, labels unchanged; its test split is the held-out
-    images as is + transformed (digits: split_test's tenth, load_paired's test split; MNIST: t10k, else None and
-    _held_out takes a tenth of both domains)."""
+    images as is + transformed: MNIST's t10k, else (the digits, a one-split MNIST folder) split_test's tenth,
+    which pair_halves leaves out and load_paired holds out (review A2.3, review 11 H1)."""
     source, transform = (name.split("2") + [None])[:2]
     if source == "digits":
         from sklearn.datasets import load_digits
@@ -87,13 +86,12 @@ def _digit_arrays(name, data_dir, download):
     _check_labels(y, 10, f"the {source} label file")
     if transform is not None:
         t = TRANSFORMS[transform]
-        ia, ib = pair_halves(source, len(x))
-        if source in SPLIT_TEST_SOURCES:   # the tenth pair_halves leaves out: the held-out images of both domains
+        ia, ib = pair_halves(len(x), own_test_split=xt is not None)
+        if xt is None:   # the tenth pair_halves leaves out: the held-out images of both domains
             held = split_test(len(x))[1]
             xt, yt = x[held], y[held]
         x, y = np.concatenate([x[ia], t(x[ib])]), np.concatenate([y[ia], y[ib]])
-        if xt is not None:
-            xt, yt = np.concatenate([xt, t(xt)]), np.concatenate([yt, yt])
+        xt, yt = np.concatenate([xt, t(xt)]), np.concatenate([yt, yt])
     return x, y, xt, yt
 
 

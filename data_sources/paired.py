@@ -250,8 +250,9 @@ def load_paired(name: str | None, *, batch_size: int, seed: int, split: str = "t
         only one of train/t10k holds out a fixed 10 % of it;
       * folders: <root>/train for training, <root>/test (else <root>/val) held out, as pix2pix's datasets;
         without a train/ subfolder, or without a held-out one, a fixed 10 % of the sorted files.
-    The test split is unseen by every model: load_pair's unpaired digits2* domains split the other 1,617 digits
-    (labelled.pair_halves; review A2.3), its mnist2* domains MNIST's train split.
+    The test split is unseen by every model: load_pair's unpaired domains split the rest (transforms.pair_halves):
+    digits2* the other 1,617 digits (review A2.3), mnist2* MNIST's train split, or the other 90 % of a one-split
+    folder (review 11 H1); load_labelled's derived pairs hold out the same images.
 
     Unreadable files are skipped (DataInfo.skipped); a readable file whose width is not twice its height is a
     DataError naming it.

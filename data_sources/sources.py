@@ -11,12 +11,12 @@ import numpy as np
 import tensorflow as tf
 
 from data_sources.base import DataError, DataInfo
-from data_sources.files import IMAGE_EXTENSIONS, _find_idx, read_idx
+from data_sources.files import IMAGE_EXTENSIONS, _find_idx, _one_idx_split, read_idx
 from data_sources.pipelines import (AUTOTUNE, EVAL_BATCH_SIZE, _array_pipeline, _decodable, _decoder, _domain_seed,
                                     _encoded_pipeline, _files_pipeline)
 from data_sources.specs import COGAN_DATASETS, CYCLE_GAN_SETS, PRUNED_SVHN, class_names
 from data_sources.tfds_source import _first_line, _import_tfds, _tfds_builder, _tfds_dataset, _tfds_encoded_images
-from data_sources.transforms import TRANSFORMS, pair_halves
+from data_sources.transforms import TEST_FRACTION, TRANSFORMS, pair_halves
 
 log = logging.getLogger("coupled_gan.data")  # run_folder.LOGGER: shown on stdout as every other note
 
@@ -131,13 +131,30 @@ def _pruned_svhn(classifier, threshold, data_dir, download, size):
 
 
 # ---------------------------------------------------------------------------------------------- loaders
+def _digits_pool(req):
+    return _load_digits_array(), False
+
+
+def _mnist_pool(req):
+    x, one_split = _load_gray_set("mnist", req.data_dir, req.download), _one_idx_split(req.data_dir, "mnist")
+    if one_split:
+        log.warning("note: %s's domains leave out the fixed %d%% of the one MNIST split in %s that is held out "
+                    "for evaluation", req.name.strip(), round(100 * TEST_FRACTION), Path(req.data_dir).expanduser())
+    return x, not one_split
+
+
+# A derived pair's source -> (its training images, whether it has a test split of its own: pair_halves).
+DERIVED_SOURCES = {"digits": _digits_pool, "mnist": _mnist_pool}
+
+
 def derived_pair(name, req):
     """digits|mnist 2 edge|negative|rotate: the set's training images split 50/50 with a fixed permutation, the
-    second half transformed at native resolution (thesis sec. 5.2) -> the two domains' arrays. The digits'
-    held-out tenth (load_paired's test split) is left out (transforms.pair_halves)."""
+    second half transformed at native resolution (thesis sec. 5.2) -> the two domains' arrays. A source without a
+    test split of its own (the digits, a one-split MNIST folder) leaves out the tenth load_paired holds out
+    (transforms.pair_halves; review A2.3, review 11 H1)."""
     source, transform = name.split("2")
-    x = _load_digits_array() if source == "digits" else _load_gray_set("mnist", req.data_dir, req.download)
-    ia, ib = pair_halves(source, len(x))
+    x, own_test_split = DERIVED_SOURCES[source](req)
+    ia, ib = pair_halves(len(x), own_test_split)
     return x[ia], TRANSFORMS[transform](x[ib])
 
 

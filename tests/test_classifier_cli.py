@@ -115,15 +115,23 @@ def test_bad_input_exits_2_with_one_line(case, msg, tmp_path, capsys):
 def test_semantic_loss_trains_caches_and_reuses_its_classifier(tmp_path, capsys, cache, logged):
     argv = ["--gan_type", "scogan", "--semantic_loss", "--cogan_data", "digits2negative", "--iterations", 1,
             "--batch_size", 8, "--classifier_steps", 5, "--no_final_eval", "--sample_rows", 1, "--sample_cols", 2]
+    # A file cached before the held-out digits left the pair's training split (review 11 M1) is not reused.
+    stale = cache / "digits2negative_32px_seed0_steps5_batch64.keras"
+    cache.mkdir(parents=True)
+    stale.write_bytes(b"trained on digits now held out")
+    (cache / (stale.name + classifiers.META_SUFFIX)).write_text("{}")
     rc, out, err = run(argv + ["--dir", tmp_path / "a"], capsys)
     assert rc == 0, err
-    cached = cache / "digits2negative_32px_seed0_steps5_batch64.keras"
+    cached = cache / "digits2negative_32px_seed0_steps5_batch64_split2.keras"
     assert (f"no --classifier_path: training a Table B.1 classifier on digits2negative for 5 steps; "
             f"cached at {cached}") in out
+    assert stale.read_bytes() == b"trained on digits now held out"
     # Recorded before config.json was written: a repeat (--config) or --resume uses the same file.
     assert json.loads((tmp_path / "a" / "config.json").read_text())["classifier_path"] == str(cached)
     _, meta = classifiers.load_classifier(cached)
     assert meta["extra"]["data"] == "digits2negative" and meta["extra"]["steps"] == 5
+    # Trained on the two domains (808 + 809 of the 1,617 kept digits), tested on the 180 held out, as is and negated.
+    assert meta["extra"]["train_images"] == 1617 and meta["extra"]["test_images"] == 2 * 180
     assert "sl" in (tmp_path / "a" / "losses.csv").read_text().splitlines()[0].split(",")
     stamp = cached.stat().st_mtime_ns
     # A later run with the same data, size, seed and steps reuses it (no training); another seed trains its own.
@@ -136,7 +144,7 @@ def test_semantic_loss_trains_caches_and_reuses_its_classifier(tmp_path, capsys,
                     f"at {cached}"]
     other = resolved(argv + ["--seed", 3, "--classifier_steps", 2])
     other = main.with_classifier(other)
-    assert other.classifier_path == str(cache / "digits2negative_32px_seed3_steps2_batch64.keras")
+    assert other.classifier_path == str(cache / "digits2negative_32px_seed3_steps2_batch64_split2.keras")
     assert "training a Table B.1 classifier on digits2negative for 2 steps" in logs[1]
     # An explicit --classifier_path is used as given, silently.
     given = resolved(argv + ["--classifier_path", cached])

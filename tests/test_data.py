@@ -101,7 +101,8 @@ def test_epoch_indices_are_permutations_changing_per_epoch():
 def test_mnist2edge_from_idx_files_content_and_range(shared_data, logged):
     a, b, info = data.load_pair("mnist2edge", batch_size=16, seed=0, data_dir=str(shared_data))
     assert any("test split" in m for m in logged.messages)   # only t10k is there
-    assert info == data.DataInfo("mnist2edge", (32, 32, 3), (5000, 5000), 0)
+    # The domains split the 9,000 t10k digits load_paired's test split leaves (review 11 H1): 4,500 each.
+    assert info == data.DataInfo("mnist2edge", (32, 32, 3), (4500, 4500), 0)
     xa, = batches(a, 1)
     xb, = batches(b, 1)
     for x in (xa, xb):
@@ -110,7 +111,8 @@ def test_mnist2edge_from_idx_files_content_and_range(shared_data, logged):
         np.testing.assert_array_equal(x[..., 0], x[..., 2])
     # Every image of domain B is the edge image (at 28x28) of one of its half, resized to 32x32.
     raw = data.read_idx(shared_data / "mnist" / "t10k-images-idx3-ubyte.gz")
-    ia, ib = data.split_halves(len(raw))
+    train, _ = data.split_test(len(raw))
+    ia, ib = (train[h] for h in data.split_halves(len(train)))
     assert nearest_reference_distance(xb, raw[ib], data.edge).max() < 1e-5
     # ... and domain A is the other half, untransformed.
     assert nearest_reference_distance(xa, raw[ia], lambda x: x).max() < 1e-5
@@ -160,6 +162,49 @@ def test_digit_pair_domains_leave_out_every_held_out_digit(transform):
     assert len(held) == HELD_OUT_DIGITS
     assert not set(src) & held
     assert sorted(src) == sorted(set(range(len(digits))) - held)   # each other digit once, in one domain
+
+
+# MNIST idx layouts of a data_dir -> (domain A size, domain B size, held-out pairs): one split alone holds out
+# split_test's tenth (20 -> 2, 30 -> 3) and the domains halve the rest; with both, t10k is held out, train halved.
+MNIST_LAYOUTS = {"t10k": (9, 9, 2), "train": (13, 14, 3), "both": (15, 15, 20)}
+
+
+@pytest.mark.parametrize("layout", MNIST_LAYOUTS)
+def test_mnist_pair_domains_leave_out_every_held_out_image(layout, tmp_path):
+    """Review 11 H1: with an MNIST folder of one split (../shared/data holds only t10k) no training image of either
+    load_pair domain (before the transform) is one of load_paired's held-out pairs, load_labelled holds out the
+    same images, and together the domains hold every other image once; with both splits all of train is used."""
+    from data_sources.base import LoadRequest
+    from data_sources.sources import derived_pair
+    splits = ("train", "t10k") if layout == "both" else (layout,)
+    files = {s: np.random.RandomState(7 + i).randint(0, 256, (30 if s == "train" else 20, 28, 28)).astype(np.uint8)
+             for i, s in enumerate(splits)}
+    for s, x in files.items():
+        write_idx(tmp_path / "mnist" / f"{s}-images-idx3-ubyte.gz", x)
+        write_idx(tmp_path / "mnist" / f"{s}-labels-idx1-ubyte.gz", np.arange(len(x)) % 10)
+    pool = files["train" if "train" in files else "t10k"]   # the file the domains are drawn from
+    req = LoadRequest(name="mnist2edge", size=28, batch_size=2, seed=0, data_dir=str(tmp_path), download=False)
+    a, b = derived_pair("mnist2edge", req)
+    n_a, n_b, n_held = MNIST_LAYOUTS[layout]
+    assert (len(a), len(b)) == (n_a, n_b)
+    # domain B's images are edge maps: recover each source image by matching edge(image) exactly
+    index_a = {im.tobytes(): i for i, im in enumerate(pool)}
+    index_b = {data.edge(im).tobytes(): i for i, im in enumerate(pool)}
+    src = [index_a[im.tobytes()] for im in a] + [index_b[im.tobytes()] for im in b]
+    trained = {pool[i].tobytes() for i in src}
+    # the held-out pairs at native 28 px in [-1, 1]: back to uint8 (a grey level is 2/255 apart, rounding is exact)
+    held_ds, info = data.load_paired("mnist2edge", batch_size=100, seed=0, split="test", data_dir=str(tmp_path),
+                                     image_size=28, download=False)
+    held_x = np.round((next(iter(held_ds))[0].numpy()[..., 0] + 1) * 127.5).astype(np.uint8)
+    held = {im.tobytes() for im in held_x}
+    assert info.sizes[0] == len(held) == n_held
+    assert not trained & held
+    all_pool = {im.tobytes() for im in pool}
+    assert sorted(src) == sorted(index_a[h] for h in all_pool - held)   # each other image once, in one domain
+    # load_labelled's mnist2edge set: trained on the same domains, tested on the same held-out images (as is first)
+    x, _, xt, _ = data._digit_arrays("mnist2edge", str(tmp_path), False)
+    np.testing.assert_array_equal(x, np.concatenate([a, b]))
+    assert {im.tobytes() for im in xt[:len(xt) // 2]} == held and len(xt) == 2 * n_held
 
 
 def nearest_reference_distance(batch, gray_native, transform, size=32):

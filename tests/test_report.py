@@ -371,7 +371,7 @@ def _set_metric(run, path, value):
 
 
 @pytest.mark.parametrize("case", ["net", "pairs", "no_metrics", "no_run", "missing", "no_args", "out_folder",
-                                  "out_is_csv", "bad_option"])
+                                  "out_is_csv", "bad_option", "bad_data"])
 def test_refusals_are_one_line_exit_2_and_write_nothing(work, tmp_path, capsys, case):
     a, b = work / "a", work / "b"
     out = tmp_path / "r.md"
@@ -407,6 +407,10 @@ def test_refusals_are_one_line_exit_2_and_write_nothing(work, tmp_path, capsys, 
     elif case == "bad_option":
         argv = ["--report", a, "--outt", out]
         expect = ["unrecognized arguments"]
+    elif case == "bad_data":   # the data names the domain order (report.data_order): a string or null
+        cfg = json.loads((b / "config.json").read_text())
+        (b / "config.json").write_text(json.dumps({**cfg, "cogan_data": 5}))
+        expect = [f'{b / "config.json"}: "cogan_data" must be a string or null (got 5)']
     err = exits_2(capsys, *argv)
     for part in expect:
         assert part in err, err

@@ -63,23 +63,32 @@ def fake_translators(seen=None):
     return staticmethod(translators)
 
 
-def fake_translation_run(path, direction="AtoB", step=7):
-    """A pix2pix run folder holding only config.json and a checkpoint name (its step): the translators are patched."""
+def fake_translation_run(path, direction="AtoB", step=7, gan_type="pix2pix"):
+    """A translation run folder (pix2pix unless said) holding only config.json and a checkpoint name (its step): the
+    translators are patched."""
     path.mkdir(parents=True)
-    Config(gan_type="pix2pix", cogan_data="digits2edge", image_size=32, direction=direction).save(path / "config.json")
+    Config(gan_type=gan_type, cogan_data="digits2edge", image_size=32, direction=direction).save(path / "config.json")
     (path / "checkpoints").mkdir()
     (path / "checkpoints" / f"ckpt-{step}.index").write_bytes(b"")
     return path
 
 
-def _stub_classifier(seed=0, classes=10):
-    """global average pool -> dense: logits = mean colour @ W (NumPy recomputes them)."""
+def _stub_classifier(seed=0, classes=10, bias=None, w=None):
+    """global average pool -> dense: logits = mean colour @ W + bias (NumPy recomputes them)."""
+    w = np.random.default_rng(seed).normal(size=(3, classes)).astype(np.float32) if w is None else w
+    bias = np.zeros(w.shape[1], np.float32) if bias is None else bias
     inp = keras.Input((32, 32, 3))
-    out = keras.layers.Dense(classes, name="logits")(keras.layers.GlobalAveragePooling2D()(inp))
+    out = keras.layers.Dense(w.shape[1], name="logits")(keras.layers.GlobalAveragePooling2D()(inp))
     model = keras.Model(inp, out)
-    w = np.random.default_rng(seed).normal(size=(3, classes)).astype(np.float32)
-    model.layers[-1].set_weights([w, np.zeros(classes, np.float32)])
-    return model, w
+    model.layers[-1].set_weights([np.asarray(w, np.float32), np.asarray(bias, np.float32)])
+    return model, w, bias
+
+
+# Three classes by the image's mean level m: m < -0.31, -0.31 <= m <= 0.15, m > 0.15 (logits -10m - 3.1, 0,
+# 10m - 1.5), so that the digits, their edges and the known translations fall in different classes (a zero-bias
+# stub's class follows the sign of m only, and every translation here has the opposite sign of its input). The 20
+# first held-out pairs and their translations keep m >= 0.004 from both bounds: float32 logits decide as NumPy's.
+BAND_W, BAND_B = np.tile([[-10.0, 0.0, 10.0]], (3, 1)) / 3, np.array([-3.1, 0.0, -1.5])
 
 
 def _gray(x):
@@ -107,7 +116,7 @@ def test_every_measure_against_numpy_with_known_translators(direction, tmp_path,
     run = fake_translation_run(tmp_path / "run", direction)
     seen = {}
     monkeypatch.setattr(Pix2PixTrainer, "translators", fake_translators(seen))
-    model, w = _stub_classifier()
+    model, w, _ = _stub_classifier()
     clf = classifiers.save_classifier(model, tmp_path / "clf", multilabel=False)
     r = evaluation.evaluate(run, batch_size=64, lpips=SquaredDifferenceLPIPS(), eval_classifier=clf)
     assert seen == {"shape": (32, 32, 3), "models_dir": run / "models"}
@@ -407,14 +416,24 @@ def test_report_shows_unit_translation_and_same_z_pair_counts_apart():
     assert report.run_cells(p2p, report.Path("."))["pairs"].text == "180"
 
 
+def _table(out):
+    return {line.split(" | ")[0][2:]: line.strip(" |").split(" | ")[1:] for line in out.splitlines()
+            if line.startswith("| ")}
+
+
 def test_report_shows_a_btoa_run_in_the_table_s_domain_order(tmp_path, monkeypatch, capsys):
     """Review A6: pix2pix --direction BtoA (domain 1 = edges) beside an AtoB run: its edge -> digit numbers go in
     the rows of G_21 (Real digits edge vs Translated digits), its digit -> edge ones in G_12's, each checked
-    against NumPy on the held-out pairs; its ceiling stays in the ceiling row; a note says it was re-keyed."""
+    against NumPy on the held-out pairs, LPIPS, pixel and class agreement alike (review 11 L3); its ceiling stays
+    in the ceiling row; a note says it was re-keyed."""
     monkeypatch.setattr(Pix2PixTrainer, "translators", fake_translators())
     lp = SquaredDifferenceLPIPS()
-    evaluation.evaluate(fake_translation_run(tmp_path / "ab"), num=20, batch_size=20, lpips=lp)
-    ba = evaluation.evaluate(fake_translation_run(tmp_path / "ba", direction="BtoA"), num=20, batch_size=20, lpips=lp)
+    model, w, b = _stub_classifier(w=BAND_W, bias=BAND_B)
+    clf = classifiers.save_classifier(model, tmp_path / "clf", multilabel=False)
+    ab = evaluation.evaluate(fake_translation_run(tmp_path / "ab"), num=20, batch_size=20, lpips=lp,
+                             eval_classifier=clf)
+    ba = evaluation.evaluate(fake_translation_run(tmp_path / "ba", direction="BtoA"), num=20, batch_size=20, lpips=lp,
+                             eval_classifier=clf)
     assert ba["domains"] == ["digits edge", "digits"]
     capsys.readouterr()
     assert main.main(["--report", str(tmp_path / "ab"), str(tmp_path / "ba")]) == 0
@@ -437,6 +456,154 @@ def test_report_shows_a_btoa_run_in_the_table_s_domain_order(tmp_path, monkeypat
     means("LPIPS Real digits vs its pair in digits edge (ground-truth ceiling)", _sq(x, y), _sq(x, y))
     assert abs(_sq(x, np_f(x)).mean() - _sq(x, np_g(x)).mean()) > 0.01   # the two columns' numbers differ
     assert "ba: evaluated with domain 1 = digits edge (--direction BtoA)" in out
+
+    # pixel and class agreement of the translations with their ground truth, per direction (NumPy), and each of the
+    # ba column's cells clearly apart from the number of the same key before re-keying (a forgotten section shows)
+    agree = (lambda t, im: (np.abs(_gray(t) - _gray(im)) <= 0.1).mean(axis=(1, 2)))  # noqa: E731
+    mad = (lambda t, im: np.abs(_gray(t) - _gray(im)).mean(axis=(1, 2)))  # noqa: E731
+    cls = (lambda im: np.argmax(np.asarray(im, np.float64).mean(axis=(1, 2)) @ w + b, axis=1))  # noqa: E731
+    same = (lambda a, b: (cls(a) == cls(b)).astype(float))  # noqa: E731
+    # (label, ab's values, ba's values, ba's values had its 1_to_2 / 2_to_1 keys been left as they were)
+    checks = [
+        ("Pixel agreement: G_12(x) vs ground truth in digits edge (paired)", agree(y, np_f(x)), agree(y, np_g(x)),
+         agree(x, np_f(y))),
+        ("Pixel agreement: G_21(x) vs ground truth in digits (paired)", agree(x, np_g(y)), agree(x, np_f(y)),
+         agree(y, np_g(x))),
+        ("Mean abs. pixel difference: G_12(x) vs ground truth in digits edge", mad(y, np_f(x)), mad(y, np_g(x)),
+         mad(x, np_f(y))),
+        ("Mean abs. pixel difference: G_21(x) vs ground truth in digits", mad(x, np_g(y)), mad(x, np_f(y)),
+         mad(y, np_g(x))),
+        ("Class agreement: Real digits x vs G_12(x)", same(x, np_f(x)), same(x, np_g(x)), same(y, np_f(y))),
+        ("Class agreement: Real digits edge x vs G_21(x)", same(y, np_g(y)), same(y, np_f(y)), same(x, np_g(x))),
+    ]
+    for label, want_ab, want_ba, unswapped in checks:
+        means(label, want_ab, want_ba)
+        assert abs(np.mean(want_ba) - np.mean(unswapped)) > 0.01, label
+    # the chance levels (unpaired reals vs the ground truth) are the runs' own numbers, ba's from its other direction
+    fmt = (lambda s: f"{s['mean']:.4f} ± {s['se']:.4f}")  # noqa: E731
+    for label, d, sec, who in (
+            ("Pixel agreement: unpaired Real digits edge vs ground truth (chance level)", "1_to_2", "pixel_agreement",
+             "real_unpaired.agreement"),
+            ("Pixel agreement: unpaired Real digits vs ground truth (chance level)", "2_to_1", "pixel_agreement",
+             "real_unpaired.agreement"),
+            ("Class agreement: Real digits vs unpaired Real digits edge (chance level)", "1_to_2", "class_agreement",
+             "real_unpaired"),
+            ("Class agreement: Real digits edge vs unpaired Real digits (chance level)", "2_to_1", "class_agreement",
+             "real_unpaired")):
+        def get(m, direction):
+            v = m[sec]["directions"][direction]
+            for k in who.split("."):
+                v = v[k]
+            return v
+        other = "2_to_1" if d == "1_to_2" else "1_to_2"
+        assert table[label] == [fmt(get(ab, d)), fmt(get(ba, other))], label
+        assert fmt(get(ba, other)) != fmt(get(ba, d)), label   # re-keying shows in this row
+
+
+def _patch_translation_models(monkeypatch):
+    """pix2pix, CycleGAN and UNIT translate with the known np_f / np_g; UNIT's same-z pairs are G1(z) = 0.1,
+    G2(z) = 0.3 everywhere (a squared-difference LPIPS of 0.04 each)."""
+    from metrics import evaluation_io
+    from trainers.cyclegan import CycleGANTrainer
+    from trainers.unit import UNITTrainer
+
+    for trainer in (Pix2PixTrainer, CycleGANTrainer, UNITTrainer):
+        monkeypatch.setattr(trainer, "translators", fake_translators())
+    monkeypatch.setattr(UNITTrainer, "joint_generators", staticmethod(lambda cfg, shape, models_dir: ((4,), 1, 2)))
+    monkeypatch.setattr(evaluation_io, "pair_generator", lambda gens: lambda z: [
+        tf.fill([int(z.shape[0]), 32, 32, 3], 0.1), tf.fill([int(z.shape[0]), 32, 32, 3], 0.3)])
+
+
+def test_report_orders_translation_runs_by_their_data_in_any_argument_order(tmp_path, monkeypatch, capsys):
+    """Review 11 M2: the table's domain order is the data's (digits, then digits edge), not the first run's. A pix2pix
+    --direction BtoA run, a UNIT run (same-z pairs: never re-keyable) and a CycleGAN run give one table in every
+    argument order: only the BtoA run re-keyed, its note naming --direction, none for the runs without one."""
+    from itertools import permutations
+
+    _patch_translation_models(monkeypatch)
+    lp = SquaredDifferenceLPIPS()
+    for name, gan_type, direction in (("ba", "pix2pix", "BtoA"), ("unit", "unit", None), ("cg", "cyclegan", None)):
+        evaluation.evaluate(fake_translation_run(tmp_path / name, direction, gan_type=gan_type), num=20, batch_size=20,
+                            lpips=lp)
+    x, y = (a[:20] for a in held_out())   # digits, their edges
+
+    tables = []
+    for order in permutations(("ba", "unit", "cg")):
+        capsys.readouterr()
+        assert main.main(["--report", *(str(tmp_path / n) for n in order)]) == 0, order
+        out = capsys.readouterr().out
+        table = _table(out)
+        assert table["measure"] == list(order)
+        tables.append({label: dict(zip(order, cells)) for label, cells in table.items() if label != "measure"})
+        notes = [line for line in out.splitlines() if "evaluated with domain 1" in line]
+        assert notes == ["- ba: evaluated with domain 1 = digits edge (--direction BtoA); its rows are shown in its "
+                         "data's order, domain 1 = digits (its digits edge -> digits translation in the rows of "
+                         "G_21)."], order
+    assert all(t == tables[0] for t in tables[1:])
+    t = tables[0]
+    cells = (lambda label: {k: float(v.split(" ± ")[0]) for k, v in t[label].items()})  # noqa: E731
+    # digit -> edge in G_12's row for all three: ba's G_21 (np_g on digits), the others' G_12 (np_f)
+    assert cells("LPIPS Real digits vs Translated digits edge (x vs G_12(x))") == pytest.approx(
+        {"ba": _sq(x, np_g(x)).mean(), "unit": _sq(x, np_f(x)).mean(), "cg": _sq(x, np_f(x)).mean()}, abs=1e-4)
+    assert cells("LPIPS Real digits edge vs Translated digits (x vs G_21(x))") == pytest.approx(
+        {"ba": _sq(y, np_f(y)).mean(), "unit": _sq(y, np_g(y)).mean(), "cg": _sq(y, np_g(y)).mean()}, abs=1e-4)
+    assert abs(_sq(x, np_g(x)).mean() - _sq(x, np_f(x)).mean()) > 0.01
+    assert t["LPIPS Gen. digits vs Gen. digits edge (same z)"] == {"ba": "—", "unit": "0.0400 ± 0.0000", "cg": "—"}
+    assert t["LPIPS pairs"] == {"ba": "20", "unit": "20 (translations) / 20 (same z)", "cg": "20"}
+
+
+def test_report_csv_keeps_unit_s_same_z_pair_count_as_a_number(tmp_path, monkeypatch, capsys):
+    """Review 11 L6: by default UNIT scores its translations on the 180 held-out pairs and its same-z pairs on the
+    thesis's count capped at load_pair's real images: the CSV's "pairs" row holds the first as its number, a row
+    pairs.same_z the second; the Markdown keeps them in one cell (no row of its own)."""
+    import csv
+
+    _patch_translation_models(monkeypatch)
+    m = evaluation.evaluate(fake_translation_run(tmp_path / "unit", None, gan_type="unit"), batch_size=256,
+                            lpips=SquaredDifferenceLPIPS())
+    evaluation.evaluate(fake_translation_run(tmp_path / "p2p"), num=HELD_OUT, batch_size=256,
+                        lpips=SquaredDifferenceLPIPS())
+    same_z = m["joint"]["pairs"]
+    assert m["pairs"] == HELD_OUT and same_z > HELD_OUT   # two counts a swap would show
+    out = tmp_path / "r.md"
+    assert main.main(["--report", str(tmp_path / "unit"), str(tmp_path / "p2p"), "--out", str(out)]) == 0
+    with open(out.with_suffix(".csv")) as f:
+        rows = {(r["column"], r["measure"]): r for r in csv.DictReader(f)}
+    assert (rows[("unit", "pairs")]["mean"], rows[("unit", "pairs")]["text"]) == (
+        str(HELD_OUT), f"{HELD_OUT} (translations) / {same_z:,} (same z)")
+    got = rows[("unit", "pairs.same_z")]
+    assert (got["label"], got["mean"], got["text"]) == ("LPIPS pairs (same z)", str(same_z), f"{same_z:,}")
+    assert rows[("p2p", "pairs")]["mean"] == str(HELD_OUT) and ("p2p", "pairs.same_z") not in rows
+    table = _table(out.read_text())
+    assert "LPIPS pairs (same z)" not in table and table["LPIPS pairs"] == [
+        f"{HELD_OUT} (translations) / {same_z:,} (same z)", str(HELD_OUT)]
+
+
+def test_a_run_without_direction_is_re_keyed_only_against_its_data():
+    """Review 11 M2: a run's order is compared with its own data's (specs.domain_names), and the note names
+    --direction only for a run that has one (a reversed CycleGAN metrics.json: "the order of its metrics.json")."""
+    import report
+    rows = {"real1_vs_trans2": {"mean": 0.1, "se": 0.01, "n": 5}, "real2_vs_trans1": {"mean": 0.2, "se": 0.01, "n": 5}}
+
+    def run(name, cfg, domains):
+        return report.Run(report.Path(name), cfg, {"kind": "translation", "domains": domains, "pairs": 5,
+                                                   "lpips": {"net": "sq", "rows": rows}}, header=name)
+    cg = run("cg", {"gan_type": "cyclegan", "cogan_data": "digits2edge", "direction": None}, ["digits edge", "digits"])
+    ab = run("ab", {"gan_type": "pix2pix", "cogan_data": "digits2edge", "direction": "AtoB"}, ["digits", "digits edge"])
+    old = run("old", {"gan_type": "pix2pix", "direction": "BtoA"}, ["B side", "A side"])   # no data keys: --direction
+    report.orient([cg, ab, old])
+    assert cg.metrics["domains"] == ["digits", "digits edge"] and cg.metrics["lpips"]["rows"]["real1_vs_trans2"] == \
+        rows["real2_vs_trans1"]
+    assert cg.notes == ["cg: evaluated with domain 1 = digits edge (the order of its metrics.json); its rows are shown "
+                        "in its data's order, domain 1 = digits (its digits edge -> digits translation in the rows of "
+                        "G_21)."]
+    assert ab.notes == [] and ab.metrics["lpips"]["rows"] == rows
+    assert old.metrics["domains"] == ["A side", "B side"] and "(--direction BtoA)" in old.notes[0]
+    unit = run("unit", {"gan_type": "unit", "cogan_data": "digits2edge"}, ["digits edge", "digits"])
+    unit.metrics["joint"] = {"pairs": 5}   # its same-z pixel agreement has a direction: not re-keyable
+    with pytest.raises(report.ConfigError, match="unit: its domains \\(digits edge -> digits\\) are in the reverse "
+                       "of its data's order, and its same-z rows cannot be re-keyed: re-evaluate it"):
+        report.orient([unit])
 
 
 def test_a_coupled_table_survives_held_out_pairs_that_cannot_be_loaded(tmp_path, monkeypatch):

@@ -1,11 +1,12 @@
 """`--gan_type unit` (issue 20, item 4; Liu, Breuel & Kautz 2017): the KL, reconstruction and GAN terms against
 NumPy, the weighted objective against a hand sum, one step of both nets (CoVAE32x32 at 32 px, COCOResGen at 64)
 against the hand-written objectives with five distinct weights, the weight sharing (the same block objects, one
-update with the summed gradient, through the trainer's own step), COCOResGen's blocks against NumPy and its
-128 px counts against the official layer list by hand (review 10, A1), the CLI run (losses, samples from the saved
-nets in inference mode, models, dry-run counts, exact resume; a 64 px run with its spatial latent), `--evaluate`
-(translations and the same-z joint section against NumPy), `--report` beside a CoGAN run, `--sample`, and the
-refusals (one line, exit 2)."""
+update with the summed gradient, through the trainer's own step), the pair passes against the nets at 32 and 64 px,
+COCOResGen's blocks (output block included) and COCODis's 4x4 logit map at 64 and 128 px against NumPy, and their
+128 px counts against the official layer list by hand (review 10, A1; review 11, L2), the CLI run (losses, samples
+from the saved nets in inference mode, models, dry-run counts, exact resume; a 64 px run with its spatial latent),
+`--evaluate` (translations and the same-z joint section against NumPy), `--report` beside a CoGAN run, `--sample`,
+and the refusals (one line, exit 2)."""
 import contextlib
 import io
 import json
@@ -172,10 +173,12 @@ def test_a_shared_kernel_takes_one_update_with_both_streams_gradients(tiny_data)
         assert np.abs(0.5 * g1).max() > 100 * tol and np.abs(0.5 * g2).max() > 100 * tol  # neither stream negligible
 
 
-def test_pair_passes_are_the_networks_themselves(tiny_data):
+@pytest.mark.parametrize("data", ["tiny_data", "tiny64_data"])
+def test_pair_passes_are_the_networks_themselves(data, request):
     """encode_pair / decode_pair (shared blocks once on both batches) in inference mode equal E1(x1), E2(x2) and
-    (G1(z1), G1(z2), G2(z1), G2(z2)), in that order: the private blocks tell the domains apart."""
-    cfg, info, datasets = tiny_data
+    (G1(z1), G1(z2), G2(z1), G2(z2)), in that order: the private blocks tell the domains apart. For both nets:
+    CoVAE32x32 at 32 px (latent 1x1) and COCOResGen at 64 px (spatial latent), whose one-step test trusts them."""
+    cfg, info, datasets = request.getfixturevalue(data)
     t = UNITTrainer(cfg, info, datasets)
     x1, x2 = t.next_inputs()
     mu1, mu2 = t.encode_pair(x1, x2, training=False)
@@ -183,7 +186,8 @@ def test_pair_passes_are_the_networks_themselves(tiny_data):
     close = lambda got, w: np.testing.assert_allclose(got, w, rtol=0, atol=1e-4 * np.abs(w).max())  # noqa: E731
     close(mu1, t.e1(x1, training=False))
     close(mu2, t.e2(x2, training=False))
-    z1, z2 = (np.random.default_rng(s).normal(size=(3, 1, 1, mu1.shape[-1])).astype(np.float32) for s in (3, 4))
+    assert tuple(mu1.shape[1:]) == tuple(t.g1.input_spec_shape)
+    z1, z2 = (np.random.default_rng(s).normal(size=(3, *mu1.shape[1:])).astype(np.float32) for s in (3, 4))
     want = [np.asarray(g(z, training=False)) for g, z in ((t.g1, z1), (t.g1, z2), (t.g2, z1), (t.g2, z2))]
     for got, w in zip(t.decode_pair(z1, z2, training=False), want):
         close(got, w)
@@ -389,7 +393,7 @@ def test_dry_run_at_128_px_counts_the_official_cocoresgen_and_cocodis(capsys):
     assert {k: v[0] for k, v in rows.items()} == want
     assert "COCOResGen" in rows["E1"][1] and "latent (32, 32, 256)" in rows["E1"][1], rows["E1"]
     assert "last 1 blocks" in rows["E2"][1] and "first 1 blocks" in rows["G2"][1]
-    assert "COCODis, 5 layers" in rows["D1"][1]
+    assert "COCODis, 5 layers" in rows["D1"][1] and "4x4 logits" in rows["D1"][1], rows["D1"]
 
 
 def test_the_net_is_chosen_by_image_size(tmp_path, capsys):
@@ -408,6 +412,15 @@ def test_the_net_is_chosen_by_image_size(tmp_path, capsys):
         assert [a is b for a, b in zip(m["E1"].blocks, m["E2"].blocks)] == [i >= blocks - shared[0]
                                                                             for i in range(blocks)]
         assert [a is b for a, b in zip(m["G1"].blocks, m["G2"].blocks)] == [i < shared[1] for i in range(blocks)]
+        assert tuple(m["D1"](np.zeros((1, size, size, 3), np.float32)).shape) == (1, 4, 4, 1)   # the logit map
+    # Without --batch_size, COCOResGen trains at the official batch_size 1; the digit net at the data's default
+    # (what a CoGAN on the same data gets); a given --batch_size is kept.
+    no_batch = TINY[:TINY.index("--batch_size")]
+    cogan = config.parse_config(["--gan_type", "cogan", "--cogan_data", "digits2edge"], main._data_defaults)
+    assert cogan.batch_size > 1
+    for size, batch in ((32, cogan.batch_size), (64, 1)):
+        assert config.parse_config(no_batch + ["--image_size", str(size)], main._data_defaults).batch_size == batch
+    assert config.parse_config(TINY + ["--image_size", "64"], main._data_defaults).batch_size == 4
     rc, _, err = run(TINY + ["--image_size", 64, "--shared_layers_e", 7, "--dir", tmp_path / "r"], capsys)
     assert rc == 2 and err.count("\n") == 1 and "a UNIT encoder at 64 px has 7 layers (COCOResGen), so 0..6" in err
     assert not (tmp_path / "r").exists()
@@ -484,6 +497,50 @@ def test_cocoresgen_blocks_are_the_official_layers_in_numpy():
     want = np.maximum(np_instance_norm(np_conv_transpose(x, k, b)), 0)
     assert want.shape == (2, 8, 8, 4)
     close(gen[4](x.astype(np.float32)), want)
+
+    # The output block: ConvTranspose2d 1x1 (kernel (1, 1, out, in), with a bias) -> tanh.
+    x = rng.normal(size=(2, 4, 4, 2))
+    k, b = _randomise(gen[-1], rng, x)
+    assert k.shape == (1, 1, 3, 2)
+    want = np.tanh(np_conv_transpose(x, k, b, stride=1, pad=0, out_pad=0))
+    assert want.shape == (2, 4, 4, 3) and np.abs(np.arctanh(want)).max() > 1   # not all in tanh's linear range
+    close(gen[-1](x.astype(np.float32)), want)
+
+
+def np_lrelu(h):
+    return np.where(h > 0, h, 0.01 * h)
+
+
+@pytest.mark.parametrize("size", [64, 128])
+def test_cocodis_is_the_official_patch_discriminator_in_numpy(size):
+    """COCODis at 64 and 128 px: log2(size) - 2 x [conv 3x3, stride 2, zero padding 1 on every side (PyTorch's
+    padding=1) -> LeakyReLU 0.01] doubling from the base, then a 1x1 conv with bias: a 4x4 logit map, against NumPy
+    with random weights. Keras's padding='same' pads a stride-2 conv of an even input at the end only (each patch one
+    pixel off), which is shown to differ by far more than the tolerance; a stride 1 or one layer more or less changes
+    the map's shape (values ~1, float32 error ~1e-6, tolerance 1e-4)."""
+    base = 4
+    d = unit.discriminator(size, 3, base, "D")
+    rng = np.random.default_rng(size)
+    for v in d.weights:   # kernels scaled by fan-in (values stay ~1 through the layers); biases N(0, 0.5^2)
+        std = 1 / np.sqrt(np.prod(v.shape[:-1])) if len(v.shape) == 4 else 0.5
+        v.assign(rng.normal(0, std, v.shape).astype(np.float32))
+    w = [v.numpy().astype(np.float64) for v in d.weights]
+    kernels, biases = w[0::2], w[1::2]
+    n = unit.dis_layers(size)
+    assert n == int(np.log2(size)) - 2
+    assert [k.shape for k in kernels] == [(3, 3, 3 if i == 0 else base * 2 ** (i - 1), base * 2 ** i)
+                                          for i in range(n)] + [(1, 1, base * 2 ** (n - 1), 1)]
+    x = rng.uniform(-1, 1, (2, size, size, 3))
+    h, h_same = x, x
+    for k, b in zip(kernels[:-1], biases[:-1]):
+        h = np_lrelu(np_conv(h, k, b, stride=2, pad=1))
+        h_same = np_lrelu(np_conv(np.pad(h_same, ((0, 0), (0, 1), (0, 1), (0, 0))), k, b, stride=2))
+    want = np_conv(h, kernels[-1], biases[-1])
+    got = np.asarray(d(x.astype(np.float32)))
+    assert got.shape == want.shape == (2, 4, 4, 1)
+    tol = 1e-4 * max(1.0, np.abs(want).max())
+    np.testing.assert_allclose(got, want, rtol=0, atol=tol)
+    assert np.abs(np_conv(h_same, kernels[-1], biases[-1]) - want).max() > 100 * tol
 
 
 @pytest.fixture(scope="module")

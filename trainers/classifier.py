@@ -24,6 +24,7 @@ import config
 import data
 import run_folder
 from data_sources import specs
+from data_sources.transforms import PAIR_SPLIT_VERSION
 from trainers.loop import TrainingLoop
 
 CLASSIFIER_FILE = "classifier.keras"
@@ -145,8 +146,12 @@ def cached_path(name, *, image_size, seed, steps, batch_size, data_dir=None, cel
     """Where the auto-trained classifier of labelled set `name` lives: one file per data, size, seed, steps
     and batch (and data_dir, since e.g. MNIST from a test-split-only folder differs from tfds MNIST; and for
     CelebA the crop, data.CELEBA_CROPS). `name` is the set actually trained (data.classifier_data_for), so a
-    pair that changes its classifier (mnist2edge: its pair set, now standard MNIST) never reuses the old file."""
+    pair that changes its classifier (mnist2edge: its pair set, now standard MNIST) never reuses the old file.
+    A derived pair's set (digits2rotate, mnist2negative, ...) also keys on its split's version (_split2:
+    transforms.PAIR_SPLIT_VERSION; review 11 M1), so a file trained on images now held out is not reused."""
     key = f"{name}_{image_size}px_seed{seed}_steps{steps}_batch{batch_size}"
+    if specs.spec_for(name).derived is not None:
+        key += f"_split{PAIR_SPLIT_VERSION}"
     if name == "celeba":
         key += f"_{celeba_crop}crop"
     if data_dir:

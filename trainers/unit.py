@@ -42,9 +42,9 @@ Optimisers: Adam lr 1e-4, betas (0.5, 0.999) for both sides (the paper sec. 4; v
 master's yaml alike), the `unit` preset. Both official trainers also pass weight_decay=0.0001 to Adam, which the
 paper does not mention: not applied here (--weight_decay is refused for unit). One iteration = the official
 order (version_02 cocogan_train.py, master train.py): dis_update (fresh encodings and noise, translations held
-fixed), then gen_update (fresh encodings and noise, through the updated D), in one compiled step. The batch is
-the data's default unless given: version_02 trains COCOResGen at batch_size 1 (cat2tiger.yaml, corgi2husky.yaml),
-which the 128 px unit_* experiments set; its BatchNorm digit net at 64 (svhn2mnist.yaml).
+fixed), then gen_update (fresh encodings and noise, through the updated D), in one compiled step. The batch, unless
+given: 1 at 64 px and up (config.UNIT_BATCH: COCOResGen's official batch_size in cat2tiger.yaml, corgi2husky.yaml),
+the data's default at 32 px (version_02 trains its BatchNorm digit net at 64, svhn2mnist.yaml).
 
 Networks: chosen by the image size (config.unit_net; the blocks per net and the default sharing in
 config.UNIT_NETS), both version_02's nets, with unit variance (the paper's translation model):
@@ -77,8 +77,14 @@ config.UNIT_NETS), both version_02's nets, with unit variance (the paper's trans
   logit map is 4x4 as the yaml's n_layer 6 makes it on its 216 px crops (256 px: 6 layers), then a 1x1 conv to one
   logit per patch, BCE over the map. Not master's multi-scale LSGAN discriminator (nor version_02's COCOMsDis of
   its street scenes): a single patch discriminator in the NIPS code's form keeps the paper's loss and fits 32 px.
-  One D per domain, nothing shared (version_02's COCOSharedDis, used for its blond-hair faces, shares the last
-  layers).
+  One D per domain, nothing shared.
+  version_02's face setting is not built (review 11, M3): exps/unit/blondhair.yaml (CelebA, 128 px crops) trains
+  COCOResGen2 (as COCOResGen, but the stride-2 convs and transposed convs are LeakyReLU 0.01 without instance norm;
+  the 7x7 front, the residual blocks and the 1x1 -> tanh output as COCOResGen) with COCOSharedDis (n_front_layer
+  2: a 7x7/2 and a 3x3/2 layer per domain; n_shared_layer 4: four 3x3/2 layers and the 1x1 logit conv shared by D1
+  and D2, 2x2 logits at 128 px, widths up to 2048). Building it needs a net option in config and a D-sharing path
+  (shared D blocks in both D files, one D update with the summed gradient), so the cat2tiger nets above serve every
+  set at 64 px and up, CelebA included (unit_celeba_smiling's note says so).
   Not as the official code (small; review 10, B2): biases and BatchNorm shifts start at zero (version_02: Bias2d
   and GaussianVAE2D.en_mu's bias N(0, 0.002), conv biases PyTorch's default uniform; en_mu's kernel N(0, 0.002),
   here N(0, 0.02)); Keras Adam's epsilon is 1e-7 (PyTorch's 1e-8); the D's widths scale with --g_width too.
@@ -328,7 +334,8 @@ def dry_run_rows(cfg, shape):
     m = build_nets(cfg, shape)
     size = lambda ws: int(sum(int(np.prod(w.shape)) for w in ws))  # noqa: E731
     n, net, k = num_blocks(int(shape[0])), unit_net(int(shape[0])), dis_layers(int(shape[0]))
-    dis = f"patch discriminator (COCODis, {k} layers), 4x4 logits"
+    _, h, w, _ = m["D1"].output_shape   # measured from the built net, not derived from k
+    dis = f"patch discriminator (COCODis, {k} layers), {h}x{w} logits"
     notes = dict(E1=f"encoder ({net}), {n} blocks, latent {m['G1'].input_spec_shape}",
                  E2=f"shares E1's last {cfg.shared_layers_e} blocks", G1=f"generator ({net}), {n} blocks",
                  G2=f"shares G1's first {cfg.shared_layers_g} blocks", D1=dis, D2=dis)
