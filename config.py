@@ -65,7 +65,7 @@ PRESETS = {
                  g_lr=5e-5, d_lr=5e-5, batch_size=64),
     # pix2pix: Isola et al. 2017 sec. 3.3 and the official code's defaults (junyanz/pytorch-CycleGAN-and-pix2pix
     # train_options: lr 0.0002, beta1 0.5, batch_size 1; gan_mode vanilla: BCE with logits, one D step), the
-    # default and only setting of --gan_type pix2pix (_resolve_pix2pix).
+    # default and only setting of --gan_type pix2pix (TRANSLATION_MODELS).
     "pix2pix": dict(loss="nonsat", disc_penalty="none", disc_iters=1, optimizer="adam", g_lr=2e-4, d_lr=2e-4,
                     g_beta1=0.5, g_beta2=0.999, d_beta1=0.5, d_beta2=0.999, batch_size=1),
     # cyclegan: Zhu et al. 2017 sec. 4 and the official defaults (train_options / cycle_gan_model: gan_mode lsgan,
@@ -74,7 +74,7 @@ PRESETS = {
                      g_beta1=0.5, g_beta2=0.999, d_beta1=0.5, d_beta2=0.999, batch_size=1),
     # unit: Liu et al. 2017 sec. 4 and the official code (mingyuliutw/UNIT version_02 COCOGANTrainer, master's
     # configs/unit_*.yaml): Adam lr 0.0001, betas (0.5, 0.999), one D step per step; the only setting of --gan_type
-    # unit (_resolve_unit; its loss: BCE with logits, non-saturating for G, as the official code).
+    # unit (TRANSLATION_MODELS; its loss: BCE with logits, non-saturating for G, as the official code).
     "unit": dict(loss="nonsat", disc_penalty="none", disc_iters=1, optimizer="adam", g_lr=1e-4, d_lr=1e-4,
                  g_beta1=0.5, g_beta2=0.999, d_beta1=0.5, d_beta2=0.999),
     "toy": dict(loss="nonsat", disc_penalty="none", disc_iters=1, g_lr=1e-4, d_lr=1e-4,
@@ -863,10 +863,8 @@ def _resolve_classifier(cfg: _Draft, data_defaults) -> Config:
         raise ConfigError(f"--{given[0]} is a GAN option: --gan_type classifier trains an Appendix B classifier")
     _check_classifier_options(cfg)
     name = cfg.dataset or cfg.cogan_data
-    if cfg.image_size is None:
-        # main's data_defaults reads .dataset for single-domain runs.
-        cfg.image_size = data_defaults(cfg.replace(gan_type="gan", dataset=name, cogan_data=None))
-    _check_image_size(cfg.image_size)
+    # main's data_defaults reads .dataset for single-domain runs.
+    _image_size(cfg, lambda: data_defaults(cfg.replace(gan_type="gan", dataset=name, cogan_data=None)))
     steps, batch = classifier_defaults(None if cfg.domain_a else name)
     cfg.iterations = steps if cfg.iterations is None else cfg.iterations
     cfg.batch_size = batch if cfg.batch_size is None else cfg.batch_size
@@ -879,15 +877,10 @@ def resolve(cfg: Config, data_defaults) -> Config:
     (issue 19 item 6); the steps run in this order, so the first option at fault is the one reported."""
     cfg = _Draft.of(cfg)
     _check_ranges(cfg)  # before the options are combined: a value out of range is named as given
-    _refuse_cyclegan_options(cfg)
-    _refuse_unit_options(cfg)
-    if cfg.gan_type == "pix2pix":
-        return _resolve_pix2pix(cfg, data_defaults)
-    _refuse_pix2pix_options(cfg)
-    if cfg.gan_type == "cyclegan":
-        return _resolve_cyclegan(cfg, data_defaults)
-    if cfg.gan_type == "unit":
-        return _resolve_unit(cfg, data_defaults)
+    _refuse_other_models(cfg)
+    model = TRANSLATION_MODELS.get(cfg.gan_type)
+    if model is not None:
+        return _resolve_translation(model, cfg, data_defaults)
     if cfg.gan_type == "classifier":
         return _resolve_classifier(cfg, data_defaults)
     _resolve_data_source(cfg)
@@ -904,39 +897,93 @@ def resolve(cfg: Config, data_defaults) -> Config:
     return cfg.freeze()
 
 
+# The translation models (issue 20 items 2-4): one resolution path (_resolve_translation) over a table of what differs
+# (TranslationModel); each trains its paper's objective with its own preset (PRESETS[name], its only setting), on
+# one device in float32 with no sharing of the coupled GANs' kind (TRANSLATION_FIXED).
+TRANSLATION_FIXED = dict(mixed_precision="none", strategy="default", cpu_replicas=1, shared_update="listing",
+                         weight_decay=0.0, xla=False, log_weight_difference=False)
+OBJECTIVE = ("loss", "disc_penalty", "disc_iters")  # pinned to the preset's: the paper's objective, one D step
+
+
+@dataclass(frozen=True)
+class TranslationModel:
+    """One translation model's resolution (_resolve_translation): its --gan_type `name` (also its preset's), its own
+    `options` (refused with any other --gan_type), the options its nets have no use for (`unused`: refused when
+    given, as are the soft-coupling switches and any change of TRANSLATION_FIXED; the message says they have no
+    meaning for `nets`, or `why[option]`), the wording that refuses another preset (`other_preset`), the `paper`
+    whose objective it trains, its data step (`data_source`), its own options' `defaults` and its `finish`: the
+    image size and what is really its own."""
+    name: str
+    options: tuple
+    unused: tuple
+    nets: str
+    other_preset: str
+    paper: str
+    data_source: typing.Callable
+    defaults: typing.Mapping
+    finish: typing.Callable
+    why: typing.Mapping = field(default_factory=dict)
+
+
+def _refuse_other_models(cfg: _Draft):
+    """Each translation model's own options (and its preset) with another --gan_type: one line, the models in
+    TRANSLATION_MODELS' order."""
+    for m in TRANSLATION_MODELS.values():
+        if m.name == cfg.gan_type:
+            continue
+        given = [k for k in m.options if getattr(cfg, k) is not None]
+        if given:
+            raise ConfigError(f"--{given[0]} is an option of --gan_type {m.name}, not of --gan_type {cfg.gan_type}")
+        if cfg.preset == m.name:
+            raise ConfigError(f"--preset {m.name} is the setting of --gan_type {m.name}, not of --gan_type "
+                              f"{cfg.gan_type}")
+
+
+def _resolve_translation(m: TranslationModel, cfg: _Draft, data_defaults) -> Config:
+    """--gan_type pix2pix, cyclegan or unit (`m`): what its nets have no use for refused, its data, its preset's
+    optimisers and objective (OBJECTIVE pinned), its own defaults and finish, then the schedule."""
+    _check_classes(cfg)
+    given = [k for k in m.unused if getattr(cfg, k) is not None]
+    given += [f for f in COUPLING_SWITCHES if getattr(cfg, f)]
+    given += [k for k, v in TRANSLATION_FIXED.items() if getattr(cfg, k) != v]
+    if given:
+        k = given[0]
+        raise ConfigError(f"--{k} {m.why.get(k, 'has no meaning for ' + m.nets)} (--gan_type {m.name})")
+    m.data_source(cfg)
+    if cfg.preset not in (None, m.name):
+        raise ConfigError(f"--preset {cfg.preset} {m.other_preset}: --gan_type {m.name} trains with its own "
+                          f"(--preset {m.name})")
+    cfg.preset = m.name
+    preset = PRESETS[m.name]
+    _fill(cfg, preset)
+    for k in OBJECTIVE:
+        if getattr(cfg, k) != preset[k]:
+            raise ConfigError(f"--{k} {getattr(cfg, k)}: --gan_type {m.name} trains the objective of {m.paper} "
+                              f"(--{k} {preset[k]})")
+    _fill(cfg, m.defaults)
+    m.finish(cfg, data_defaults)
+    _apply_schedule_defaults(cfg)
+    _check_ranges(cfg)
+    return cfg.freeze()
+
+
+def _unpaired_data(cfg: _Draft):
+    """cyclegan's and unit's data: data.load_pair's (--cogan_data, default digits2edge, or --domain_a/--domain_b),
+    and mnist2svhn_prune's classifier."""
+    _resolve_data_source(cfg)
+    _check_classifier_options(cfg)
+
+
 # --gan_type pix2pix (issue 20 item 2). data_sources.paired.PAIRED's families with pairs (that module imports
 # TensorFlow; tests/test_pix2pix.py ties the two): derived pairs, and pix2pix sets under <data_dir>/<name>.
 PAIRED_DATA_FAMILIES = ("derived", "unregistered", "cycle_gan")
-PIX2PIX_OPTIONS = ("paired_dir", "direction", "l1_weight", "patch_layers")
 # What the U-Net / PatchGAN pair has no use for: refused when given (unset, off or at its default otherwise).
 NOT_PIX2PIX = ("dataset", "domain_a", "domain_b", "arch", "shared_layers_g", "shared_layers_d", "noise_dim",
                "noise_type", "w_init", "d_norm", "classifier_path")
-NOT_PIX2PIX_DEFAULTS = dict(mixed_precision="none", strategy="default", cpu_replicas=1, shared_update="listing",
-                            weight_decay=0.0, xla=False, log_weight_difference=False)
 
 
-def _refuse_pix2pix_options(cfg: _Draft):
-    """pix2pix's own options (and its preset) with another --gan_type: one line."""
-    given = [k for k in PIX2PIX_OPTIONS if getattr(cfg, k) is not None]
-    if given:
-        raise ConfigError(f"--{given[0]} is an option of --gan_type pix2pix, not of --gan_type {cfg.gan_type}")
-    if cfg.preset == "pix2pix":
-        raise ConfigError(f"--preset pix2pix is the setting of --gan_type pix2pix, not of --gan_type {cfg.gan_type}")
-
-
-def _resolve_pix2pix(cfg: _Draft, data_defaults) -> Config:
-    """--gan_type pix2pix (issue 20 item 2; Isola et al. 2017): paired data (--cogan_data of a family with pairs,
-    default digits2edge, or --paired_dir), the pix2pix preset's objective and optimisers, and nothing of the
-    unpaired GANs (coupling, sharing, z, their architectures and precision options)."""
-    _check_classes(cfg)
-    given = [k for k in NOT_PIX2PIX if getattr(cfg, k) is not None]
-    given += [f for f in COUPLING_SWITCHES if getattr(cfg, f)]
-    given += [k for k, v in NOT_PIX2PIX_DEFAULTS.items() if getattr(cfg, k) != v]
-    if given:
-        k = given[0]
-        why = ("gives unpaired data: give --cogan_data NAME or --paired_dir DIR" if k in NOT_PIX2PIX[:3] else
-               "has no meaning for the U-Net and PatchGAN (Isola et al. 2017)")
-        raise ConfigError(f"--{k} {why} (--gan_type pix2pix)")
+def _paired_data(cfg: _Draft):
+    """pix2pix's data: --cogan_data of a family with pairs (default digits2edge) or --paired_dir, not both."""
     if cfg.cogan_data and cfg.paired_dir:
         raise ConfigError("give either --cogan_data or --paired_dir, not both (--gan_type pix2pix)")
     if not cfg.paired_dir:
@@ -946,90 +993,31 @@ def _resolve_pix2pix(cfg: _Draft, data_defaults) -> Config:
             raise ConfigError(f"--cogan_data {cfg.cogan_data} has no paired data (its domains hold different "
                               f"images): --gan_type pix2pix needs pairs, a derived pair ({', '.join(derived)}) "
                               f"or --paired_dir DIR")
-    if cfg.preset not in (None, "pix2pix"):
-        raise ConfigError(f"--preset {cfg.preset} is a setting of the unpaired GANs: --gan_type pix2pix trains with "
-                          f"its own (--preset pix2pix)")
-    cfg.preset = "pix2pix"
-    for k, v in PRESETS["pix2pix"].items():
-        if getattr(cfg, k) is None:
-            setattr(cfg, k, v)
-    for k in ("loss", "disc_penalty", "disc_iters"):  # the objective: BCE GAN + L1, one D step per G step
-        if getattr(cfg, k) != PRESETS["pix2pix"][k]:
-            raise ConfigError(f"--{k} {getattr(cfg, k)}: --gan_type pix2pix trains the objective of Isola et al. "
-                              f"2017 (--{k} {PRESETS['pix2pix'][k]})")
-    cfg.direction = cfg.direction or "AtoB"
-    cfg.l1_weight = 100.0 if cfg.l1_weight is None else cfg.l1_weight
-    cfg.patch_layers = 3 if cfg.patch_layers is None else cfg.patch_layers
-    cfg.g_width = 1.0 if cfg.g_width is None else cfg.g_width  # the official widths, also on the demo data
-    if cfg.image_size is None:  # pix2pix's own sets (folders) at the official 256 px, derived pairs at theirs
-        derived = not cfg.paired_dir and specs.derived_transform(cfg.cogan_data) is not None
-        cfg.image_size = data_defaults(cfg) if derived else PIX2PIX_FOLDER_SIZE
-    _check_image_size(cfg.image_size)
-    _apply_schedule_defaults(cfg)
-    _check_ranges(cfg)
-    return cfg.freeze()
 
 
-# --gan_type cyclegan (issue 20 item 3): unpaired data (data.load_pair: --cogan_data, default digits2edge, or
-# --domain_a/--domain_b), the official objective and optimisers (PRESETS["cyclegan"]), one device.
-CYCLEGAN_OPTIONS = ("lambda_cycle", "lambda_identity", "pool_size", "resnet_blocks")
+def _finish_pix2pix(cfg: _Draft, data_defaults):
+    """pix2pix's image size: its own sets (folders) at the official 256 px, derived pairs at theirs."""
+    derived = not cfg.paired_dir and specs.derived_transform(cfg.cogan_data) is not None
+    _image_size(cfg, lambda: data_defaults(cfg) if derived else PIX2PIX_FOLDER_SIZE)
+
+
+# --gan_type cyclegan (issue 20 item 3): unpaired data, the official objective and optimisers (PRESETS["cyclegan"]).
 # What the ResNet generators and PatchGANs have no use for: refused when given (unset, off or at its default
-# otherwise: NOT_PIX2PIX_DEFAULTS, the same one-device, float32, no-sharing setting).
+# otherwise: TRANSLATION_FIXED, the same one-device, float32, no-sharing setting).
 NOT_CYCLEGAN = ("arch", "shared_layers_g", "shared_layers_d", "noise_dim", "noise_type", "w_init", "d_norm")
 
 
-def _refuse_cyclegan_options(cfg: _Draft):
-    """cyclegan's own options (and its preset) with another --gan_type: one line."""
-    if cfg.gan_type == "cyclegan":
-        return
-    given = [k for k in CYCLEGAN_OPTIONS if getattr(cfg, k) is not None]
-    if given:
-        raise ConfigError(f"--{given[0]} is an option of --gan_type cyclegan, not of --gan_type {cfg.gan_type}")
-    if cfg.preset == "cyclegan":
-        raise ConfigError(f"--preset cyclegan is the setting of --gan_type cyclegan, not of --gan_type {cfg.gan_type}")
-
-
-def _resolve_cyclegan(cfg: _Draft, data_defaults) -> Config:
-    """--gan_type cyclegan (issue 20 item 3; Zhu et al. 2017): the cyclegan preset's objective and optimisers, the
-    official weights (lambda 10, identity 0.5, pool 50) and ResNet depth (6 blocks up to 128 px, 9 above:
-    translation_nets.resnet_blocks, not imported here as it imports Keras), and nothing of the coupled GANs."""
-    _check_classes(cfg)
-    given = [k for k in NOT_CYCLEGAN if getattr(cfg, k) is not None]
-    given += [f for f in COUPLING_SWITCHES if getattr(cfg, f)]
-    given += [k for k, v in NOT_PIX2PIX_DEFAULTS.items() if getattr(cfg, k) != v]
-    if given:
-        raise ConfigError(f"--{given[0]} has no meaning for CycleGAN's ResNet generators and PatchGANs "
-                          f"(--gan_type cyclegan)")
-    _resolve_data_source(cfg)
-    _check_classifier_options(cfg)  # mnist2svhn_prune's classifier
-    if cfg.preset not in (None, "cyclegan"):
-        raise ConfigError(f"--preset {cfg.preset} is a setting of the coupled GANs: --gan_type cyclegan trains with "
-                          f"its own (--preset cyclegan)")
-    cfg.preset = "cyclegan"
-    for k, v in PRESETS["cyclegan"].items():
-        if getattr(cfg, k) is None:
-            setattr(cfg, k, v)
-    for k in ("loss", "disc_penalty", "disc_iters"):  # the objective: least squares + cycles, one D step per G step
-        if getattr(cfg, k) != PRESETS["cyclegan"][k]:
-            raise ConfigError(f"--{k} {getattr(cfg, k)}: --gan_type cyclegan trains the objective of Zhu et al. "
-                              f"2017 (--{k} {PRESETS['cyclegan'][k]})")
-    cfg.lambda_cycle = 10.0 if cfg.lambda_cycle is None else cfg.lambda_cycle
-    cfg.lambda_identity = 0.5 if cfg.lambda_identity is None else cfg.lambda_identity
-    cfg.pool_size = 50 if cfg.pool_size is None else cfg.pool_size
-    cfg.g_width = 1.0 if cfg.g_width is None else cfg.g_width  # the official widths, also on the demo data
-    cfg.image_size = data_defaults(cfg) if cfg.image_size is None else cfg.image_size
-    _check_image_size(cfg.image_size)
+def _finish_cyclegan(cfg: _Draft, data_defaults):
+    """CycleGAN's image size (the data's) and ResNet depth (6 blocks up to 128 px, 9 above: the official choice,
+    translation_nets.resnet_blocks, not imported here as it imports Keras)."""
+    _image_size(cfg, lambda: data_defaults(cfg))
     if cfg.resnet_blocks is None:
         cfg.resnet_blocks = 6 if cfg.image_size <= 128 else 9
-    _apply_schedule_defaults(cfg)
-    _check_ranges(cfg)
-    return cfg.freeze()
 
 
 # --gan_type unit (issue 20 item 4; trainers/unit.py): unpaired data as cyclegan, the unit preset, the paper's
 # weights, its own sharing (--shared_layers_e / _g), one device.
 UNIT_WEIGHTS = "10,0.1,100,0.1,100"  # lambda0..lambda4, Liu et al. 2017 sec. 4 (trainers/unit.py cites each)
-UNIT_OPTIONS = ("unit_weights", "shared_layers_e")
 NOT_UNIT = ("arch", "shared_layers_d", "noise_dim", "noise_type", "w_init", "d_norm")
 
 
@@ -1051,44 +1039,12 @@ def parse_unit_weights(text) -> tuple:
 UNIT_BATCH = {"COCOResGen": 1}
 
 
-def _refuse_unit_options(cfg: _Draft):
-    """unit's own options (and its preset) with another --gan_type: one line."""
-    if cfg.gan_type == "unit":
-        return
-    given = [k for k in UNIT_OPTIONS if getattr(cfg, k) is not None]
-    if given:
-        raise ConfigError(f"--{given[0]} is an option of --gan_type unit, not of --gan_type {cfg.gan_type}")
-    if cfg.preset == "unit":
-        raise ConfigError(f"--preset unit is the setting of --gan_type unit, not of --gan_type {cfg.gan_type}")
-
-
-def _resolve_unit(cfg: _Draft, data_defaults) -> Config:
-    """--gan_type unit (issue 20 item 4; Liu et al. 2017): the unit preset's optimisers and loss, the paper's
-    weights (--unit_weights), UNIT's sharing on both sides of the latent, and nothing of the other GANs."""
-    _check_classes(cfg)
-    given = [k for k in NOT_UNIT if getattr(cfg, k) is not None]
-    given += [f for f in COUPLING_SWITCHES if getattr(cfg, f)]
-    given += [k for k, v in NOT_PIX2PIX_DEFAULTS.items() if getattr(cfg, k) != v]
-    if given:
-        raise ConfigError(f"--{given[0]} has no meaning for UNIT's encoders, generators and discriminators "
-                          f"(--gan_type unit)")
-    _resolve_data_source(cfg)
-    _check_classifier_options(cfg)  # mnist2svhn_prune's classifier
-    if cfg.preset not in (None, "unit"):
-        raise ConfigError(f"--preset {cfg.preset} is not UNIT's setting: --gan_type unit trains with its own "
-                          f"(--preset unit)")
-    cfg.preset = "unit"
-    for k, v in PRESETS["unit"].items():
-        if getattr(cfg, k) is None:
-            setattr(cfg, k, v)
-    for k in ("loss", "disc_penalty", "disc_iters"):
-        if getattr(cfg, k) != PRESETS["unit"][k]:
-            raise ConfigError(f"--{k} {getattr(cfg, k)}: --gan_type unit trains the objective of Liu et al. 2017 "
-                              f"(--{k} {PRESETS['unit'][k]})")
-    weights = parse_unit_weights(UNIT_WEIGHTS if cfg.unit_weights is None else cfg.unit_weights)
+def _finish_unit(cfg: _Draft, data_defaults):
+    """UNIT's weights (--unit_weights, normalised), image size (the data's), the official net's sharing on both
+    sides of the latent (UNIT_NETS) and its batch (UNIT_BATCH)."""
+    weights = parse_unit_weights(cfg.unit_weights)
     cfg.unit_weights = ",".join(f"{x:g}" for x in weights)
-    cfg.image_size = data_defaults(cfg) if cfg.image_size is None else cfg.image_size
-    _check_image_size(cfg.image_size)
+    _image_size(cfg, lambda: data_defaults(cfg))
     net = unit_net(cfg.image_size)
     n, shared_e, shared_g = UNIT_NETS[net]
     cfg.shared_layers_e = shared_e if cfg.shared_layers_e is None else cfg.shared_layers_e
@@ -1099,9 +1055,37 @@ def _resolve_unit(cfg: _Draft, data_defaults) -> Config:
                               f"{what} at {cfg.image_size} px has {n} layers ({net}), so 0..{n - 1} can be shared")
     if cfg.batch_size is None and net in UNIT_BATCH:
         cfg.batch_size = UNIT_BATCH[net]
-    _apply_schedule_defaults(cfg)
-    _check_ranges(cfg)
-    return cfg.freeze()
+
+
+# {--gan_type: its TranslationModel}, in the order other models' options are refused (_refuse_other_models: the
+# first option at fault is the one reported).
+TRANSLATION_MODELS = {m.name: m for m in (
+    # issue 20 item 3; Zhu et al. 2017: the cyclegan preset's objective and optimisers, the official weights
+    # (lambda 10, identity 0.5, pool 50) and ResNet depth, and nothing of the coupled GANs.
+    TranslationModel(
+        "cyclegan", options=("lambda_cycle", "lambda_identity", "pool_size", "resnet_blocks"), unused=NOT_CYCLEGAN,
+        nets="CycleGAN's ResNet generators and PatchGANs", other_preset="is a setting of the coupled GANs",
+        paper="Zhu et al. 2017", data_source=_unpaired_data, finish=_finish_cyclegan,
+        # the official widths, also on the demo data
+        defaults=dict(lambda_cycle=10.0, lambda_identity=0.5, pool_size=50, g_width=1.0)),
+    # issue 20 item 4; Liu et al. 2017: the unit preset's optimisers and loss, the paper's weights (--unit_weights),
+    # UNIT's sharing on both sides of the latent, and nothing of the other GANs.
+    TranslationModel(
+        "unit", options=("unit_weights", "shared_layers_e"), unused=NOT_UNIT,
+        nets="UNIT's encoders, generators and discriminators", other_preset="is not UNIT's setting",
+        paper="Liu et al. 2017", data_source=_unpaired_data, finish=_finish_unit,
+        defaults=dict(unit_weights=UNIT_WEIGHTS)),
+    # issue 20 item 2; Isola et al. 2017: paired data (--cogan_data of a family with pairs, default digits2edge, or
+    # --paired_dir), the pix2pix preset's objective (BCE GAN + L1) and optimisers, and nothing of the unpaired GANs
+    # (coupling, sharing, z, their architectures and precision options).
+    TranslationModel(
+        "pix2pix", options=("paired_dir", "direction", "l1_weight", "patch_layers"), unused=NOT_PIX2PIX,
+        nets="the U-Net and PatchGAN (Isola et al. 2017)", other_preset="is a setting of the unpaired GANs",
+        paper="Isola et al. 2017", data_source=_paired_data, finish=_finish_pix2pix,
+        defaults=dict(direction="AtoB", l1_weight=100.0, patch_layers=3, g_width=1.0),
+        why={k: "gives unpaired data: give --cogan_data NAME or --paired_dir DIR"
+             for k in ("dataset", "domain_a", "domain_b")}),
+)}
 
 
 def _resolve_data_source(cfg: _Draft):
@@ -1137,24 +1121,25 @@ def _check_classes(cfg: _Draft):
         raise ConfigError(str(e)) from None
 
 
+def _fill(cfg: _Draft, defaults):
+    """What the user left unset, from `defaults`."""
+    for k, v in defaults.items():
+        if getattr(cfg, k) is None:
+            setattr(cfg, k, v)
+
+
 def _apply_presets(cfg: _Draft):
     """What the user left unset, from the data's thesis settings (data_settings), then the preset (PRESETS; its
     default by default_preset), then sec. 5.1 (Xavier, z of 100 uniform); the critic's norm follows the penalty."""
-    for k, v in data_settings(cfg).items():
-        if getattr(cfg, k) is None:
-            setattr(cfg, k, v)
+    _fill(cfg, data_settings(cfg))
     cfg.preset = cfg.preset or default_preset(cfg)
     cfg.w_init = cfg.w_init or "xavier"
     if cfg.preset not in PRESETS:
         raise ConfigError(f"unknown --preset '{cfg.preset}' (choose from {', '.join(sorted(PRESETS))})")
-    for k, v in PRESETS[cfg.preset].items():
-        if getattr(cfg, k) is None:
-            setattr(cfg, k, v)
+    _fill(cfg, PRESETS[cfg.preset])
     cfg.optimizer = cfg.optimizer or "adam"
     if cfg.optimizer == "adam":  # Adam under a preset without betas (wgan's RMSprop): Kingma & Ba's defaults
-        for k, v in dict(g_beta1=0.9, g_beta2=0.999, d_beta1=0.9, d_beta2=0.999).items():
-            if getattr(cfg, k) is None:
-                setattr(cfg, k, v)
+        _fill(cfg, dict(g_beta1=0.9, g_beta2=0.999, d_beta1=0.9, d_beta2=0.999))
     if cfg.noise_dim is None:
         cfg.noise_dim = DEFAULT_NOISE_DIM
     cfg.noise_type = cfg.noise_type or "uniform"
@@ -1188,6 +1173,13 @@ def _check_image_size(size):
                           f"{', '.join(map(str, IMAGE_SIZES[:-1]))} or {IMAGE_SIZES[-1]}")
 
 
+def _image_size(cfg: _Draft, default):
+    """The given --image_size, else `default()` (called only then: it may import the data loaders); one an
+    architecture makes."""
+    cfg.image_size = default() if cfg.image_size is None else cfg.image_size
+    _check_image_size(cfg.image_size)
+
+
 def _resolve_arch(cfg: _Draft, data_defaults):
     """The architecture and the image size it makes (archs.IMAGE_SIZE): the toy MLPs for the ring (no image size),
     else the data's size (`data_defaults`) and the architecture that makes it, unless given."""
@@ -1199,9 +1191,7 @@ def _resolve_arch(cfg: _Draft, data_defaults):
         return
     if cfg.arch == "toy":
         raise ConfigError("--arch toy is for the 2-D ring data (--gan_type gan --dataset toy)")
-    if cfg.image_size is None:
-        cfg.image_size = data_defaults(cfg)
-    _check_image_size(cfg.image_size)
+    _image_size(cfg, lambda: data_defaults(cfg))
     cfg.arch = cfg.arch or archs.default_arch(cfg.image_size)
     size = archs.IMAGE_SIZE.get(cfg.arch)
     if size is None:

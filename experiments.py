@@ -736,7 +736,8 @@ def _cyclegan(data):
 _UNIT_NETS = {
     "CoVAE32x32": ("version_02's digit net CoVAE32x32 (cocogan_nets_da.py, its domain-adaptation net, trained "
                    "there with other losses), latent 1x1; encoders sharing all but their first block and generators "
-                   "all but their last two (as CoVAE32x32)"),
+                   "all but their last two (as CoVAE32x32), and its partner CoDis32x32 (conv1 to the logit conv "
+                   "shared by D1 and D2)"),
     "COCOResGen": ("version_02's translation net COCOResGen (cocogan_nets.py, cat2tiger.yaml: ch 64, three front, "
                    "three residual and one shared block each side, instance norm), a spatial latent of a quarter of "
                    "the image side with 256 channels, and COCODis"),

@@ -15,7 +15,6 @@ import json
 import os
 import signal
 
-import h5py
 import numpy as np
 import pytest
 import tensorflow as tf
@@ -28,27 +27,12 @@ import run_folder
 import translation_nets
 from trainers import cyclegan
 from trainers.cyclegan import CycleGANTrainer
+from translation_helpers import (assert_refused, assert_same_final_state, dry_run_counts, run, saved_count, tiny,
+                                 two_step_run)
 
 # 32 px (the 70x70 PatchGAN's 3 stride layers need at least that), ResNet of width 16 with one block.
-TINY = ["--gan_type", "cyclegan", "--cogan_data", "digits2edge", "--g_width", "0.25", "--resnet_blocks", "1"]
+TINY = tiny("cyclegan", 0.25, "--resnet_blocks", 1)
 GENERATOR_TERMS = ("gan_ab", "gan_ba", "cycle_a", "cycle_b", "idt_a", "idt_b")
-
-
-def run(argv, capsys):
-    try:
-        rc = main.main([str(a) for a in argv])
-    except SystemExit as e:  # argparse's own errors (a wrong choice): one line, exit 2
-        rc = e.code
-    out = capsys.readouterr()
-    return rc, out.out, out.err
-
-
-def h5_arrays(path):
-    """{dataset path: array} of a .weights.h5 file."""
-    found = {}
-    with h5py.File(path, "r") as f:
-        f.visititems(lambda name, o: found.__setitem__(name, o[()]) if isinstance(o, h5py.Dataset) else None)
-    return found
 
 
 def trainer_for(argv):
@@ -219,11 +203,7 @@ CLI_WEIGHTS = ["--lambda_cycle", "3", "--lambda_identity", "0.2"]   # not the de
 @pytest.fixture(scope="module")
 def cli_run(tmp_path_factory):
     """A 2-step run with a 2x3 sample grid and non-default weights (CLI_WEIGHTS), which the losses must show."""
-    d = tmp_path_factory.mktemp("cyclegan") / "run"
-    argv = TINY + CLI_WEIGHTS + ["--iterations", 2, "--log_interval", 1, "--sample_rows", 2, "--sample_cols", 3,
-                                 "--dir", d]
-    assert main.main([str(a) for a in argv]) == 0
-    return d
+    return two_step_run(tmp_path_factory, "cyclegan", TINY + CLI_WEIGHTS)
 
 
 def test_cli_run_writes_losses_models_and_config(cli_run):
@@ -277,13 +257,10 @@ def test_samples_are_both_cycles_of_fixed_images_through_the_translators(cli_run
 
 
 def test_dry_run_counts_are_the_saved_weights(cli_run, capsys):
-    rc, out, err = run(TINY + ["--dry_run"], capsys)
-    assert rc == 0, err
-    rows = {line.split()[0]: int(line.split()[1].replace(",", "")) for line in out.splitlines()
-            if line.startswith("  G_") or line.startswith("  D_")}
+    rows = dry_run_counts(TINY, capsys, ("  G_", "  D_"))
     assert set(rows) == {"G_AB", "G_BA", "D_A", "D_B"}
     for net, count in rows.items():
-        assert count == sum(a.size for a in h5_arrays(cli_run / "models" / f"{net}.weights.h5").values()), net
+        assert count == saved_count(cli_run, net), net
 
 
 def test_dry_run_at_256_px_prints_the_official_counts(capsys):
@@ -323,19 +300,13 @@ def test_resume_with_the_pools_equals_the_uninterrupted_run(tmp_path, capsys, lo
     rc, out, err = run(["--dir", resumed, "--resume"], capsys)
     assert rc == 0, err
     assert f"from step {e.value.step} to 3" in out
-    for net in ("G_AB", "G_BA", "D_A", "D_B"):
-        a, b = (h5_arrays(r / "models" / f"{net}.weights.h5") for r in (straight, resumed))
-        assert a.keys() == b.keys()
-        for k in a:
-            np.testing.assert_array_equal(b[k], a[k], err_msg=f"{net} {k}")
+    assert_same_final_state(straight, resumed, ("G_AB", "G_BA", "D_A", "D_B"))
     ckpt = [tf.train.load_checkpoint(str(r / "checkpoints" / "ckpt-3")) for r in (straight, resumed)]
     for pool in ("pool_a", "pool_b"):
         count, images = (f"{pool}/{v}/.ATTRIBUTES/VARIABLE_VALUE" for v in ("count", "images"))
         assert ckpt[0].get_tensor(count) == ckpt[1].get_tensor(count) == 2
         np.testing.assert_array_equal(ckpt[1].get_tensor(images), ckpt[0].get_tensor(images))
         assert np.abs(ckpt[0].get_tensor(images)).max() > 0  # fakes, not the zeros it starts with
-    last_rows = [(r / "losses.csv").read_text().splitlines()[-1] for r in (straight, resumed)]
-    assert last_rows[0] == last_rows[1]
 
 
 def test_evaluate_scores_both_directions_and_the_cycle_error(cli_run, monkeypatch, capsys):
@@ -371,9 +342,9 @@ def test_evaluate_scores_both_directions_and_the_cycle_error(cli_run, monkeypatc
 
 def test_sample_refuses_a_cyclegan_run(cli_run, capsys, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
-    rc, _, err = run(["--sample", cli_run, "--num", "2", "--out", "x.npz"], capsys)
-    assert rc == 2 and err.startswith("error: ") and err.count("\n") == 1
-    assert "--sample is not for cyclegan runs" in err and "--evaluate RUN" in err
+    err = assert_refused(["--sample", cli_run, "--num", "2", "--out", "x.npz"], "--sample is not for cyclegan runs",
+                         capsys)
+    assert "--evaluate RUN" in err
     assert not (tmp_path / "x.npz").exists()
 
 
@@ -399,9 +370,7 @@ def test_sample_refuses_a_cyclegan_run(cli_run, capsys, tmp_path, monkeypatch):
 ])
 def test_refused_cyclegan_options_are_one_line_exit_2(argv, says, tmp_path, capsys):
     d = tmp_path / "run"
-    rc, _, err = run(TINY + ["--dir", d] + argv, capsys)
-    assert rc == 2 and err.startswith("error: ") and err.count("\n") == 1, err
-    assert says in err, err
+    assert_refused(TINY + ["--dir", d] + argv, says, capsys)
     assert not d.exists()  # nothing left behind to block the corrected command
 
 
@@ -414,5 +383,4 @@ def test_refused_cyclegan_options_are_one_line_exit_2(argv, says, tmp_path, caps
     (["--gan_type", "cogan", "--preset", "cyclegan"], "--preset cyclegan is the setting of --gan_type cyclegan"),
 ])
 def test_cyclegan_options_are_refused_elsewhere(argv, says, capsys):
-    rc, _, err = run(argv + ["--dry_run"], capsys)
-    assert rc == 2 and err.count("\n") == 1 and says in err, err
+    assert_refused(argv + ["--dry_run"], says, capsys)

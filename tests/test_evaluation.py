@@ -476,15 +476,13 @@ CELLS = {"gen1_vs_gen2": ("gen1", "gen2"), "gen1_vs_real1": ("gen1", "real1"), "
          "real1_vs_real2": ("real1", "real2"), "gen1_vs_real2": ("gen1", "real2"), "gen2_vs_real1": ("gen2", "real1")}
 
 
-def test_every_lpips_cell_compares_its_own_two_sets(tmp_path, monkeypatch):
-    """Four known image sets (gen 1, gen 2, real 1, real 2) fed through evaluate in batches of 4 (the last one
-    partial): each cell must be the NumPy mean (and standard error) over the pairs of exactly its two sets."""
+def known_image_sets(tmp_path, monkeypatch, sets, n):
+    """A digits2edge CoGAN run folder (step 7) whose evaluation sees `sets`, n images each: its generators put out
+    sets["gen1"], sets["gen2"] in order, its real images are sets["real1"], sets["real2"] in the evaluation's
+    batches. -> (run folder, [how many images the generators have put out]). Shared with
+    tests/test_inception_score.py."""
     import sampling
 
-    n, batch = 10, 4
-    rng = np.random.default_rng(5)
-    sets = {name: np.clip(level + rng.normal(0, 0.05, (n, 32, 32, 3)), -1, 1).astype(np.float32)
-            for name, level in (("gen1", 0.1), ("gen2", 0.3), ("real1", -0.2), ("real2", 0.7))}
     run_dir = tmp_path / "run"
     run_dir.mkdir()
     Config(gan_type="cogan", cogan_data="digits2edge").save(run_dir / "config.json")
@@ -510,6 +508,17 @@ def test_every_lpips_cell_compares_its_own_two_sets(tmp_path, monkeypatch):
 
     monkeypatch.setattr(evaluation, "pair_generator", pair_generator)
     monkeypatch.setattr(evaluation, "real_images", real_images)
+    return run_dir, done
+
+
+def test_every_lpips_cell_compares_its_own_two_sets(tmp_path, monkeypatch):
+    """Four known image sets (gen 1, gen 2, real 1, real 2) fed through evaluate in batches of 4 (the last one
+    partial): each cell must be the NumPy mean (and standard error) over the pairs of exactly its two sets."""
+    n, batch = 10, 4
+    rng = np.random.default_rng(5)
+    sets = {name: np.clip(level + rng.normal(0, 0.05, (n, 32, 32, 3)), -1, 1).astype(np.float32)
+            for name, level in (("gen1", 0.1), ("gen2", 0.3), ("real1", -0.2), ("real2", 0.7))}
+    run_dir, done = known_image_sets(tmp_path, monkeypatch, sets, n)
     result = evaluation.evaluate(run_dir, num=n, batch_size=batch, lpips=SquaredDifferenceLPIPS(), fid=False)
     assert done[0] == n
     rows = result["lpips"]["rows"]

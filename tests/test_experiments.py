@@ -315,7 +315,9 @@ def test_baseline_builds_its_networks(name, tmp_path, tmp_path_factory, capsys):
         assert [a is b for a, b in zip(e1.blocks, e2.blocks)] == [i >= n - cfg.shared_layers_e for i in range(n)]
         assert [a is b for a, b in zip(g1.blocks, g2.blocks)] == [i < cfg.shared_layers_g for i in range(n)]
         own = e2.blocks[:n - cfg.shared_layers_e] + g2.blocks[cfg.shared_layers_g:]   # E2's and G2's unshared
-        together = sum(_n_weights(models[k].weights) for k in ("E1", "G1", "D1", "D2"))
+        d1, d2 = models["D1"], models["D2"]   # CoDis32x32 (32 px): D2 holds D1's last blocks; COCODis: nothing shared
+        own += [b for b in getattr(d2, "blocks", [d2]) if all(b is not c for c in getattr(d1, "blocks", [d1]))]
+        together = sum(_n_weights(models[k].weights) for k in ("E1", "G1", "D1"))
         together += sum(_n_weights(b.weights) for b in own)
         image = models["G1"](models["E1"](np.zeros((1, size, size, 3), "float32")))
         assert tuple(image.shape) == (1, size, size, 3), name

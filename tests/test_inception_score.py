@@ -18,7 +18,7 @@ import sampling
 from config import Config
 from metrics import fid as fidlib
 from metrics import inception_score as isc
-from test_evaluation import SquaredDifferenceLPIPS, _no_inception
+from test_evaluation import SquaredDifferenceLPIPS, _no_inception, known_image_sets
 
 WHO = ("gen1", "real1", "gen2", "real2")
 
@@ -156,35 +156,12 @@ def test_evaluate_scores_each_domain_under_the_evaluation_classifier(tmp_path, m
     # Each set cycles through its own number of class colours (5, 1, 2, 3), with pixel noise: clearly apart.
     sets = {who: np.clip(COLOURS[np.arange(n) % m, None, None, :] + rng.normal(0, 0.05, (n, 32, 32, 3)), -1, 1
                          ).astype(np.float32) for who, m in zip(WHO, (5, 1, 2, 3))}
-    run_dir = tmp_path / "run"
-    run_dir.mkdir()
-    Config(gan_type="cogan", cogan_data="digits2edge").save(run_dir / "config.json")
-
-    class G:
-        input_spec_shape = (100,)
-
-    monkeypatch.setattr(sampling, "load_run", lambda d, step=None: sampling.LoadedRun(
-        Config.load(run_dir / "config.json"), [G(), G()], 7))
-    done = [0]
-
-    def pair_generator(generators):
-        def generate(z):
-            i, b = done[0], int(z.shape[0])
-            done[0] += b
-            return [tf.constant(sets["gen1"][i:i + b]), tf.constant(sets["gen2"][i:i + b])]
-        return generate
-
-    def real_images(cfg, b):
-        def batches(x):
-            return iter([tf.constant(x[i:i + b]) for i in range(0, n, b)])
-        return batches(sets["real1"]), batches(sets["real2"]), (n, n)
-
-    monkeypatch.setattr(evaluation, "pair_generator", pair_generator)
-    monkeypatch.setattr(evaluation, "real_images", real_images)
+    run_dir, done = known_image_sets(tmp_path, monkeypatch, sets, n)
     model, logits_of = _colour_classifier()
     clf = classifiers.save_classifier(model, tmp_path / "clf", multilabel=False, names=list("abcde"))
     result = evaluation.evaluate(run_dir, num=n, batch_size=batch, lpips=SquaredDifferenceLPIPS(), fid=False,
                                  eval_classifier=clf)
+    assert done[0] == n   # one pass over the generated sets serves every measure
     sc = result["inception_score"]
     assert list(sc["classifiers"]) == ["evaluation_classifier"]
     c = sc["classifiers"]["evaluation_classifier"]

@@ -3,7 +3,6 @@ against the hand-written objective (Isola et al. 2017; the official pix2pix_mode
 held-out samples in inference mode, models, exact resume, --dry_run counts) and the refusals (one line, exit 2)."""
 import json
 
-import h5py
 import numpy as np
 import pytest
 import tensorflow as tf
@@ -15,36 +14,14 @@ import run_folder
 from data_sources import paired
 from trainers import pix2pix
 from trainers.pix2pix import Pix2PixTrainer
+from translation_helpers import (assert_refused, assert_same_final_state, dry_run_counts, np_bce, run, saved_count,
+                                 straight_and_resumed, tiny, two_step_run)
 
-TINY = ["--gan_type", "pix2pix", "--cogan_data", "digits2edge", "--g_width", "0.25", "--patch_layers", "1",
-        "--batch_size", "4"]
+TINY = tiny("pix2pix", 0.25, "--patch_layers", 1, "--batch_size", 4)
 # A 1-layer PatchGAN on concat(x, y) of RGB images, worked by hand from translation_nets.patch_discriminator:
 # conv1 4x4 6->64 with bias; conv2 4x4 64->128 without bias (BatchNorm follows: gamma, beta, moving mean and
 # variance); the 4x4 128->1 logits with bias.
 D_1_LAYER = (6 * 64 * 16 + 64) + (64 * 128 * 16 + 4 * 128) + (128 * 16 + 1)
-
-
-def run(argv, capsys):
-    try:
-        rc = main.main([str(a) for a in argv])
-    except SystemExit as e:  # argparse's own errors (a wrong choice): one line, exit 2
-        rc = e.code
-    out = capsys.readouterr()
-    return rc, out.out, out.err
-
-
-def h5_arrays(path):
-    """{dataset path: array} of a .weights.h5 file."""
-    found = {}
-    with h5py.File(path, "r") as f:
-        f.visititems(lambda name, o: found.__setitem__(name, o[()]) if isinstance(o, h5py.Dataset) else None)
-    return found
-
-
-def np_bce(logits, target):
-    """Mean BCE of sigmoid(logits) against a constant label, the stable NumPy form."""
-    logits = np.asarray(logits, np.float64)
-    return float(np.mean(np.maximum(logits, 0) - logits * target + np.log1p(np.exp(-np.abs(logits)))))
 
 
 # ---------------------------------------------------------------------------------------------- the objectives
@@ -131,11 +108,8 @@ def test_one_step_descends_the_hand_written_objectives():
 # ---------------------------------------------------------------------------------------------- the CLI
 @pytest.fixture(scope="module")
 def cli_run(tmp_path_factory):
-    """A 2-step run with a 2x3 sample grid (and its stdout)."""
-    d = tmp_path_factory.mktemp("pix2pix") / "run"
-    argv = TINY + ["--iterations", 2, "--log_interval", 1, "--sample_rows", 2, "--sample_cols", 3, "--dir", d]
-    assert main.main([str(a) for a in argv]) == 0
-    return d
+    """A 2-step run with a 2x3 sample grid."""
+    return two_step_run(tmp_path_factory, "pix2pix", TINY)
 
 
 def test_cli_run_writes_losses_samples_models_and_config(cli_run):
@@ -170,39 +144,26 @@ def test_samples_are_held_out_pairs_and_their_inference_mode_translations(cli_ru
 
 
 def test_dry_run_counts_are_the_saved_weights(cli_run, capsys):
-    rc, out, err = run(TINY + ["--dry_run"], capsys)
-    assert rc == 0, err
-    rows = {line.split()[0]: int(line.split()[1].replace(",", "")) for line in out.splitlines()
-            if line.startswith("  G ") or line.startswith("  D ")}
+    rows = dry_run_counts(TINY, capsys, ("  G ", "  D "))
     assert rows["D"] == D_1_LAYER == 139_841
-    assert rows["G"] == sum(a.size for a in h5_arrays(cli_run / "models" / "G.weights.h5").values())
+    assert rows["G"] == saved_count(cli_run, "G")
 
 
 def test_sample_refuses_a_pix2pix_run(cli_run, capsys, tmp_path, monkeypatch):
     """--sample has no z to draw from; --evaluate scores the translations (tests/test_translation_eval.py)."""
     monkeypatch.chdir(tmp_path)
-    rc, _, err = run(["--sample", cli_run, "--num", "2", "--out", "x.npz"], capsys)
-    assert rc == 2 and err.startswith("error: ") and err.count("\n") == 1
-    assert "--sample is not for pix2pix runs" in err and "--evaluate RUN" in err
+    err = assert_refused(["--sample", cli_run, "--num", "2", "--out", "x.npz"], "--sample is not for pix2pix runs",
+                         capsys)
+    assert "--evaluate RUN" in err
     assert not (tmp_path / "x.npz").exists()
 
 
 def test_resume_equals_the_uninterrupted_run(tmp_path, capsys):
     """2 steps, then --resume to 3 == 3 straight: weights, Adam state, data position, dropout seeds and BatchNorm
     statistics all in the checkpoint. A lost one changes the third step's update (~lr = 2e-4 per weight)."""
-    straight, resumed = tmp_path / "straight", tmp_path / "resumed"
-    assert run(TINY + ["--iterations", 3, "--dir", straight], capsys)[0] == 0
-    assert run(TINY + ["--iterations", 2, "--dir", resumed], capsys)[0] == 0
-    rc, out, err = run(["--dir", resumed, "--resume", "--iterations", 3], capsys)
-    assert rc == 0, err
-    assert "from step 2 to 3" in out
-    for net in ("G", "D"):
-        a, b = (h5_arrays(r / "models" / f"{net}.weights.h5") for r in (straight, resumed))
-        assert a.keys() == b.keys()
-        for k in a:  # float32 weights of magnitude <= ~2: 1e-6 is far below one Adam step
-            np.testing.assert_allclose(b[k], a[k], rtol=0, atol=1e-6, err_msg=f"{net} {k}")
-    last_rows = [(r / "losses.csv").read_text().splitlines()[-1] for r in (straight, resumed)]
-    assert last_rows[0] == last_rows[1]
+    straight, resumed = straight_and_resumed(TINY, tmp_path, capsys)
+    # float32 weights of magnitude <= ~2: 1e-6 is far below one Adam step
+    assert_same_final_state(straight, resumed, ("G", "D"), atol=1e-6)
 
 
 # ---------------------------------------------------------------------------------------------- refusals
@@ -221,10 +182,7 @@ def test_resume_equals_the_uninterrupted_run(tmp_path, capsys):
 ])
 def test_refused_pix2pix_options_are_one_line_exit_2(argv, says, tmp_path, capsys):
     d = tmp_path / "run"
-    rc, _, err = run(["--gan_type", "pix2pix", "--cogan_data", "digits2edge", "--g_width", "0.25", "--dir", d]
-                     + argv, capsys)
-    assert rc == 2 and err.startswith("error: ") and err.count("\n") == 1, err
-    assert says in err
+    assert_refused(tiny("pix2pix", 0.25, "--dir", d) + argv, says, capsys)
     assert not d.exists()  # nothing left behind to block the corrected command
 
 
@@ -234,8 +192,7 @@ def test_refused_pix2pix_options_are_one_line_exit_2(argv, says, tmp_path, capsy
     (["--gan_type", "cogan", "--preset", "pix2pix"], "--preset pix2pix is the setting of --gan_type pix2pix"),
 ])
 def test_pix2pix_options_are_refused_elsewhere(argv, says, capsys):
-    rc, _, err = run(argv + ["--dry_run"], capsys)
-    assert rc == 2 and err.count("\n") == 1 and says in err, err
+    assert_refused(argv + ["--dry_run"], says, capsys)
 
 
 def test_config_knows_the_paired_families_of_the_loader():

@@ -12,13 +12,13 @@ import sys
 import time
 from pathlib import Path
 
-import h5py
 import numpy as np
 import pytest
 from PIL import Image
 
 import main
 import run_folder
+from translation_helpers import h5_arrays
 
 REPO = Path(__file__).resolve().parents[1]
 FAST = ["--iterations", "3", "--batch_size", "4", "--log_interval", "1", "--sample_interval", "2",
@@ -42,14 +42,6 @@ def exits(capsys, code, *argv):
     if code == 2:
         assert err.startswith("error: "), err
     return err
-
-
-def weights_of(path):
-    """{dataset name: array} of a .weights.h5 file."""
-    out = {}
-    with h5py.File(path, "r") as f:
-        f.visititems(lambda name, obj: out.__setitem__(name, obj[()]) if isinstance(obj, h5py.Dataset) else None)
-    return out
 
 
 @pytest.fixture(scope="module")
@@ -207,7 +199,7 @@ def test_a_failed_models_write_leaves_no_truncated_file_and_the_resume_writes_th
     to train writes the final weights, the same as a finished run wrote them."""
     run = tmp_path / "run"
     shutil.copytree(trained, run)
-    final = {p.name: weights_of(p) for p in sorted((run / "models").iterdir())}
+    final = {p.name: h5_arrays(p) for p in sorted((run / "models").iterdir())}
     assert len(final) == 4  # G1, G2, D1, D2
     shutil.rmtree(run / "models")
     import keras
@@ -229,7 +221,7 @@ def test_a_failed_models_write_leaves_no_truncated_file_and_the_resume_writes_th
     monkeypatch.setattr(keras.Model, "save_weights", real_save)
     assert main.main(["--dir", str(run), "--resume"]) == 0
     assert "the run lacked them" in capsys.readouterr().out
-    again = {p.name: weights_of(p) for p in sorted((run / "models").iterdir())}
+    again = {p.name: h5_arrays(p) for p in sorted((run / "models").iterdir())}
     assert again.keys() == final.keys()
     for name in final:
         assert final[name].keys() == again[name].keys()

@@ -279,7 +279,7 @@ def test_resume_equals_uninterrupted_run_exactly_under_deterministic(tmp_path):
     import sys
     from pathlib import Path
 
-    import h5py
+    from translation_helpers import h5_arrays
 
     repo = Path(__file__).resolve().parents[1]
     flags = ["--batch_size", "4", "--log_interval", "1", "--sample_interval", "2", "--checkpoint_interval", "2",
@@ -293,14 +293,8 @@ def test_resume_equals_uninterrupted_run_exactly_under_deterministic(tmp_path):
     run("--dir", tmp_path / "part", "--iterations", "2", *flags)
     run("--dir", tmp_path / "part", "--resume", "--iterations", "4")
 
-    def leaves(path):
-        out = {}
-        with h5py.File(path) as f:
-            f.visititems(lambda n, o: out.__setitem__(n, o[()]) if isinstance(o, h5py.Dataset) else None)
-        return out
-
     for name in ("G1", "G2", "D1", "D2"):
-        a, b = (leaves(tmp_path / r / "models" / f"{name}.weights.h5") for r in ("full", "part"))
+        a, b = (h5_arrays(tmp_path / r / "models" / f"{name}.weights.h5") for r in ("full", "part"))
         assert a.keys() == b.keys() and a
         for k in a:
             np.testing.assert_array_equal(a[k], b[k], err_msg=f"{name}/{k}")

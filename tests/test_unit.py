@@ -13,7 +13,6 @@ import json
 import re
 import shutil
 
-import h5py
 import numpy as np
 import pytest
 import tensorflow as tf
@@ -29,30 +28,11 @@ import run_folder
 from test_translation_eval import SquaredDifferenceLPIPS, fake_coupled_run
 from trainers import unit
 from trainers.unit import UNITTrainer
+from translation_helpers import (assert_refused, assert_same_final_state, dry_run_counts, np_bce, run, saved_count,
+                                 straight_and_resumed, tiny, two_step_run)
 
-TINY = ["--gan_type", "unit", "--cogan_data", "digits2edge", "--g_width", "0.125", "--batch_size", "4"]
+TINY = tiny("unit", 0.125, "--batch_size", 4)
 PAPER = (10.0, 0.1, 100.0, 0.1, 100.0)
-
-
-def run(argv, capsys):
-    try:
-        rc = main.main([str(a) for a in argv])
-    except SystemExit as e:  # argparse's own errors: one line, exit 2
-        rc = e.code
-    out = capsys.readouterr()
-    return rc, out.out, out.err
-
-
-def h5_arrays(path):
-    found = {}
-    with h5py.File(path, "r") as f:
-        f.visititems(lambda name, o: found.__setitem__(name, o[()]) if isinstance(o, h5py.Dataset) else None)
-    return found
-
-
-def np_bce(logits, target):
-    logits = np.asarray(logits, np.float64)
-    return float(np.mean(np.maximum(logits, 0) - logits * target + np.log1p(np.exp(-np.abs(logits)))))
 
 
 # ---------------------------------------------------------------------------------------------- the objectives
@@ -207,13 +187,19 @@ def tiny64_data():
 DISTINCT = (3000.0, 30.0, 10.0, 3.0, 300.0)   # lambda0..lambda4, no two alike: a swapped pair changes the update
 
 
-def _flat(grads):
-    return np.concatenate([(-0.5 * g.numpy()).ravel() for g in grads])
+# D's SGD rate in the one-step test, per net: at 0.5 (or 1e-3), lambda0 = 3000 throws CoDis32x32's logits to ~1e6 and
+# more, where the GAN term's gradient through the updated D is exactly zero in float32 (no longer checked); 1e-5 keeps
+# it alive. COCODis (LeakyReLU) keeps a gradient at 0.5.
+D_LR = {"tiny_data": 1e-5, "tiny64_data": 0.5}
+
+
+def _flat(grads, lr=0.5):
+    return np.concatenate([(-lr * g.numpy()).ravel() for g in grads])
 
 
 @pytest.mark.parametrize("data", ["tiny_data", "tiny64_data"])
 def test_one_step_descends_the_hand_written_objectives(data, request):
-    """Plain SGD (lr 0.5) makes each update the objective's gradient. D's: l0 * (BCE(D1(x1), 1) + BCE(D1(x2->1), 0)
+    """Plain SGD (G's lr 0.5, D's D_LR) makes each update the objective's gradient. D's: l0 * (BCE(D1(x1), 1) + BCE(D1(x2->1), 0)
     + BCE(D2(x2), 1) + BCE(D2(x1->2), 0)), each D judging its own domain's translations; then E's and G's: per domain
     l0 * BCE(D(translation), 1) through the updated D + l1 mean(mu ** 2) + l2 |recon - x| + l3 mean(mu_cyc ** 2) +
     l4 |cycle - x|, the cycle x1->2 re-encoded by E2 and decoded by G1. Written here with softplus on a twin trainer
@@ -228,7 +214,8 @@ def test_one_step_descends_the_hand_written_objectives(data, request):
     _, info, datasets = request.getfixturevalue(data)
     l0, l1, l2, l3, l4 = w = DISTINCT
     cfg = config.parse_config(TINY + ["--image_size", str(info.shape[0]), "--optimizer", "sgd", "--g_lr", "0.5",
-                                      "--d_lr", "0.5", "--unit_weights", ",".join(map(str, w))], main._data_defaults)
+                                      "--d_lr", str(D_LR[data]), "--unit_weights", ",".join(map(str, w))],
+                              main._data_defaults)
     a, b = UNITTrainer(cfg, info, datasets), UNITTrainer(cfg, info, datasets)
     x1, x2 = a.next_inputs()
     d_before, g_before = [v.numpy().copy() for v in a.d_vars], [v.numpy().copy() for v in a.g_vars]
@@ -244,7 +231,7 @@ def test_one_step_descends_the_hand_written_objectives(data, request):
                       + mean(sp(-b.d2(x2, training=True))) + mean(sp(b.d2(x12, training=True))))
     d_grad = tape.gradient(d_obj, b.d_vars)
     for v, g in zip(b.d_vars, d_grad):  # D's SGD step, by hand
-        v.assign_sub(0.5 * g)
+        v.assign_sub(D_LR[data] * g)
     n1, n2, n12, n21 = b.noise(z1), b.noise(z2), b.noise(z1), b.noise(z2)
     sq, ab = (lambda m: mean(tf.square(m))), (lambda u, v: mean(tf.abs(u - v)))  # noqa: E731
     with tf.GradientTape(persistent=True) as tape:
@@ -278,7 +265,7 @@ def test_one_step_descends_the_hand_written_objectives(data, request):
             p, q = float(hand[f"{p}_{d}"]), float(hand[f"{q}_{d}"])
             assert abs(p - q) > 3 * (2e-5 * max(abs(p), abs(q)) + 1e-7), (p, q, d)
 
-    want = {"D": _flat(d_grad), "G": _flat(tape.gradient(g_obj, b.g_vars))}
+    want = {"D": _flat(d_grad, D_LR[data]), "G": _flat(tape.gradient(g_obj, b.g_vars))}
     for name, before, net_vars in (("D", d_before, a.d_vars), ("G", g_before, a.g_vars)):
         moved = np.concatenate([(v.numpy() - x).ravel() for v, x in zip(net_vars, before)])
         scale = np.abs(want[name]).max()
@@ -292,10 +279,7 @@ def test_one_step_descends_the_hand_written_objectives(data, request):
 # ---------------------------------------------------------------------------------------------- the CLI
 @pytest.fixture(scope="module")
 def cli_run(tmp_path_factory):
-    d = tmp_path_factory.mktemp("unit") / "run"
-    argv = TINY + ["--iterations", 2, "--log_interval", 1, "--sample_rows", 2, "--sample_cols", 3, "--dir", d]
-    assert main.main([str(a) for a in argv]) == 0
-    return d
+    return two_step_run(tmp_path_factory, "unit", TINY)
 
 
 def test_cli_run_writes_losses_samples_models_and_config(cli_run):
@@ -343,12 +327,9 @@ def test_samples_are_inference_mode_translations_and_same_z_pairs_of_the_saved_n
 
 
 def test_dry_run_counts_are_the_saved_weights(cli_run, capsys):
-    rc, out, err = run(TINY + ["--dry_run"], capsys)
-    assert rc == 0, err
-    rows = {line.split()[0]: int(line.split()[1].replace(",", "")) for line in out.splitlines()
-            if line[:3] in ("  E", "  G", "  D") or line.startswith("  together")}
+    rows = dry_run_counts(TINY, capsys, ("  E", "  G", "  D", "  together"))
     for net in ("E1", "E2", "G1", "G2", "D1", "D2"):
-        assert rows[net] == sum(a.size for a in h5_arrays(cli_run / "models" / f"{net}.weights.h5").values()), net
+        assert rows[net] == saved_count(cli_run, net), net
     assert rows["together"] < sum(rows[n] for n in ("E1", "E2", "G1", "G2", "D1", "D2"))
 
 
@@ -397,10 +378,12 @@ def test_dry_run_at_128_px_counts_the_official_cocoresgen_and_cocodis(capsys):
 
 
 def test_the_net_is_chosen_by_image_size(tmp_path, capsys):
-    """32 px: CoVAE32x32, 5 blocks, latent (1, 1, C), sharing 4 / 3; 64 px: COCOResGen, 7 blocks, spatial latent
-    (16, 16, 4 * 8) at --g_width 0.125, sharing 1 / 1, and out-of-range sharing refused in one line."""
-    for size, net, blocks, shared, latent in ((32, "CoVAE32x32", 5, (4, 3), (1, 1, 96)),
-                                               (64, "COCOResGen", 7, (1, 1), (16, 16, 32))):
+    """32 px: CoVAE32x32, 5 blocks, latent (1, 1, C), sharing 4 / 3, with CoDis32x32 (one logit per image, D2 sharing
+    D1's last 4 blocks); 64 px: COCOResGen, 7 blocks, spatial latent (16, 16, 4 * 8) at --g_width 0.125, sharing
+    1 / 1, with two COCODis (4x4 logit maps, nothing shared); out-of-range sharing refused in one line."""
+    for size, net, blocks, shared, latent, logits, d_shared in (
+            (32, "CoVAE32x32", 5, (4, 3), (1, 1, 96), (1, 1, 1, 1), True),
+            (64, "COCOResGen", 7, (1, 1), (16, 16, 32), (1, 4, 4, 1), False)):
         cfg = config.parse_config(TINY + ["--image_size", str(size), "--dry_run"], main._data_defaults)
         assert (config.unit_net(size), config.unit_blocks(size)) == (net, blocks)
         assert (cfg.shared_layers_e, cfg.shared_layers_g) == shared
@@ -412,7 +395,8 @@ def test_the_net_is_chosen_by_image_size(tmp_path, capsys):
         assert [a is b for a, b in zip(m["E1"].blocks, m["E2"].blocks)] == [i >= blocks - shared[0]
                                                                             for i in range(blocks)]
         assert [a is b for a, b in zip(m["G1"].blocks, m["G2"].blocks)] == [i < shared[1] for i in range(blocks)]
-        assert tuple(m["D1"](np.zeros((1, size, size, 3), np.float32)).shape) == (1, 4, 4, 1)   # the logit map
+        assert tuple(m["D1"](np.zeros((1, size, size, 3), np.float32)).shape) == logits
+        assert bool({id(v) for v in m["D1"].weights} & {id(v) for v in m["D2"].weights}) == d_shared
     # Without --batch_size, COCOResGen trains at the official batch_size 1; the digit net at the data's default
     # (what a CoGAN on the same data gets); a given --batch_size is kept.
     no_batch = TINY[:TINY.index("--batch_size")]
@@ -541,6 +525,53 @@ def test_cocodis_is_the_official_patch_discriminator_in_numpy(size):
     tol = 1e-4 * max(1.0, np.abs(want).max())
     np.testing.assert_allclose(got, want, rtol=0, atol=tol)
     assert np.abs(np_conv(h_same, kernels[-1], biases[-1]) - want).max() > 100 * tol
+
+
+def np_maxpool2(h):
+    n, size, _, c = h.shape
+    return h.reshape(n, size // 2, 2, size // 2, 2, c).max(axis=(2, 4))
+
+
+def test_codis32x32_is_the_official_digit_discriminator_in_numpy():
+    """At 32 px D1, D2 are version_02's CoDis32x32 (the partner of CoVAE32x32 in svhn2mnist.yaml): per domain conv0,
+    then conv1-conv3, each conv 5x5 stride 1 zero padding 2 -> ReLU -> max pool 2x2, doubling from the base, and a
+    2x2 conv to one logit per image; conv1 to the logit conv are D1's own objects in D2 (one variable each in the
+    D optimiser's list), conv0 is each domain's own. In inference mode (no dropout) against NumPy with random
+    weights: a stride-2 conv instead of the pool, a LeakyReLU, a missing pool or 'same' padding on the last conv
+    changes the values or the (2, 1, 1, 1) shape; the dropout rates 0.1, 0.3, 0.5, 0.5 (official dropout0-3) are
+    read from the layers, and in training mode they change the logits."""
+    base, rng = 4, np.random.default_rng(32)
+    pair = unit.codis_pair(32, 3, base / unit.CODIS_BASE)
+    d1, d2 = pair["D1"], pair["D2"]
+    assert d1.blocks[0] is not d2.blocks[0] and all(a is b for a, b in zip(d1.blocks[1:], d2.blocks[1:]))
+    assert len(d1.blocks) == 1 + unit.CODIS_SHARED == 5
+    assert len(nets.unique_variables([d1, d2])) == len(d1.trainable_variables) + 2   # D2's conv0 kernel and bias
+    for v in nets.unique_variables([d1, d2]):
+        std = 1 / np.sqrt(np.prod(v.shape[:-1])) if len(v.shape) == 4 else 0.5
+        v.assign(rng.normal(0, std, v.shape).astype(np.float32))
+    rates = [lay.rate for b in d1.blocks for lay in b.layers if isinstance(lay, tf.keras.layers.Dropout)]
+    assert rates == [0.1, 0.3, 0.5, 0.5]
+    x = rng.uniform(-1, 1, (2, 32, 32, 3))
+    for d in (d1, d2):
+        w = [v.numpy().astype(np.float64) for v in d.weights]
+        kernels, biases = w[0::2], w[1::2]
+        assert [k.shape for k in kernels] == [(5, 5, 3, base), (5, 5, base, 2 * base), (5, 5, 2 * base, 4 * base),
+                                              (5, 5, 4 * base, 8 * base), (2, 2, 8 * base, 1)]
+        h = x
+        for k, b in zip(kernels[:-1], biases[:-1]):
+            h = np_maxpool2(np.maximum(np_conv(h, k, b, pad=2), 0))
+        want = np_conv(h, kernels[-1], biases[-1])
+        got = np.asarray(d(x.astype(np.float32), training=False))
+        assert got.shape == want.shape == (2, 1, 1, 1)
+        np.testing.assert_allclose(got, want, rtol=0, atol=1e-4 * max(1.0, np.abs(want).max()))
+    still = np.asarray(d2(x.astype(np.float32), training=False))
+    assert np.abs(np.asarray(d2(x.astype(np.float32), training=True)) - still).max() > 10 * 1e-4 * np.abs(still).max()
+    # The official widths (dis_ch 64), by hand: 5x5 convs 3->64->128->256->512 and the 2x2 logit conv, with biases.
+    full = unit.codis_pair(32, 3, 1.0)
+    by_hand = sum(25 * i * o + o for i, o in ((3, 64), (64, 128), (128, 256), (256, 512))) + 4 * 512 + 1
+    assert by_hand == 4_308_609
+    assert full["D1"].count_params() == full["D2"].count_params() == by_hand
+    assert sum(int(np.prod(v.shape)) for v in nets.unique_variables([full["D1"], full["D2"]])) == by_hand + 25 * 3 * 64 + 64
 
 
 @pytest.fixture(scope="module")
@@ -737,27 +768,15 @@ def test_sample_cli_writes_same_z_pairs_of_the_saved_generators(redrawn, tmp_pat
 def test_another_step_is_refused_in_one_line(cli_run, argv, says, capsys, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     monkeypatch.setattr(metrics, "LPIPS", SquaredDifferenceLPIPS)
-    rc, _, err = run([a.format(run=cli_run) for a in argv], capsys)
-    assert rc == 2 and err.startswith("error: ") and err.count("\n") == 1 and says in err, err
+    assert_refused([a.format(run=cli_run) for a in argv], says, capsys)
     assert not (tmp_path / "x.npz").exists()
 
 
 def test_resume_equals_the_uninterrupted_run(tmp_path, capsys):
     """2 steps, then --resume to 3 == 3 straight, bit for bit: weights, both optimizers, both data positions, the
     latent noise generator and BatchNorm statistics are in the checkpoint (a lost one changes step 3)."""
-    straight, resumed = tmp_path / "straight", tmp_path / "resumed"
-    assert run(TINY + ["--iterations", 3, "--dir", straight], capsys)[0] == 0
-    assert run(TINY + ["--iterations", 2, "--dir", resumed], capsys)[0] == 0
-    rc, out, err = run(["--dir", resumed, "--resume", "--iterations", 3], capsys)
-    assert rc == 0, err
-    assert "from step 2 to 3" in out
-    for net in ("E1", "E2", "G1", "G2", "D1", "D2"):
-        a, b = (h5_arrays(r / "models" / f"{net}.weights.h5") for r in (straight, resumed))
-        assert a.keys() == b.keys()
-        for k in a:
-            np.testing.assert_array_equal(b[k], a[k], err_msg=f"{net} {k}")
-    last = [(r / "losses.csv").read_text().splitlines()[-1] for r in (straight, resumed)]
-    assert last[0] == last[1]
+    straight, resumed = straight_and_resumed(TINY, tmp_path, capsys)
+    assert_same_final_state(straight, resumed, ("E1", "E2", "G1", "G2", "D1", "D2"))
 
 
 # ---------------------------------------------------------------------------------------------- refusals
@@ -778,9 +797,7 @@ def test_resume_equals_the_uninterrupted_run(tmp_path, capsys):
 ])
 def test_refused_unit_options_are_one_line_exit_2(argv, says, tmp_path, capsys):
     d = tmp_path / "run"
-    rc, _, err = run(TINY + ["--dir", d] + argv, capsys)
-    assert rc == 2 and err.startswith("error: ") and err.count("\n") == 1, err
-    assert says in err, err
+    assert_refused(TINY + ["--dir", d] + argv, says, capsys)
     assert not d.exists()
 
 
@@ -790,5 +807,4 @@ def test_refused_unit_options_are_one_line_exit_2(argv, says, tmp_path, capsys):
     (["--gan_type", "cogan", "--preset", "unit"], "--preset unit is the setting of --gan_type unit"),
 ])
 def test_unit_options_are_refused_elsewhere(argv, says, capsys):
-    rc, _, err = run(argv + ["--dry_run"], capsys)
-    assert rc == 2 and err.count("\n") == 1 and says in err, err
+    assert_refused(argv + ["--dry_run"], says, capsys)

@@ -370,20 +370,12 @@ class CycleGANTrainer(TrainingLoop):
             return lambda x: np.asarray(g(tf.convert_to_tensor(x, tf.float32), training=False), np.float32)
         return {(1, 2): translate(nets["G_AB"]), (2, 1): translate(nets["G_BA"])}
 
-    # ------------------------------------------------------------------ the loop's hooks (trainers/loop.py)
+    # -------------------------------------------- the loop's hooks (trainers/loop.py; next_inputs, run_step and
+    # checked_variables are its defaults: one batch of each of self.iterators, g_vars + d_vars checked)
     def describe(self, first):
         sizes = " + ".join(map(str, self.info.sizes))
         return (f"training CycleGAN on {self.cfg.data_name} ({sizes} unpaired images, {self.info.shape}) from step "
                 f"{first} to {self.cfg.iterations} in {self.run_dir}")
-
-    def next_inputs(self):
-        return tuple(next(it) for it in self.iterators)
-
-    def run_step(self, inputs):
-        return self._compiled_step(*inputs)
-
-    def checked_variables(self):
-        return self.g_vars + self.d_vars
 
 
 def _first_images(dataset, n):

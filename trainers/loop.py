@@ -99,26 +99,31 @@ class TrainingLoop:
     `save_samples(step)` (optional: writes the sample file, returns its image grid (uint8 H x W x 3) for
     TensorBoard, or None), `finish(step, trained)` (after the
     last step, or at once when the run is already done: final weights, evaluation) and `checked_variables()`
-    (what must be finite before a checkpoint is written)."""
+    (what must be finite before a checkpoint is written).
+
+    Defaults (what the translation trainers have in common; session 12, duplicate D10): next_inputs takes one
+    batch from each of `self.iterators`, run_step calls `self._compiled_step(*inputs)`, checked_variables joins
+    the variable lists named in `checked_lists`. The GANs and the classifier override all three."""
 
     skip_nonfinite = False
     workers = 1  # processes training together (--strategy multiworker): they must agree on when to stop
+    checked_lists = ("g_vars", "d_vars")  # attributes, each a list of variables: checked_variables' default
 
     # ------------------------------------------------------------------ hooks
     def describe(self, first):
         raise NotImplementedError
 
     def next_inputs(self):
-        raise NotImplementedError
+        return tuple(next(it) for it in self.iterators)
 
     def run_step(self, inputs):
-        raise NotImplementedError
+        return self._compiled_step(*inputs)
 
     def save_samples(self, step):
         return None
 
     def checked_variables(self):
-        raise NotImplementedError
+        return [v for name in self.checked_lists for v in getattr(self, name)]
 
     def agree_on_stop(self, requested):
         """Multi-worker runs: the stop signal any worker received (its name), else None -- decided together."""

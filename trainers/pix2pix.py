@@ -186,13 +186,8 @@ class Pix2PixTrainer(TrainingLoop):
                 f"pairs, {self.info.shape}) from step {first} to {self.cfg.iterations} in {self.run_dir}")
 
     def next_inputs(self):
+        """(x, y): one batch of the one paired stream (run_step and checked_variables: TrainingLoop's defaults)."""
         return next(self.iterator)
-
-    def run_step(self, inputs):
-        return self._compiled_step(*inputs)
-
-    def checked_variables(self):
-        return self.g_vars + self.d_vars
 
 
 def _held_out_batch(test, n):

@@ -72,12 +72,21 @@ config.UNIT_NETS), both version_02's nets, with unit variance (the paper's trans
   E1, E2, G1, G2 (nets.unique_variables), so it takes ONE update with the sum of both domains' gradients, as
   PyTorch's single gen_opt does. As the official forward(), the shared blocks see both domains' batch at once (the
   encoders' outputs concatenated), so CoVAE32x32's BatchNorm statistics are over both.
-  D: the discriminator of cat2tiger / corgi2husky, COCODis (cocogan_nets.py; no normalisation): [conv 3x3/2 ->
-  LReLU] with 64 * --g_width channels doubling without a cap (64 ... 1024 at 128 px), log2(size) - 2 layers so the
-  logit map is 4x4 as the yaml's n_layer 6 makes it on its 216 px crops (256 px: 6 layers), then a 1x1 conv to one
-  logit per patch, BCE over the map. Not master's multi-scale LSGAN discriminator (nor version_02's COCOMsDis of
-  its street scenes): a single patch discriminator in the NIPS code's form keeps the paper's loss and fits 32 px.
-  One D per domain, nothing shared.
+  D, chosen with the net (DISCRIMINATORS), each the official partner of its generator; BCE over the logits:
+  32 px: CoDis32x32 (cocogan_nets_da.py; svhn2mnist.yaml dis_ch 64 * --g_width), the discriminator version_02 trains
+    CoVAE32x32 against: per domain conv0, then conv1, conv2, conv3 and a 2x2 logit conv SHARED by D1 and D2 (the
+    official net holds one copy; here the same block objects, one update with the sum of both domains' gradients);
+    each conv 5x5 stride 1 (zero padding 2) -> ReLU -> max pool 2x2, dropout 0.1 on conv0's output and 0.3, 0.5, 0.5
+    after conv1-3 (its _forward_core_dropout, the GAN output), one logit per image; xavier_uniform kernels (gain
+    sqrt 2) and biases 0.1 (init.xavier_weights_init). One logit with BCE stands for its two-way softmax (the same
+    family). Its classification head (conv_cl) and the DA trainer's feature and class losses are not built.
+    Until session 12 the 32 px D was COCODis with 3 layers (a 4x4 map of 15 px patches): it stayed at chance
+    (d_loss ~27.3 = 10 x 4 x 0.68) for 4,000 iterations while x1->2 were textures (benchmarks/RESULTS.md).
+  64 px and up: COCODis (cocogan_nets.py; cat2tiger / corgi2husky, no normalisation): [conv 3x3/2 -> LReLU] with
+    64 * --g_width channels doubling without a cap (64 ... 1024 at 128 px), log2(size) - 2 layers so the logit map
+    is 4x4 as the yaml's n_layer 6 makes it on its 216 px crops (256 px: 6 layers), then a 1x1 conv to one logit
+    per patch, BCE over the map. Not master's multi-scale LSGAN discriminator (nor version_02's COCOMsDis of its
+    street scenes). One D per domain, nothing shared.
   version_02's face setting is not built (review 11, M3): exps/unit/blondhair.yaml (CelebA, 128 px crops) trains
   COCOResGen2 (as COCOResGen, but the stride-2 convs and transposed convs are LeakyReLU 0.01 without instance norm;
   the 7x7 front, the residual blocks and the 1x1 -> tanh output as COCOResGen) with COCOSharedDis (n_front_layer
@@ -309,6 +318,44 @@ def discriminator(size, channels, base, name):
     return keras.Sequential(seq, name=name)
 
 
+# ---- CoDis32x32 (version_02 cocogan_nets_da.py, svhn2mnist.yaml dis: CoDis32x32, dis_ch 64), 32 px
+CODIS_BASE = 64                        # svhn2mnist.yaml dis_ch
+CODIS_DROPOUT = (0.1, 0.3, 0.5, 0.5)   # dropout0 on the front's output, dropout1-3 after conv1-3
+CODIS_SHARED = 4                       # conv1, conv2, conv3 and the logit conv: the same objects in D1 and D2
+
+
+def _xavier():
+    # init.xavier_uniform(gain=sqrt(2)) of version_02's xavier_weights_init: limit sqrt(6 * 2 / (fan_in + fan_out))
+    return keras.initializers.VarianceScaling(scale=2.0, mode="fan_avg", distribution="uniform")
+
+
+def _codis_conv(filters, name):
+    """_conv2d of CoDis32x32: conv 5x5 stride 1 (zero padding 2) -> ReLU -> max pool 2x2 (the stride)."""
+    return [layers.ZeroPadding2D(2), layers.Conv2D(filters, 5, padding="valid", kernel_initializer=_xavier(),
+                                                   bias_initializer=keras.initializers.Constant(0.1), name=name),
+            layers.ReLU(), layers.MaxPooling2D(2)]
+
+
+def codis_blocks(base, name, shared=None):
+    """CoDis32x32's GAN path (_forward_core_dropout, the output its trainer's GAN loss reads): the domain's own
+    conv0, then dropout 0.1, conv1 -> dropout 0.3, conv2 -> dropout 0.5, conv3 -> dropout 0.5, and a 2x2 conv to
+    one logit per image (2 x 2 -> 1 x 1 at 32 px). `shared`: another D's blocks whose last CODIS_SHARED are reused
+    (the official net has one conv1-conv4 for both domains). One logit with BCE stands for the official two-way
+    softmax with cross-entropy (the same family: the softmax of (l0, l1) is the sigmoid of l1 - l0)."""
+    front = _block(_codis_conv(base, f"{name}_conv0"), f"{name}_front")
+    if shared is not None:
+        return [front] + list(shared[-CODIS_SHARED:])
+    d0, d1, d2, d3 = CODIS_DROPOUT
+    body = [_block([layers.Dropout(d0)] + _codis_conv(base * 2, f"{name}_conv1") + [layers.Dropout(d1)],
+                   f"{name}_conv1"),
+            _block(_codis_conv(base * 4, f"{name}_conv2") + [layers.Dropout(d2)], f"{name}_conv2"),
+            _block(_codis_conv(base * 8, f"{name}_conv3") + [layers.Dropout(d3)], f"{name}_conv3"),
+            _block([layers.Conv2D(1, 2, padding="valid", kernel_initializer=_xavier(),
+                                  bias_initializer=keras.initializers.Constant(0.1), name=f"{name}_logits")],
+                   f"{name}_logits")]
+    return [front] + body
+
+
 def build_nets(cfg, shape):
     """-> dict E1, E2, G1, G2, D1, D2 for images of `shape` (the net config.unit_net picks for the size): E2 holds
     E1's last --shared_layers_e block objects, G2 G1's first --shared_layers_g."""
@@ -316,7 +363,6 @@ def build_nets(cfg, shape):
     if 2 ** _log2(size) != size or size < 32:
         raise ConfigError(f"--gan_type unit needs a power-of-two image size of at least 32, not {size}")
     encoder, generator, latent = NETS[unit_net(size)](size, channels, cfg.g_width)
-    d_base = max(1, round(DIS_BASE * cfg.g_width))
     e1, e2 = (encoder(f"E{d}") for d in (1, 2))
     g1, g2 = (generator(f"G{d}") for d in (1, 2))
     cut = len(e1) - cfg.shared_layers_e
@@ -325,8 +371,27 @@ def build_nets(cfg, shape):
                G2=nets.BlockNet(g1[:cfg.shared_layers_g] + g2[cfg.shared_layers_g:], latent, name="G2"))
     for m in out.values():
         m.build_now()
-    out.update(D1=discriminator(size, channels, d_base, "D1"), D2=discriminator(size, channels, d_base, "D2"))
+    out.update(DISCRIMINATORS[unit_net(size)](size, channels, cfg.g_width))
     return out
+
+
+def cocodis_pair(size, channels, g_width):
+    """{D1, D2}: two COCODis, nothing shared (the partner of COCOResGen in cat2tiger.yaml / corgi2husky.yaml)."""
+    base = max(1, round(DIS_BASE * g_width))
+    return dict(D1=discriminator(size, channels, base, "D1"), D2=discriminator(size, channels, base, "D2"))
+
+
+def codis_pair(size, channels, g_width):
+    """{D1, D2}: CoDis32x32, the partner of CoVAE32x32 in svhn2mnist.yaml: each its own conv0, conv1 to the logit
+    conv the same objects (one update with the sum of both domains' gradients: nets.unique_variables)."""
+    base = max(1, round(CODIS_BASE * g_width))
+    d1 = codis_blocks(base, "D1")
+    d2 = codis_blocks(base, "D2", shared=d1)
+    shape = (size, size, channels)
+    return dict(D1=nets.BlockNet(d1, shape, name="D1").build_now(), D2=nets.BlockNet(d2, shape, name="D2").build_now())
+
+
+DISCRIMINATORS = {"CoVAE32x32": codis_pair, "COCOResGen": cocodis_pair}  # the official partner of each net
 
 
 def dry_run_rows(cfg, shape):
@@ -334,11 +399,15 @@ def dry_run_rows(cfg, shape):
     m = build_nets(cfg, shape)
     size = lambda ws: int(sum(int(np.prod(w.shape)) for w in ws))  # noqa: E731
     n, net, k = num_blocks(int(shape[0])), unit_net(int(shape[0])), dis_layers(int(shape[0]))
-    _, h, w, _ = m["D1"].output_shape   # measured from the built net, not derived from k
-    dis = f"patch discriminator (COCODis, {k} layers), {h}x{w} logits"
+    _, h, w, _ = m["D1"](np.zeros((1,) + tuple(shape), np.float32)).shape  # measured from the built net
+    if net == "CoVAE32x32":
+        d1 = d2 = f"discriminator (CoDis32x32), {h}x{w} logit per image"
+        d2 = f"{d1}; shares D1's last {CODIS_SHARED} blocks"
+    else:
+        d1 = d2 = f"patch discriminator (COCODis, {k} layers), {h}x{w} logits"
     notes = dict(E1=f"encoder ({net}), {n} blocks, latent {m['G1'].input_spec_shape}",
                  E2=f"shares E1's last {cfg.shared_layers_e} blocks", G1=f"generator ({net}), {n} blocks",
-                 G2=f"shares G1's first {cfg.shared_layers_g} blocks", D1=dis, D2=dis)
+                 G2=f"shares G1's first {cfg.shared_layers_g} blocks", D1=d1, D2=d2)
     rows = [(k, size(v.weights), notes[k]) for k, v in m.items()]
     unique = {id(w): w for v in m.values() for w in v.weights}.values()
     return rows + [("together", size(unique), "shared weights counted once")]
@@ -491,19 +560,11 @@ class UNITTrainer(TrainingLoop):
         g1, g2 = _load([m["G1"], m["G2"]], models_dir)
         return tuple(g1.input_spec_shape), g1, g2
 
-    # ------------------------------------------------------------------ the loop's hooks
+    # -------------------------------------------- the loop's hooks (trainers/loop.py; next_inputs, run_step and
+    # checked_variables are its defaults: one batch of each of self.iterators, g_vars + d_vars checked)
     def describe(self, first):
         return (f"training unit on {self.cfg.data_name} ({self.info.shape}, weights {self.cfg.unit_weights}) from "
                 f"step {first} to {self.cfg.iterations} in {self.run_dir}")
-
-    def next_inputs(self):
-        return tuple(next(it) for it in self.iterators)
-
-    def run_step(self, inputs):
-        return self._compiled_step(*inputs)
-
-    def checked_variables(self):
-        return self.g_vars + self.d_vars
 
 
 def _run(blocks, x, training):
