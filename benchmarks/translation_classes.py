@@ -5,11 +5,12 @@
 For each translation run (pix2pix, CycleGAN, UNIT) on a derived pair (digits2edge, mnist2edge, ...): its held-out
 pairs (x, transform(x)) go through the run's own translators (the ones `--evaluate` scores), and an evaluation
 classifier that reads both domains labels x, G_12(x), transform(x) and G_21(transform(x)). Per direction it prints
-the share of translations in the source's class ("class kept"; `--evaluate --eval_classifier` reports the same
-number as class agreement), the classifier's own agreement on the real pairs (x vs transform(x): the ceiling), and
-per source class its most common translated class with the count (the row maximum of the confusion matrix), so that
-a translation that keeps the digit, one that maps each digit to one other digit, and one that scatters are told
-apart. Train the classifier on both domains of the pair with another seed than any run, e.g.
+the share of translations in the class the classifier gives the source image (not the true digit; "class kept",
+the number `--evaluate --eval_classifier` reports as class agreement), the classifier's own agreement on the real
+pairs (x vs transform(x): the ceiling), and per source class its most common translated class with the count (the
+row maximum of the confusion matrix), so that a translation that keeps the digit, one that maps each digit to one
+other digit, and one that scatters are told apart.
+Train the classifier on both domains of the pair with another seed than any run, e.g.
 `python main.py --gan_type classifier --cogan_data digits2edge --seed 1 --dir C`.
 """
 from __future__ import annotations
@@ -76,7 +77,7 @@ def main(argv=None):
         sys.exit("error: a single-label classifier is needed")
     lines = [f"Classifier: {a.classifier} ({meta.get('extra', {}).get('data')}, test accuracy "
              f"{meta.get('extra', {}).get('test_accuracy')})", "",
-             "| run | gan_type | step | direction | class kept | ceiling x vs transform(x) | top-target share | "
+             "| run | gan_type | iterations | direction | class kept | ceiling x vs transform(x) | top-target share | "
              "source -> most common target (count/n) |", "|---|---|---|---|---|---|---|---|"]
     for run in a.runs:
         size, ceiling, cfg, out = run_rows(run, model)

@@ -199,8 +199,8 @@ def _flat(grads, lr=0.5):
 
 @pytest.mark.parametrize("data", ["tiny_data", "tiny64_data"])
 def test_one_step_descends_the_hand_written_objectives(data, request):
-    """Plain SGD (G's lr 0.5, D's D_LR) makes each update the objective's gradient. D's: l0 * (BCE(D1(x1), 1) + BCE(D1(x2->1), 0)
-    + BCE(D2(x2), 1) + BCE(D2(x1->2), 0)), each D judging its own domain's translations; then E's and G's: per domain
+    """Plain SGD (G's lr 0.5, D's D_LR) makes each update the objective's gradient. D's: l0 * (BCE(D1(x1), 1)
+    + BCE(D1(x2->1), 0) + BCE(D2(x2), 1) + BCE(D2(x1->2), 0)), each D judging its own domain's translations; then E's and G's: per domain
     l0 * BCE(D(translation), 1) through the updated D + l1 mean(mu ** 2) + l2 |recon - x| + l3 mean(mu_cyc ** 2) +
     l4 |cycle - x|, the cycle x1->2 re-encoded by E2 and decoded by G1. Written here with softplus on a twin trainer
     (same weights, data and noise; the pair passes as the step runs them, for the same normalisation statistics),
@@ -549,8 +549,13 @@ def test_codis32x32_is_the_official_digit_discriminator_in_numpy():
     for v in nets.unique_variables([d1, d2]):
         std = 1 / np.sqrt(np.prod(v.shape[:-1])) if len(v.shape) == 4 else 0.5
         v.assign(rng.normal(0, std, v.shape).astype(np.float32))
-    rates = [lay.rate for b in d1.blocks for lay in b.layers if isinstance(lay, tf.keras.layers.Dropout)]
-    assert rates == [0.1, 0.3, 0.5, 0.5]
+    # Layer order per block (official _forward_core_dropout): dropout 0.1 on conv0's output, before conv1; 0.3, 0.5,
+    # 0.5 after conv1-3 (each conv then ReLU then the 2x2 pool); none on the input image or after the logit conv.
+    kinds = [[type(lay).__name__ if not isinstance(lay, tf.keras.layers.Dropout) else f"Dropout{lay.rate}"
+              for lay in b.layers] for b in d1.blocks]
+    conv = ["ZeroPadding2D", "Conv2D", "ReLU", "MaxPooling2D"]
+    assert kinds == [conv, ["Dropout0.1"] + conv + ["Dropout0.3"], conv + ["Dropout0.5"], conv + ["Dropout0.5"],
+                     ["Conv2D"]], kinds
     x = rng.uniform(-1, 1, (2, 32, 32, 3))
     for d in (d1, d2):
         w = [v.numpy().astype(np.float64) for v in d.weights]
@@ -571,7 +576,8 @@ def test_codis32x32_is_the_official_digit_discriminator_in_numpy():
     by_hand = sum(25 * i * o + o for i, o in ((3, 64), (64, 128), (128, 256), (256, 512))) + 4 * 512 + 1
     assert by_hand == 4_308_609
     assert full["D1"].count_params() == full["D2"].count_params() == by_hand
-    assert sum(int(np.prod(v.shape)) for v in nets.unique_variables([full["D1"], full["D2"]])) == by_hand + 25 * 3 * 64 + 64
+    both = nets.unique_variables([full["D1"], full["D2"]])
+    assert sum(int(np.prod(v.shape)) for v in both) == by_hand + 25 * 3 * 64 + 64   # plus D2's own conv0
 
 
 @pytest.fixture(scope="module")

@@ -79,9 +79,10 @@ config.UNIT_NETS), both version_02's nets, with unit variance (the paper's trans
     each conv 5x5 stride 1 (zero padding 2) -> ReLU -> max pool 2x2, dropout 0.1 on conv0's output and 0.3, 0.5, 0.5
     after conv1-3 (its _forward_core_dropout, the GAN output), one logit per image; xavier_uniform kernels (gain
     sqrt 2) and biases 0.1 (init.xavier_weights_init). One logit with BCE stands for its two-way softmax (the same
-    family). Its classification head (conv_cl) and the DA trainer's feature and class losses are not built.
-    Until session 12 the 32 px D was COCODis with 3 layers (a 4x4 map of 15 px patches): it stayed at chance
-    (d_loss ~27.3 = 10 x 4 x 0.68) for 4,000 iterations while x1->2 were textures (benchmarks/RESULTS.md).
+    family; not the same start: the official logit difference starts with bias 0 and twice the kernel variance).
+    Its classification head (conv_cl) and the DA trainer's feature and class losses are not built.
+    Until session 12 the 32 px D was COCODis with 3 layers (a 4x4 map of 15 px patches): it sat near chance
+    (d_loss ~27 = 10 x 4 x 0.68 from step ~800 on) while x1->2 were textures (benchmarks/RESULTS.md).
   64 px and up: COCODis (cocogan_nets.py; cat2tiger / corgi2husky, no normalisation): [conv 3x3/2 -> LReLU] with
     64 * --g_width channels doubling without a cap (64 ... 1024 at 128 px), log2(size) - 2 layers so the logit map
     is 4x4 as the yaml's n_layer 6 makes it on its 216 px crops (256 px: 6 layers), then a 1x1 conv to one logit
@@ -91,9 +92,9 @@ config.UNIT_NETS), both version_02's nets, with unit variance (the paper's trans
   COCOResGen2 (as COCOResGen, but the stride-2 convs and transposed convs are LeakyReLU 0.01 without instance norm;
   the 7x7 front, the residual blocks and the 1x1 -> tanh output as COCOResGen) with COCOSharedDis (n_front_layer
   2: a 7x7/2 and a 3x3/2 layer per domain; n_shared_layer 4: four 3x3/2 layers and the 1x1 logit conv shared by D1
-  and D2, 2x2 logits at 128 px, widths up to 2048). Building it needs a net option in config and a D-sharing path
-  (shared D blocks in both D files, one D update with the summed gradient), so the cat2tiger nets above serve every
-  set at 64 px and up, CelebA included (unit_celeba_smiling's note says so).
+  and D2, 2x2 logits at 128 px, widths up to 2048). Building it needs a net option in config (the D-sharing path
+  exists since CoDis32x32: shared D blocks in both D files, one D update with the summed gradient), so the
+  cat2tiger nets above serve every set at 64 px and up, CelebA included (unit_celeba_smiling's note says so).
   Not as the official code (small; review 10, B2): biases and BatchNorm shifts start at zero (version_02: Bias2d
   and GaussianVAE2D.en_mu's bias N(0, 0.002), conv biases PyTorch's default uniform; en_mu's kernel N(0, 0.002),
   here N(0, 0.02)); Keras Adam's epsilon is 1e-7 (PyTorch's 1e-8); the D's widths scale with --g_width too.
