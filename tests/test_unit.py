@@ -13,6 +13,7 @@ import json
 import re
 import shutil
 
+import keras
 import numpy as np
 import pytest
 import tensorflow as tf
@@ -541,11 +542,24 @@ def test_codis32x32_is_the_official_digit_discriminator_in_numpy():
     changes the values or the (2, 1, 1, 1) shape; the dropout rates 0.1, 0.3, 0.5, 0.5 (official dropout0-3) are
     read from the layers, and in training mode they change the logits."""
     base, rng = 4, np.random.default_rng(32)
+    keras.utils.set_random_seed(32)
     pair = unit.codis_pair(32, 3, base / unit.CODIS_BASE)
     d1, d2 = pair["D1"], pair["D2"]
     assert d1.blocks[0] is not d2.blocks[0] and all(a is b for a, b in zip(d1.blocks[1:], d2.blocks[1:]))
     assert len(d1.blocks) == 1 + unit.CODIS_SHARED == 5
     assert len(nets.unique_variables([d1, d2])) == len(d1.trainable_variables) + 2   # D2's conv0 kernel and bias
+    # Official init (xavier_weights_init): xavier_uniform with gain sqrt 2, U(-L, L), L = sqrt(2) * sqrt(6 / (fan_in +
+    # fan_out)) with fans k * k * channels; biases 0.1. The largest |w| of n uniform draws stays below 0.9 L with
+    # chance 0.9 ** n < 2e-6 for the smallest kernel here (n = 2 * 2 * 32 = 128; seeded above); gain 1 caps it at
+    # 0.71 L.
+    for v in nets.unique_variables([d1, d2]):
+        w = v.numpy()
+        if w.ndim == 1:
+            np.testing.assert_array_equal(w, np.float32(0.1))
+            continue
+        k, c_in, c_out = w.shape[0], w.shape[2], w.shape[3]
+        limit = np.sqrt(2.0) * np.sqrt(6.0 / (k * k * (c_in + c_out)))
+        assert 0.9 * limit < np.abs(w).max() <= limit * (1 + 1e-6), v.path
     for v in nets.unique_variables([d1, d2]):
         std = 1 / np.sqrt(np.prod(v.shape[:-1])) if len(v.shape) == 4 else 0.5
         v.assign(rng.normal(0, std, v.shape).astype(np.float32))
