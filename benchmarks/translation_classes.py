@@ -71,16 +71,31 @@ def main(argv=None):
     p.add_argument("--classifier", required=True, type=Path, help="classifier.keras reading both domains")
     p.add_argument("--out", type=Path, help="also write the table as Markdown here")
     a = p.parse_args(argv)
+    try:
+        return _table(a)
+    except (OSError, ValueError, KeyError) as e:   # a missing run, classifier or models file: one line, status 2
+        print(f"error: {' '.join(str(e).split())}", file=sys.stderr)
+        return 2
+
+
+def _table(a):
     import classifiers
+    from config import ConfigError
     model, meta = classifiers.load_classifier(str(a.classifier))
     if meta.get("multilabel") or int(meta.get("num_outputs", 0)) > CLASSES_MAX:
-        sys.exit("error: a single-label classifier is needed")
+        raise ValueError(f"{a.classifier}: a single-label classifier is needed")
+    for run in a.runs:
+        if not (run / "config.json").is_file() or not (run / "models").is_dir():
+            raise ValueError(f"{run}: not a finished run folder (config.json and models/ needed)")
     lines = [f"Classifier: {a.classifier} ({meta.get('extra', {}).get('data')}, test accuracy "
              f"{meta.get('extra', {}).get('test_accuracy')})", "",
              "| run | gan_type | iterations | direction | class kept | ceiling x vs transform(x) | top-target share | "
              "source -> most common target (count/n) |", "|---|---|---|---|---|---|---|---|"]
     for run in a.runs:
-        size, ceiling, cfg, out = run_rows(run, model)
+        try:
+            size, ceiling, cfg, out = run_rows(run, model)
+        except ConfigError as e:
+            raise ValueError(f"{run}: {e}") from None
         for (i, j), (kept, top, rows) in out.items():
             tops = " ".join(f"{c}->{t} ({m}/{n})" for c, t, m, n in rows)
             lines.append(f"| {run} | {cfg.gan_type} | {cfg.iterations} | {i}->{j} | {kept:.3f} | {ceiling:.3f} | "
