@@ -190,7 +190,8 @@ DISTINCT = (3000.0, 30.0, 10.0, 3.0, 300.0)   # lambda0..lambda4, no two alike: 
 
 # D's SGD rate in the one-step test, per net: at 0.5 (or 1e-3), lambda0 = 3000 throws CoDis32x32's logits to ~1e6 and
 # more, where the GAN term's gradient through the updated D is exactly zero in float32 (no longer checked); 1e-5 keeps
-# it alive. COCODis (LeakyReLU) keeps a gradient at 0.5.
+# it alive. COCODis (LeakyReLU) keeps a gradient at 0.5. At 1e-5 the 32 px case cannot tell G's GAN term through the
+# updated D from one through the old D (review 12, L3); the 64 px case checks that order (the step code is shared).
 D_LR = {"tiny_data": 1e-5, "tiny64_data": 0.5}
 
 
@@ -201,17 +202,17 @@ def _flat(grads, lr=0.5):
 @pytest.mark.parametrize("data", ["tiny_data", "tiny64_data"])
 def test_one_step_descends_the_hand_written_objectives(data, request):
     """Plain SGD (G's lr 0.5, D's D_LR) makes each update the objective's gradient. D's: l0 * (BCE(D1(x1), 1)
-    + BCE(D1(x2->1), 0) + BCE(D2(x2), 1) + BCE(D2(x1->2), 0)), each D judging its own domain's translations; then E's and G's: per domain
-    l0 * BCE(D(translation), 1) through the updated D + l1 mean(mu ** 2) + l2 |recon - x| + l3 mean(mu_cyc ** 2) +
-    l4 |cycle - x|, the cycle x1->2 re-encoded by E2 and decoded by G1. Written here with softplus on a twin trainer
-    (same weights, data and noise; the pair passes as the step runs them, for the same normalisation statistics),
-    for both nets (CoVAE32x32 at 32 px, COCOResGen at 64). The five weights DISTINCT (3000, 30, 10, 3, 300) are all
-    different, so swapped inputs of a weighted pair change the objective, and give the GAN and KL terms' gradients
-    weight beside the L1 terms' (at the paper's, the untrained D's tiny gradient is lost in the tolerance).
-    Checked: every logged term (gan, kl, recon, kl_cyc, cyc per domain, g_total, d_loss) against its hand value,
-    D's and G's updates, and that the wrong G wirings -- KL <-> cycle-KL inputs swapped, reconstruction <-> cycle
-    L1 swapped, the GAN term lost, the cycles decoded by the other generator -- move G's weights by more than 10
-    tolerances away from the checked update (a halved D loss fails the d_loss check)."""
+    + BCE(D1(x2->1), 0) + BCE(D2(x2), 1) + BCE(D2(x1->2), 0)), each D judging its own domain's translations; then E's
+    and G's: per domain l0 * BCE(D(translation), 1) through the updated D + l1 mean(mu ** 2) + l2 |recon - x|
+    + l3 mean(mu_cyc ** 2) + l4 |cycle - x|, the cycle x1->2 re-encoded by E2 and decoded by G1. Written here with
+    softplus on a twin trainer (same weights, data and noise; the pair passes as the step runs them, for the same
+    normalisation statistics), for both nets (CoVAE32x32 at 32 px, COCOResGen at 64). The five weights DISTINCT
+    (3000, 30, 10, 3, 300) are all different, so swapped inputs of a weighted pair change the objective, and give the
+    GAN and KL terms' gradients weight beside the L1 terms' (at the paper's, the untrained D's tiny gradient is lost in
+    the tolerance). Checked: every logged term (gan, kl, recon, kl_cyc, cyc per domain, g_total, d_loss) against its
+    hand value, D's and G's updates, and that the wrong G wirings -- KL <-> cycle-KL inputs swapped, reconstruction
+    <-> cycle L1 swapped, the GAN term lost, the cycles decoded by the other generator -- move G's weights by more
+    than 10 tolerances away from the checked update (a halved D loss fails the d_loss check)."""
     _, info, datasets = request.getfixturevalue(data)
     l0, l1, l2, l3, l4 = w = DISTINCT
     cfg = config.parse_config(TINY + ["--image_size", str(info.shape[0]), "--optimizer", "sgd", "--g_lr", "0.5",
