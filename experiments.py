@@ -698,8 +698,10 @@ def _pix2pix(data):
         notes="Baseline decided in issue 20 (item 8): pix2pix (Isola et al. 2017) on the pairs (x, edge(x)) of one "
               "MNIST image, held-out split of data.load_paired, direction AtoB (MNIST to edges); U-Net of depth "
               f"{size.bit_length() - 1}, 70x70 PatchGAN on concat(x, y), L1 weight 100, Adam 2e-4 (0.5, 0.999), "
-              "batch 1 (the pix2pix preset, the official defaults). " + _data(data) + " " + family + " " + _BUDGET.format(batch="batch 1") + " "
-              + _UNPAIRED)
+              "batch 1 (the pix2pix preset, the official defaults). " + _data(data) + " " + family + " "
+              # as CycleGAN's note says (review 10 B4): what the data does not take from the official training
+              + "Not as the official training: no jitter (load at 286, random crop to 256) and no horizontal flip "
+              "of the pairs. " + _BUDGET.format(batch="batch 1") + " " + _UNPAIRED)
 
 
 def _cyclegan(data):
