@@ -249,3 +249,13 @@ def weight_difference(model_1, model_2):
         if tuple(a.shape) != tuple(b.shape):
             raise ValueError(f"trainable variable {i} differs in shape: {tuple(a.shape)} vs {tuple(b.shape)}")
     return tf.add_n([tf.reduce_mean(tf.math.squared_difference(_f32(a), _f32(b))) for a, b in zip(vars_1, vars_2)])
+
+
+def weight_difference_by_block(generator_1, generator_2) -> list:
+    """[(shared, weight_difference of block k)] for each block of two BlockNets: where Fig. 4.1's sum comes from.
+    A CoGAN's shared blocks are the same objects and give 0, so its curve is the drift of its unshared blocks
+    only; comparing an SCoGAN's on those same blocks is the like-for-like reading (results/mnist2edge_4k)."""
+    blocks_1, blocks_2 = generator_1.blocks, generator_2.blocks
+    if len(blocks_1) != len(blocks_2):
+        raise ValueError(f"the generators have {len(blocks_1)} and {len(blocks_2)} blocks")
+    return [(b1 is b2, float(weight_difference(b1, b2))) for b1, b2 in zip(blocks_1, blocks_2)]

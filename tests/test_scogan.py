@@ -174,3 +174,11 @@ def test_weight_difference_is_the_authors_measure(classifier_path, gan_type, sha
     assert float(logs["weight_difference"]) == pytest.approx(ref, rel=1e-5)
     adv = float(logs["g_loss_1"]) + float(logs["g_loss_2"])
     assert float(logs["g_total"]) == pytest.approx(adv, rel=1e-5)  # logged, never in the objective
+    # Its split by block (scripts/weight_difference_blocks.py): shared blocks exactly 0, each other block its own
+    # trainable variables only (BatchNorm's moving statistics are not weights), the blocks summing to the total.
+    blocks = regularisers.weight_difference_by_block(g1, g2)
+    assert [s for s, _ in blocks] == [k < shared for k in range(len(g1.blocks))]
+    for (_, d), b1, b2 in zip(blocks, g1.blocks, g2.blocks):
+        assert d == pytest.approx(sum(np.mean((a.numpy().astype(np.float64) - b.numpy()) ** 2)
+                                      for a, b in zip(b1.trainable_variables, b2.trainable_variables)), rel=1e-5)
+    assert sum(d for _, d in blocks) == pytest.approx(float(logs["weight_difference"]), rel=1e-5)
