@@ -173,3 +173,30 @@ def test_fig4_1_cli_and_its_errors(two_runs, tmp_path):
         assert needle in p.stderr
     p = subprocess.run([sys.executable, str(SCRIPT), "fig9_9"], capture_output=True, text=True, timeout=120)
     assert p.returncode == 2 and p.stderr.count("\n") == 1
+
+
+def test_weight_difference_blocks_splits_the_logged_sum(two_runs, tmp_path):
+    """scripts/weight_difference_blocks.py on the two tiny runs: CoGAN's shared blocks print as 0, each total is
+    the weight_difference the trainer logged at the last step (its checkpoint), the blocks add up to it; a missing
+    run folder is one line and status 2."""
+    script = REPO / "scripts" / "weight_difference_blocks.py"
+
+    def cli(*args):
+        return subprocess.run([sys.executable, str(script), *map(str, args)], cwd=tmp_path, capture_output=True,
+                              text=True, timeout=600)
+    p = cli(two_runs["cogan"], two_runs["scogan"])
+    assert p.returncode == 0, p.stderr[-2000:]
+    rows = [[c.strip() for c in line.strip().strip("|").split("|")] for line in p.stdout.splitlines()
+            if line.startswith("| ") and not line.startswith("| block")]
+    blocks, total = rows[:-1], rows[-1]
+    assert total[0] == "total (Fig. 4.1)" and [r[0] for r in blocks] == [str(k + 1) for k in range(len(blocks))]
+    assert [r[1] for r in blocks[:-1]] == ["shared: 0"] * (len(blocks) - 1)   # CoGAN: all but the last block
+    for col, run in ((1, two_runs["cogan"]), (2, two_runs["scogan"])):
+        _, logged = _csv_column(run, "weight_difference")
+        parts = [0.0 if r[col] == "shared: 0" else float(r[col]) for r in blocks]
+        # printed with 6 decimals: each cell within 5e-7 of its value; the CSV keeps 6 significant digits
+        assert float(total[col]) == pytest.approx(logged[-1], abs=1e-6)
+        assert sum(parts) == pytest.approx(float(total[col]), abs=1e-6 * len(parts))
+    assert "shared: 0" not in [r[2] for r in blocks]   # SCoGAN: no block shared
+    p = cli(tmp_path / "nope")
+    assert p.returncode == 2 and p.stderr.startswith("error: ") and p.stderr.count("\n") == 1, p.stderr
