@@ -38,13 +38,14 @@ def scores(run_dir, probe):
     perm = np.random.RandomState(0).permutation(N)
     derived = eio.derived_transform(cfg)
     labels1, labels2 = (np.concatenate([probe(x[i:i + BATCH])[1] for i in range(0, N, BATCH)]) for x in (g1, g2))
-    out = {}
+    per_pair = {}
     for name, idx in (("same z", np.arange(N)), ("shuffled z", perm)):
         agree = np.concatenate([pairing.pixel_agreement(pairing.transform_images(g1[i:i + BATCH], *derived),
                                                         g2[idx[i:i + BATCH]])[1] for i in range(0, N, BATCH)])
-        classes = pairing.class_agreement(labels1, labels2[idx], multilabel=False)
-        out[name] = (pairing.mean_and_se(agree), pairing.mean_and_se(classes))
-    return run.step, out
+        per_pair[name] = (agree, pairing.class_agreement(labels1, labels2[idx], multilabel=False))
+    # Both rows share G1's images, so their difference has the paired standard error, not the two added.
+    per_pair["same - shuffled (paired)"] = tuple(a - b for a, b in zip(per_pair["same z"], per_pair["shuffled z"]))
+    return run.step, {k: tuple(pairing.mean_and_se(v) for v in vs) for k, vs in per_pair.items()}
 
 
 def main(argv):
@@ -53,7 +54,9 @@ def main(argv):
     for run_dir in argv[1:]:
         step, out = scores(Path(run_dir), probe)
         for name, ((pm, ps), (cm, cs)) in out.items():
-            print(f"| {Path(run_dir).name} | {step} | {name} | {pm:.4f} ± {ps:.4f} | {cm:.4f} ± {cs:.4f} |")
+            print(f"| {Path(run_dir).name} | {step} | {name} | {pm:+.4f} ± {ps:.4f} | {cm:+.4f} ± {cs:.4f} |"
+                  if name.startswith("same -") else
+                  f"| {Path(run_dir).name} | {step} | {name} | {pm:.4f} ± {ps:.4f} | {cm:.4f} ± {cs:.4f} |")
 
 
 if __name__ == "__main__":
