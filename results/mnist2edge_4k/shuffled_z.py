@@ -1,7 +1,8 @@
 """Issue 18 item 3, a control for the pairing measures: the same generated images paired by the same z and paired
 with the z of another pair (G1(z_i) against G2(z_pi(i)), one fixed permutation pi). The shuffled pairs are
 unpaired by construction, so their scores are the chance level of the *generated* images; the evaluation's chance
-rows use real images, whose stroke statistics differ from generated ones.
+rows use real images, whose stroke statistics differ from generated ones. A third row per run is the per-pair
+difference same - shuffled, with its paired standard error (both rows share G1's images).
 
 Record of an analysis, not part of the framework: it uses the evaluation's own pieces (sampling.load_run,
 evaluation.pair_generator, metrics.pairing's pixel and class agreement, the evaluation classifier's probe) with the
@@ -37,6 +38,8 @@ def scores(run_dir, probe):
     g1, g2 = np.concatenate(g1), np.concatenate(g2)
     perm = np.random.RandomState(0).permutation(N)
     derived = eio.derived_transform(cfg)
+    if derived is None:
+        raise SystemExit(f"error: {run_dir} is not a run on a derived pair (digits/mnist 2 edge|negative|rotate)")
     labels1, labels2 = (np.concatenate([probe(x[i:i + BATCH])[1] for i in range(0, N, BATCH)]) for x in (g1, g2))
     per_pair = {}
     for name, idx in (("same z", np.arange(N)), ("shuffled z", perm)):
@@ -49,6 +52,11 @@ def scores(run_dir, probe):
 
 
 def main(argv):
+    if len(argv) < 2:
+        raise SystemExit("error: usage: shuffled_z.py CLASSIFIER.keras RUN_DIR...")
+    for path in argv:
+        if not Path(path).exists():
+            raise SystemExit(f"error: {path} does not exist")
     probe, _ = eio.load_probe(argv[0])
     print("| run | step | pairs | pixel agreement | class agreement |\n|---|---|---|---|---|")
     for run_dir in argv[1:]:
@@ -60,4 +68,13 @@ def main(argv):
 
 
 if __name__ == "__main__":
-    main(sys.argv[1:])
+    try:
+        main(sys.argv[1:])
+    except SystemExit as e:   # one line on stderr and status 2, as main.py
+        if e.code not in (None, 0):
+            print(e.code, file=sys.stderr)
+            sys.exit(2)
+        raise
+    except Exception as e:   # e.g. a folder without a run's config or checkpoint (ConfigError)
+        print(f"error: {' '.join(str(e).split())}", file=sys.stderr)
+        sys.exit(2)
